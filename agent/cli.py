@@ -1,0 +1,172 @@
+"""The `trident` command: subcommands run (headless) and config; the TUI comes with its issue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.config import ConfigError, Settings, load_settings, resolve_model, user_config_path
+from agent.events import Event
+from agent.progress import Progress
+from agent.run import EXIT_INTERRUPTED, EXIT_USAGE, Outcome, RunRequest, execute, recorded_run
+
+RUN_EPILOG = """\
+exit codes:
+  0    solved: with --test-cmd the tests pass in the sandbox after the change;
+       without it, the agent finished with a non-empty patch
+  1    finished but not solved
+  2    usage or configuration error
+  3    a budget ran out (steps, time, tokens, consecutive format errors, stuck)
+  4    sandbox or infrastructure error
+  5    model or backend error
+  130  interrupted (SIGINT/SIGTERM); the trajectory can be resumed with --resume
+Every exit prints a one-line reason on stderr.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trident",
+        description="An agentic coding assistant built around Mistral Small 4.",
+    )
+    parser.add_argument("--version", action="version", version=f"trident {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="fix a task headlessly (CI): events, patch, trajectory, exit code",
+        description="Run the agent on a repository without a UI. The repository is copied into a "
+        "workspace and never modified.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--repo", type=Path, help="the repository to work on")
+    task = run.add_mutually_exclusive_group()
+    task.add_argument("--task", help="what to do")
+    task.add_argument("--task-file", type=Path, help="a file holding the task")
+    run.add_argument("--test-cmd", help="the command that checks the change (run in the sandbox)")
+    run.add_argument("--model", help="scripted:FILE | openai:MODEL@BASE_URL | vllm:DIR")
+    run.add_argument(
+        "--effort", choices=["auto", "none", "high"], help="reasoning effort policy (default auto)"
+    )
+    run.add_argument("--max-steps", type=int, help="step budget")
+    run.add_argument("--timeout", type=float, help="wall-time budget in seconds")
+    run.add_argument("--max-tokens", type=int, help="token budget (input + output)")
+    run.add_argument("--json", action="store_true", help="write one JSON event per line to stdout")
+    run.add_argument("--patch-out", type=Path, help="write the change as a git diff here")
+    run.add_argument("--trajectory-out", type=Path, help="write the trajectory (JSONL) here")
+    run.add_argument("--resume", type=Path, metavar="TRAJECTORY", help="continue an interrupted run")
+
+    config = sub.add_parser("config", help="show the effective configuration")
+    config.add_argument("--repo", type=Path, default=Path.cwd())
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.model:
+        out["model"] = args.model
+    if args.effort:
+        out["effort"] = {"mode": args.effort}
+    limits = {
+        key: value
+        for key, value in (
+            ("max_steps", args.max_steps),
+            ("timeout_s", args.timeout),
+            ("max_tokens", args.max_tokens),
+        )
+        if value is not None
+    }
+    if limits:
+        out["limits"] = limits
+    return out
+
+
+def _request(args: argparse.Namespace) -> tuple[RunRequest, Settings, Path | None]:
+    if args.resume is not None:
+        request, recorded = recorded_run(args.resume)
+        settings = Settings.model_validate({**recorded.model_dump(), **_overrides(args)})
+        return request, settings, args.resume
+    if args.repo is None:
+        raise ConfigError("--repo is required (or --resume TRAJECTORY)")
+    if args.task_file is not None:
+        try:
+            task = args.task_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--task-file {args.task_file}: {exc.strerror}") from None
+    elif args.task:
+        task = args.task
+    else:
+        raise ConfigError("give the task with --task TEXT or --task-file FILE")
+    settings = load_settings(args.repo, _overrides(args))
+    request = RunRequest(
+        repo=args.repo.resolve(),
+        task=task,
+        model=resolve_model(settings),
+        test_command=args.test_cmd or settings.test_command,
+        trajectory=args.trajectory_out,
+        patch_out=args.patch_out,
+    )
+    return request, settings, None
+
+
+async def _run_async(request: RunRequest, settings: Settings, resume: Path | None, as_json: bool) -> Outcome:
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    progress = Progress()
+
+    def sink(event: Event) -> None:
+        if as_json:
+            sys.stdout.write(event.model_dump_json() + "\n")
+            sys.stdout.flush()
+        progress.show(event)
+
+    return await execute(request, settings, sink, resume=resume)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    try:
+        request, settings, resume = _request(args)
+        outcome = asyncio.run(_run_async(request, settings, resume, args.json))
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("trident: interrupted; resume with --resume <trajectory>", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if outcome.trajectory is not None:
+        print(f"trident: trajectory {outcome.trajectory}", file=sys.stderr)
+    print(f"trident: {outcome.reason}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.repo)
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"# user config: {user_config_path()}\n# repo config: {args.repo / '.trident.toml'}")
+    print(settings.model_dump_json(indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _cmd_run(args)
+    if args.command == "config":
+        return _cmd_config(args)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

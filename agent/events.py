@@ -1,0 +1,179 @@
+"""Typed events: the one stream that the TUI, the headless runner and the eval harness consume.
+
+Every event is appended to the trajectory as it happens; the conversation, the policies' state and
+the step counter are all rebuilt from these events on resume (see `agent.state`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Effort = Literal["none", "high"]
+EffortMode = Literal["auto", "none", "high"]
+
+RunStatus = Literal[
+    "finished",  # the model stopped calling tools
+    "max_steps",
+    "timeout",
+    "max_tokens",
+    "format_errors",  # too many consecutive malformed tool calls
+    "stuck",  # the same action repeated past the limit
+    "backend_error",
+    "sandbox_error",
+    "interrupted",
+]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seq: int = -1  # position in the trajectory; assigned by the trajectory writer
+    ts: float = Field(default_factory=time.time)
+
+
+class RunStart(_Event):
+    type: Literal["run_start"] = "run_start"
+    run_id: str
+    model: str
+    effort_mode: EffortMode
+    tools: list[str]
+    workspace: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResumed(_Event):
+    type: Literal["run_resumed"] = "run_resumed"
+    run_id: str
+    after_seq: int  # the last event kept from the interrupted run
+
+
+class SystemMessage(_Event):
+    type: Literal["system_message"] = "system_message"
+    text: str
+
+
+class UserMessage(_Event):
+    type: Literal["user_message"] = "user_message"
+    text: str
+
+
+class StepStart(_Event):
+    type: Literal["step_start"] = "step_start"
+    step: int
+    effort: Effort
+
+
+class TextDelta(_Event):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ReasoningDelta(_Event):
+    type: Literal["reasoning_delta"] = "reasoning_delta"
+    text: str
+
+
+class RawToolCall(BaseModel):
+    """A tool call as the model produced it, before intake (arguments may be any text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    arguments: str
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class AssistantTurn(_Event):
+    """The model's complete answer for a step: the record history is rebuilt from."""
+
+    type: Literal["assistant_turn"] = "assistant_turn"
+    content: str
+    reasoning: str = ""
+    tool_calls: list[RawToolCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+
+
+class ToolCall(_Event):
+    """A call that passed intake: arguments are schema-valid."""
+
+    type: Literal["tool_call"] = "tool_call"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    repairs: list[str] = Field(default_factory=list)
+
+
+class ToolResult(_Event):
+    type: Literal["tool_result"] = "tool_result"
+    call_id: str
+    name: str
+    output: str
+    ok: bool  # False: the tool failed, or the call was rejected at intake
+    error_kind: str | None = None  # e.g. "invalid_json", "schema", "unknown_tool", "tool_failed"
+    duration_s: float = 0.0
+
+
+class EffortChange(_Event):
+    type: Literal["effort_change"] = "effort_change"
+    previous: Effort
+    effort: Effort
+    reason: str
+
+
+class Error(_Event):
+    type: Literal["error"] = "error"
+    kind: str
+    message: str
+
+
+class StepEnd(_Event):
+    type: Literal["step_end"] = "step_end"
+    step: int
+    failures: list[str] = Field(default_factory=list)  # why this step counts as failing
+    format_errors: int = 0
+
+
+class RunEnd(_Event):
+    type: Literal["run_end"] = "run_end"
+    status: RunStatus
+    reason: str
+    steps: int
+    input_tokens: int
+    output_tokens: int
+    duration_s: float
+
+
+Event = Annotated[
+    RunStart
+    | RunResumed
+    | SystemMessage
+    | UserMessage
+    | StepStart
+    | TextDelta
+    | ReasoningDelta
+    | AssistantTurn
+    | ToolCall
+    | ToolResult
+    | EffortChange
+    | Error
+    | StepEnd
+    | RunEnd,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(line: str | bytes) -> Event:
+    return EVENT_ADAPTER.validate_json(line)

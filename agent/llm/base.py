@@ -1,0 +1,91 @@
+"""The backend protocol: a model request in, a stream of deltas and one completion out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.events import Effort, RawToolCall, Usage
+
+
+class Message(BaseModel):
+    """One chat message as backends see it (OpenAI-style roles)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    reasoning: str = ""  # assistant only: kept for the record, not sent back by default
+    tool_calls: list[RawToolCall] = Field(default_factory=list)  # assistant only
+    tool_call_id: str | None = None  # tool only
+    name: str | None = None  # tool only
+
+
+class ToolSpec(BaseModel):
+    """What the model is told about a tool."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class ModelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    reasoning_effort: Effort = "none"
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+class ProposedCall(BaseModel):
+    """A tool call as a backend returned it: the id may be missing, the arguments malformed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = None
+    name: str
+    arguments: str | dict[str, Any] | list[Any] | None = None
+
+
+class TextChunk(BaseModel):
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class ReasoningChunk(BaseModel):
+    kind: Literal["reasoning"] = "reasoning"
+    text: str
+
+
+class Completion(BaseModel):
+    """The whole answer to one request; always the last item of a stream."""
+
+    kind: Literal["completion"] = "completion"
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ProposedCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    finish_reason: str | None = None
+
+
+Chunk = TextChunk | ReasoningChunk | Completion
+
+
+class BackendError(Exception):
+    """The model could not be asked (connection, auth, unknown model, exhausted script...)."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        """Yield text/reasoning chunks as they come, then exactly one Completion."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,179 @@
+"""`openai:MODEL@BASE_URL`: any OpenAI-compatible endpoint (vllm serve, llama.cpp, Mistral API).
+
+Streams text, reasoning and tool-call deltas; sends `reasoning_effort` as a top-level request
+field; leaves raw `[TOOL_CALLS]` text in the content for intake to parse; splits `[THINK]` markers
+out of the content when a server did not. Retries with backoff on 429/5xx are the openai client's
+own (honouring Retry-After); other failures become a `BackendError` that says what to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import openai
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+
+from agent.events import Usage
+from agent.llm.base import (
+    BackendError,
+    Chunk,
+    Completion,
+    Message,
+    ModelRequest,
+    ProposedCall,
+    ReasoningChunk,
+)
+from agent.llm.think import ThinkSplitter
+
+
+def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "assistant":
+            item: dict[str, Any] = {"role": "assistant", "content": m.content or None}
+            if m.tool_calls:
+                item["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                    for c in m.tool_calls
+                ]
+            out.append(item)
+        elif m.role == "tool":
+            out.append({"role": "tool", "tool_call_id": m.tool_call_id, "name": m.name, "content": m.content})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+@dataclass
+class _CallBuffer:
+    id: str | None = None
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class OpenAIBackend:
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        api_key: str,
+        *,
+        max_retries: int = 4,
+        timeout_s: float = 600.0,
+        stream_usage: bool = True,
+    ) -> None:
+        self.model, self.base_url = model, base_url
+        self.name = f"openai:{model}@{base_url}"
+        self._stream_usage = stream_usage
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout_s
+        )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        body: dict[str, Any] = {"reasoning_effort": request.reasoning_effort}
+        if self._stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        if request.tools:
+            body["tools"] = [{"type": "function", "function": t.model_dump()} for t in request.tools]
+        splitter = ThinkSplitter()
+        reasoning: list[str] = []
+        calls: dict[int, _CallBuffer] = {}
+        usage = Usage()
+        finish: str | None = None
+        try:
+            response: openai.AsyncStream[ChatCompletionChunk] = await self._client.chat.completions.create(
+                model=self.model,
+                messages=cast("list[ChatCompletionMessageParam]", to_openai_messages(request.messages)),
+                stream=True,
+                extra_body=body,
+            )
+            async for chunk in response:
+                if chunk.usage is not None:
+                    usage = Usage(
+                        input_tokens=chunk.usage.prompt_tokens, output_tokens=chunk.usage.completion_tokens
+                    )
+                for choice in chunk.choices:
+                    finish = choice.finish_reason or finish
+                    delta = choice.delta
+                    extra = delta.model_extra or {}
+                    thought = extra.get("reasoning_content") or extra.get("reasoning")
+                    if isinstance(thought, str) and thought:
+                        reasoning.append(thought)
+                        yield ReasoningChunk(text=thought)
+                    for text, is_reasoning in _content_parts(delta.content):
+                        if is_reasoning:
+                            reasoning.append(text)
+                            yield ReasoningChunk(text=text)
+                        else:
+                            for piece in splitter.feed(text):
+                                yield piece
+                    for position, call in enumerate(delta.tool_calls or []):
+                        index = call.index if call.index is not None else position
+                        buffer = calls.setdefault(index, _CallBuffer())
+                        buffer.id = call.id or buffer.id
+                        if call.function is not None:
+                            buffer.name += call.function.name or ""
+                            buffer.arguments.append(call.function.arguments or "")
+        except openai.APIError as exc:
+            raise BackendError(self._explain(exc)) from None
+        for piece in splitter.flush():
+            yield piece
+        yield Completion(
+            content=splitter.text,
+            reasoning="".join(reasoning) + splitter.reasoning,
+            tool_calls=[
+                ProposedCall(id=b.id, name=b.name, arguments="".join(b.arguments))
+                for _, b in sorted(calls.items())
+            ],
+            usage=usage,
+            finish_reason=finish,
+        )
+
+    def _explain(self, exc: openai.APIError) -> str:
+        where = f"{self.base_url} (model {self.model!r})"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"request to {where} timed out"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"cannot connect to {where}: {exc.__cause__ or exc}"
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return f"{where} refused the API key ({exc.status_code}); set OPENAI_API_KEY or MISTRAL_API_KEY"
+        if isinstance(exc, openai.NotFoundError):
+            return f"{where} answered 404: check the model name and that the base URL ends in /v1"
+        if isinstance(exc, openai.RateLimitError):
+            return f"{where} kept answering 429 (rate limited) after all retries"
+        if isinstance(exc, openai.APIStatusError):
+            return f"{where} answered {exc.status_code}: {_short(exc.message)}"
+        return f"{where} failed: {_short(str(exc))}"
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _content_parts(content: Any) -> list[tuple[str, bool]]:
+    """(text, is_reasoning) pieces of a delta's content: a string, or Mistral's list of chunks."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [(content, False)] if content else []
+    parts: list[tuple[str, bool]] = []
+    for item in content if isinstance(content, list) else []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "text" and isinstance(item.get("text"), str):
+            parts.append((item["text"], False))
+        elif item.get("type") == "thinking":
+            for sub in item.get("thinking") or []:
+                if isinstance(sub, dict) and isinstance(sub.get("text"), str):
+                    parts.append((sub["text"], True))
+    return parts
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

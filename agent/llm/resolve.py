@@ -1,0 +1,42 @@
+"""Model specs (`scripted:`, `openai:`, `vllm:`) to backends."""
+
+from __future__ import annotations
+
+import os
+
+from agent.config import ConfigError, Settings
+from agent.llm.base import Backend
+
+
+def make_backend(spec: str, settings: Settings) -> Backend:
+    scheme, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise ConfigError(f"model spec {spec!r} is not of the form scheme:target (scripted:, openai:, vllm:)")
+    if scheme == "scripted":
+        from agent.llm.scripted import ScriptedBackend
+
+        return ScriptedBackend(rest)
+    if scheme == "openai":
+        from agent.llm.openai_compat import OpenAIBackend
+
+        model, _, base_url = rest.rpartition("@") if "@" in rest else (rest, "", "")
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL", "")
+        if not model or not base_url:
+            raise ConfigError(
+                f"model spec {spec!r}: give openai:MODEL@BASE_URL, e.g. "
+                "openai:mistral-small-latest@https://api.mistral.ai/v1 (or set OPENAI_BASE_URL)"
+            )
+        key = os.environ.get("OPENAI_API_KEY") or os.environ.get("MISTRAL_API_KEY") or "EMPTY"
+        return OpenAIBackend(
+            model,
+            base_url,
+            key,
+            max_retries=settings.openai.max_retries,
+            timeout_s=settings.openai.timeout_s,
+            stream_usage=settings.openai.stream_usage,
+        )
+    if scheme == "vllm":
+        from agent.llm.vllm_engine import make_vllm_backend
+
+        return make_vllm_backend(rest)
+    raise ConfigError(f"unknown model scheme {scheme!r} in {spec!r}; use scripted:, openai: or vllm:")

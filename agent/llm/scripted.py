@@ -1,0 +1,114 @@
+"""`scripted:FILE`: replays recorded model turns from a JSONL file, one line per model call.
+
+Each line is either `{"content": str?, "reasoning": str?, "tool_calls": [{"name": str,
+"arguments": object | string, "id": str?}]?, "usage": {...}?}` or `{"raw": str}` (raw model text,
+e.g. with `[TOOL_CALLS]`). Turn i answers a conversation holding i assistant messages, so a resumed
+run picks up at the right line. Asking for more turns than recorded is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.events import Usage
+from agent.llm.base import (
+    BackendError,
+    Chunk,
+    Completion,
+    ModelRequest,
+    ProposedCall,
+)
+from agent.llm.think import ThinkSplitter
+
+
+class ScriptedCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    arguments: dict[str, Any] | str
+    id: str | None = None
+
+
+class ScriptedTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ScriptedCall] | None = None
+    raw: str | None = None
+    usage: Usage | None = None
+    comment: str | None = Field(None, description="Ignored: a note for readers of the session file.")
+
+
+def load_script(path: str | Path) -> list[ScriptedTurn]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BackendError(f"cannot read scripted session {path}: {exc.strerror}") from None
+    turns: list[ScriptedTurn] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            turn = ScriptedTurn.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "line"
+            raise BackendError(f"{path}:{number}: invalid scripted turn ({where}: {first['msg']})") from None
+        if turn.raw is not None and (turn.content or turn.reasoning or turn.tool_calls):
+            raise BackendError(f"{path}:{number}: a turn is either `raw` or content/reasoning/tool_calls")
+        turns.append(turn)
+    return turns
+
+
+def _pieces(text: str) -> list[str]:
+    """Cut text into word-sized pieces, as a streaming server would send it."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+class ScriptedBackend:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.turns = load_script(self.path)
+        self.name = f"scripted:{self.path}"
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        index = sum(1 for m in request.messages if m.role == "assistant")
+        if index >= len(self.turns):
+            raise BackendError(
+                f"scripted session {self.path} has {len(self.turns)} turns; the model was asked for turn "
+                f"{index + 1}"
+            )
+        turn = self.turns[index]
+        splitter = ThinkSplitter()
+        if turn.raw is not None:
+            text = turn.raw
+        else:  # a structured turn: reasoning first, as a thinking model streams it
+            text = f"[THINK]{turn.reasoning}[/THINK]" if turn.reasoning else ""
+            text += turn.content or ""
+        for piece in _pieces(text):
+            for chunk in splitter.feed(piece):
+                yield chunk
+        for chunk in splitter.flush():
+            yield chunk
+        calls = [ProposedCall(id=c.id, name=c.name, arguments=c.arguments) for c in turn.tool_calls or []]
+        usage = turn.usage or _estimate_usage(request, splitter.text + splitter.reasoning, calls)
+        yield Completion(content=splitter.text, reasoning=splitter.reasoning, tool_calls=calls, usage=usage)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _estimate_usage(request: ModelRequest, output: str, calls: list[ProposedCall]) -> Usage:
+    prompt_chars = sum(len(m.content) for m in request.messages) + len(
+        json.dumps([t.parameters for t in request.tools])
+    )
+    out_chars = len(output) + sum(len(json.dumps(c.arguments)) for c in calls)
+    return Usage(input_tokens=prompt_chars // 4, output_tokens=max(1, out_chars // 4))

@@ -1,0 +1,231 @@
+"""The loop: model turn -> intake -> tools -> events. No policy lives here.
+
+`Agent.run` is one async generator of typed events. Each event is persisted (trajectory), folded
+into the run state and shown to the policies before it is yielded, so what a consumer sees, what
+is on disk and what the loop knows are the same thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.events import (
+    AssistantTurn,
+    Error,
+    Event,
+    RawToolCall,
+    ReasoningDelta,
+    RunEnd,
+    RunStatus,
+    StepEnd,
+    StepStart,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+)
+from agent.intake import Accepted, Intake
+from agent.llm.base import Backend, BackendError, Completion, ModelRequest, ReasoningChunk, TextChunk
+from agent.policies.compaction import Compactor
+from agent.policies.effort import EffortPolicy
+from agent.policies.limits import LimitsPolicy, Stop
+from agent.policies.stuck import StuckDetector
+from agent.state import RunState
+from agent.trajectory import TrajectoryWriter
+from sandbox.base import SandboxError
+from tools.base import ToolContext, Toolset
+
+
+@dataclass
+class Policies:
+    effort: EffortPolicy = field(default_factory=EffortPolicy)
+    limits: LimitsPolicy = field(default_factory=LimitsPolicy)
+    stuck: StuckDetector = field(default_factory=StuckDetector)
+    compactor: Compactor = field(default_factory=Compactor)
+
+    def observe(self, event: Event) -> None:
+        self.effort.observe(event)
+        self.limits.observe(event)
+        self.stuck.observe(event)
+
+    def stop(self) -> Stop | None:
+        if self.stuck.stuck():
+            return Stop("stuck", f"the same action gave the same result {self.stuck.repeats} times in a row")
+        return self.limits.check()
+
+
+class _Halt(Exception):
+    def __init__(self, status: RunStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@dataclass
+class Agent:
+    backend: Backend
+    tools: Toolset
+    context: ToolContext
+    policies: Policies = field(default_factory=Policies)
+    writer: TrajectoryWriter | None = None
+    state: RunState = field(default_factory=RunState)
+    temperature: float | None = None
+    _seq: int = 0
+    _started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self._specs = self.tools.specs()
+        self._intake = Intake(self._specs)
+
+    def replay(self, events: list[Event]) -> None:
+        """Fold recorded events into state and policies without emitting them (resume)."""
+        for event in events:
+            self.state.apply(event)
+            self.policies.observe(event)
+        self._seq = len(events)
+
+    def emit(self, event: Event) -> Event:
+        if self.writer is not None:
+            event = self.writer.append(event)
+        else:
+            event = event.model_copy(update={"seq": self._seq})
+        self._seq += 1
+        self.state.apply(event)
+        self.policies.observe(event)
+        return event
+
+    async def run(self, opening: list[Event]) -> AsyncIterator[Event]:
+        """Emit the opening events (run start and task, or run resumed), then step until done."""
+        try:
+            for event in opening:
+                yield self.emit(event)
+            while True:
+                if self.state.pending_turn is None:
+                    stop = self.policies.stop()
+                    if stop is not None:
+                        yield self._end(stop.status, stop.reason)
+                        return
+                    yield self.emit(StepStart(step=self.state.step + 1, effort=self.policies.effort.current))
+                    async for event in self._model_turn():
+                        yield event
+                turn = self.state.pending_turn
+                assert turn is not None
+                for call in turn.tool_calls:
+                    if call.id not in self.state.done_calls:
+                        async for event in self._run_call(call):
+                            yield event
+                for event in self._close_step():
+                    yield event
+                if not turn.tool_calls:
+                    yield self._end("finished", "the model answered without calling a tool")
+                    return
+        except _Halt as halt:
+            yield self.emit(Error(kind=halt.status, message=halt.reason))
+            yield self._end(halt.status, halt.reason)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._end("interrupted", "interrupted by the user")
+            raise
+
+    async def _model_turn(self) -> AsyncIterator[Event]:
+        request = ModelRequest(
+            messages=self.policies.compactor.compact(self.state.messages),
+            tools=list(self._specs.values()),
+            reasoning_effort=self.policies.effort.current,
+            temperature=self.temperature,
+        )
+        started = time.monotonic()
+        completion: Completion | None = None
+        try:
+            async for chunk in self.backend.stream(request):
+                if isinstance(chunk, TextChunk):
+                    yield self.emit(TextDelta(text=chunk.text))
+                elif isinstance(chunk, ReasoningChunk):
+                    yield self.emit(ReasoningDelta(text=chunk.text))
+                else:
+                    completion = chunk
+        except BackendError as exc:
+            raise _Halt("backend_error", str(exc)) from exc
+        if completion is None:
+            raise _Halt("backend_error", f"backend {self.backend.name} ended its stream without a completion")
+        content, calls = self._intake.extract(completion, self.state.call_ids)
+        yield self.emit(
+            AssistantTurn(
+                content=content,
+                reasoning=completion.reasoning,
+                tool_calls=calls,
+                usage=completion.usage,
+                duration_s=time.monotonic() - started,
+            )
+        )
+
+    async def _run_call(self, call: RawToolCall) -> AsyncIterator[Event]:
+        verdict = self._intake.check(call)
+        if not isinstance(verdict, Accepted):
+            yield self.emit(
+                ToolResult(
+                    call_id=call.id, name=call.name, output=verdict.message, ok=False, error_kind=verdict.kind
+                )
+            )
+            return
+        yield self.emit(
+            ToolCall(call_id=call.id, name=verdict.name, arguments=verdict.arguments, repairs=verdict.repairs)
+        )
+        started = time.monotonic()
+        kind: str | None = None
+        try:
+            output = await self.tools[verdict.name].invoke(verdict.arguments, self.context)
+        except SandboxError as exc:
+            raise _Halt("sandbox_error", f"sandbox failed during `{verdict.name}`: {exc}") from exc
+        text, ok = output.output, output.ok
+        if not ok:
+            kind = "tool_failed"
+        if verdict.repairs:
+            text = f"[note: your call was repaired: {'; '.join(verdict.repairs)}]\n{text}"
+        yield self.emit(
+            ToolResult(
+                call_id=call.id,
+                name=verdict.name,
+                output=text,
+                ok=ok,
+                error_kind=kind,
+                duration_s=time.monotonic() - started,
+            )
+        )
+
+    def _close_step(self) -> list[Event]:
+        failures = list(self.state.step_failures)
+        repeated = self.policies.stuck.failure()
+        if repeated:
+            failures.append(repeated)
+        events: list[Event] = []
+        change = self.policies.effort.decide(failures)
+        if change is not None:
+            events.append(self.emit(change))
+        events.append(
+            self.emit(
+                StepEnd(
+                    step=self.state.step + 1, failures=failures, format_errors=self.state.step_format_errors
+                )
+            )
+        )
+        return events
+
+    def _end(self, status: RunStatus, reason: str) -> Event:
+        return self.emit(
+            RunEnd(
+                status=status,
+                reason=reason,
+                steps=self.state.step,
+                input_tokens=self.state.input_tokens,
+                output_tokens=self.state.output_tokens,
+                duration_s=self.policies.limits.elapsed_s(),
+            )
+        )
+
+
+def summary(events: list[Event]) -> dict[str, Any]:
+    """A small digest of a finished run, for reports."""
+    end = next((e for e in reversed(events) if isinstance(e, RunEnd)), None)
+    return end.model_dump() if end is not None else {"status": "incomplete"}

@@ -1,0 +1,1 @@
+"""Small pluggable policies beside the loop: effort, limits, stuck detection, compaction."""

@@ -1,0 +1,41 @@
+"""Context compaction by observation masking: old tool outputs are elided, the task never is.
+
+When the conversation's estimated size passes `budget_tokens`, the content of tool results older
+than the most recent `keep_recent` ones is replaced by a short note. System and user messages and
+every assistant turn stay as they are, so the task and the agent's own reasoning trail survive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.llm.base import Message
+
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(messages: list[Message]) -> int:
+    chars = sum(len(m.content) + sum(len(c.arguments) for c in m.tool_calls) for m in messages)
+    return chars // CHARS_PER_TOKEN
+
+
+@dataclass
+class Compactor:
+    budget_tokens: int = 96_000
+    keep_recent: int = 6
+    min_chars: int = 400
+
+    def compact(self, messages: list[Message]) -> list[Message]:
+        if estimate_tokens(messages) <= self.budget_tokens:
+            return messages
+        tool_positions = [i for i, m in enumerate(messages) if m.role == "tool"]
+        old = set(tool_positions[: max(0, len(tool_positions) - self.keep_recent)])
+        out: list[Message] = []
+        for i, message in enumerate(messages):
+            if i in old and len(message.content) > self.min_chars:
+                note = (
+                    f"[output elided to save context: {len(message.content)} chars; rerun the tool if needed]"
+                )
+                message = message.model_copy(update={"content": note})
+            out.append(message)
+        return out

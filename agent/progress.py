@@ -1,0 +1,61 @@
+"""Human-readable progress of a run, on stderr (the JSONL event stream owns stdout)."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.markup import escape
+
+from agent.events import (
+    AssistantTurn,
+    EffortChange,
+    Event,
+    RunEnd,
+    RunResumed,
+    RunStart,
+    StepStart,
+    ToolCall,
+    ToolResult,
+)
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+class Progress:
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def show(self, event: Event) -> None:
+        c = self.console
+        if isinstance(event, RunStart):
+            c.print(
+                f"[bold]trident[/] run {event.run_id} · model {escape(event.model)} "
+                f"· effort {event.effort_mode}"
+            )
+        elif isinstance(event, RunResumed):
+            c.print(f"[bold]resumed[/] run {event.run_id} after event {event.after_seq}")
+        elif isinstance(event, StepStart):
+            colour = "magenta" if event.effort == "high" else "cyan"
+            c.print(f"[{colour}]step {event.step} · effort {event.effort}[/]")
+        elif isinstance(event, AssistantTurn):
+            if event.reasoning:
+                c.print(f"  [dim]thought for {len(event.reasoning)} chars[/]")
+            if event.content.strip():
+                c.print(f"  {escape(_first_line(event.content))}")
+        elif isinstance(event, ToolCall):
+            args = json.dumps(event.arguments, ensure_ascii=False)
+            c.print(f"  → {event.name} {escape(args if len(args) < 100 else args[:100] + '…')}")
+        elif isinstance(event, ToolResult):
+            mark = "[green]✓[/]" if event.ok else "[red]✗[/]"
+            c.print(f"    {mark} {escape(_first_line(event.output))}")
+        elif isinstance(event, EffortChange):
+            c.print(f"  [bold magenta]effort {event.previous} → {event.effort}[/]: {escape(event.reason)}")
+        elif isinstance(event, RunEnd):
+            c.print(
+                f"[bold]run ended[/]: {event.status} ({escape(event.reason)}) · {event.steps} steps · "
+                f"{event.input_tokens}+{event.output_tokens} tokens · {event.duration_s:.1f}s"
+            )

@@ -1,0 +1,231 @@
+"""A headless run: copy the repo into a workspace, run the agent, verify, write the patch.
+
+The host repository is only read (copied); every edit and command happens in the workspace through
+the sandbox. The workspace lives beside the trajectory so a killed run can be resumed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.config import ConfigError, Settings, state_dir
+from agent.events import Event, RunEnd, RunResumed, RunStart, SystemMessage, UserMessage
+from agent.llm.base import Backend, BackendError
+from agent.llm.resolve import make_backend
+from agent.loop import Agent, Policies
+from agent.policies.compaction import Compactor
+from agent.policies.effort import EffortPolicy
+from agent.policies.limits import LimitsPolicy
+from agent.policies.stuck import StuckDetector
+from agent.prompt import system_prompt
+from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
+from sandbox.base import Sandbox, SandboxError
+from sandbox.local import LocalSandbox
+from tools.base import ToolContext
+from tools.registry import default_tools
+
+# The exit-code contract of `trident run` (documented in README.md).
+EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE, EXIT_BUDGET, EXIT_SANDBOX, EXIT_BACKEND, EXIT_INTERRUPTED = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    130,
+)
+_STATUS_EXIT = {
+    "max_steps": EXIT_BUDGET,
+    "timeout": EXIT_BUDGET,
+    "max_tokens": EXIT_BUDGET,
+    "format_errors": EXIT_BUDGET,
+    "stuck": EXIT_BUDGET,
+    "sandbox_error": EXIT_SANDBOX,
+    "backend_error": EXIT_BACKEND,
+    "interrupted": EXIT_INTERRUPTED,
+}
+GIT = "git -c user.name=trident -c user.email=trident@localhost -c commit.gpgsign=false"
+
+
+class RunRequest(BaseModel):
+    repo: Path
+    task: str
+    model: str
+    test_command: str | None = None
+    trajectory: Path | None = None
+    patch_out: Path | None = None
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    reason: str
+    patch: str = ""
+    trajectory: Path | None = None
+
+
+def make_policies(settings: Settings) -> Policies:
+    return Policies(
+        effort=EffortPolicy(mode=settings.effort.mode, hysteresis=settings.effort.hysteresis),
+        limits=LimitsPolicy(
+            max_steps=settings.limits.max_steps,
+            timeout_s=settings.limits.timeout_s,
+            max_tokens=settings.limits.max_tokens,
+            max_format_errors=settings.limits.max_format_errors,
+        ),
+        stuck=StuckDetector(stop_after=settings.limits.stuck_repeats),
+        compactor=Compactor(
+            budget_tokens=settings.compaction.budget_tokens, keep_recent=settings.compaction.keep_recent
+        ),
+    )
+
+
+async def _baseline(sandbox: Sandbox) -> None:
+    """Commit the workspace as found, so the final diff is exactly the agent's change."""
+    result = await sandbox.exec(
+        # a `.git` *file* (worktree, submodule) points outside the copy: start a history of our own
+        "if [ -f .git ]; then rm -f .git; fi; if [ ! -d .git ]; then git init -q; fi && git add -A && "
+        f"{GIT} commit -q --allow-empty --no-verify -m 'trident: baseline'",
+        timeout=120,
+    )
+    if result.exit_code != 0:
+        raise SandboxError(f"could not record the workspace baseline: {result.output.strip()}")
+
+
+async def workspace_patch(sandbox: Sandbox) -> str:
+    result = await sandbox.exec("git add -A && git diff --cached --binary HEAD", timeout=120)
+    if result.exit_code != 0:
+        raise SandboxError(f"could not compute the patch: {result.output.strip()}")
+    return result.output
+
+
+async def execute(
+    request: RunRequest,
+    settings: Settings,
+    sink: Callable[[Event], None],
+    *,
+    resume: Path | None = None,
+) -> Outcome:
+    """Run (or resume) the agent on `request`; feed every event to `sink`; return the verdict."""
+    kept: list[Event] = []
+    if resume is not None:
+        try:
+            kept = resume_point(load(resume))
+        except TrajectoryError as exc:
+            raise ConfigError(str(exc)) from None
+        start = next(e for e in kept if isinstance(e, RunStart))
+        run_id, workspace = start.run_id, Path(start.workspace)
+        trajectory = resume
+        if not workspace.is_dir():
+            return Outcome(EXIT_SANDBOX, f"the run's workspace {workspace} is gone; it cannot be resumed")
+    else:
+        run_id = uuid.uuid4().hex[:12]
+        workspace = state_dir() / "runs" / run_id / "workspace"
+        trajectory = request.trajectory or state_dir() / "runs" / run_id / "trajectory.jsonl"
+        if not request.repo.is_dir():
+            raise ConfigError(f"--repo {request.repo} is not a directory")
+        shutil.copytree(request.repo, workspace, symlinks=True)
+
+    try:
+        backend: Backend = make_backend(request.model, settings)
+    except BackendError as exc:
+        return Outcome(EXIT_BACKEND, str(exc))
+    sandbox = LocalSandbox(workspace)
+    tools = default_tools()
+    writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
+    agent = Agent(
+        backend=backend,
+        tools=tools,
+        context=ToolContext(
+            sandbox=sandbox,
+            test_command=request.test_command,
+            command_timeout_s=settings.sandbox.command_timeout_s,
+        ),
+        policies=make_policies(settings),
+        writer=writer,
+        temperature=settings.temperature,
+    )
+    opening: list[Event]
+    if resume is not None:
+        agent.replay(kept)
+        opening = [RunResumed(run_id=run_id, after_seq=len(kept) - 1)]
+    else:
+        opening = [
+            RunStart(
+                run_id=run_id,
+                model=request.model,
+                effort_mode=settings.effort.mode,
+                tools=tools.names(),
+                workspace=str(workspace),
+                settings=_recorded(request, settings),
+            ),
+            SystemMessage(text=system_prompt(str(workspace), request.test_command)),
+            UserMessage(text=request.task),
+        ]
+    end: RunEnd | None = None
+    try:
+        if resume is None:
+            await _baseline(sandbox)
+        async for event in agent.run(opening):
+            sink(event)
+            if isinstance(event, RunEnd):
+                end = event
+    except SandboxError as exc:
+        return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
+    finally:
+        writer.close()
+        await backend.aclose()
+    assert end is not None
+    return await _verdict(end, sandbox, request, trajectory, workspace)
+
+
+async def _verdict(
+    end: RunEnd, sandbox: Sandbox, request: RunRequest, trajectory: Path, workspace: Path
+) -> Outcome:
+    try:
+        patch = await workspace_patch(sandbox)
+    except SandboxError as exc:
+        return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
+    if request.patch_out is not None:
+        request.patch_out.parent.mkdir(parents=True, exist_ok=True)
+        request.patch_out.write_text(patch, encoding="utf-8")
+    if end.status != "finished":
+        code = _STATUS_EXIT.get(end.status, EXIT_UNSOLVED)
+        return Outcome(code, f"{end.status}: {end.reason}", patch, trajectory)
+    if request.test_command:
+        result = await sandbox.exec(request.test_command, timeout=3600)
+        solved = result.exit_code == 0 and not result.timed_out
+        reason = (
+            "tests pass after the change" if solved else f"tests still fail (exit code {result.exit_code})"
+        )
+    else:
+        solved = bool(patch.strip())
+        reason = "finished with a patch" if solved else "finished without changing anything"
+    shutil.rmtree(workspace, ignore_errors=True)  # finished: nothing left to resume
+    return Outcome(EXIT_SOLVED if solved else EXIT_UNSOLVED, reason, patch, trajectory)
+
+
+def recorded_run(trajectory: Path) -> tuple[RunRequest, Settings]:
+    """The request and settings a trajectory was started with (for `--resume`)."""
+    try:
+        events = load(trajectory)
+    except TrajectoryError as exc:
+        raise ConfigError(str(exc)) from None
+    start = next((e for e in events if isinstance(e, RunStart)), None)
+    if start is None or "request" not in start.settings:
+        raise ConfigError(f"{trajectory} has no run start record: it cannot be resumed")
+    return (
+        RunRequest.model_validate(start.settings["request"]),
+        Settings.model_validate(start.settings["settings"]),
+    )
+
+
+def _recorded(request: RunRequest, settings: Settings) -> dict[str, Any]:
+    return {"request": request.model_dump(mode="json"), "settings": settings.model_dump(mode="json")}

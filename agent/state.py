@@ -1,0 +1,84 @@
+"""The run's state as a fold over its events: conversation, step counter, pending work, tokens.
+
+The loop never keeps state that is not derived from events, so resuming a run is replaying its
+trajectory into a fresh `RunState` (and into the policies) and carrying on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.events import (
+    AssistantTurn,
+    Event,
+    RawToolCall,
+    RunEnd,
+    RunStart,
+    StepEnd,
+    StepStart,
+    SystemMessage,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from agent.intake import REJECT_KINDS, history_arguments
+from agent.llm.base import Message
+
+
+@dataclass
+class RunState:
+    run_id: str = ""
+    messages: list[Message] = field(default_factory=list)
+    step: int = 0  # last completed step
+    in_step: bool = False
+    pending_turn: AssistantTurn | None = None  # the current step's model answer, once it came
+    done_calls: set[str] = field(default_factory=set)  # call ids of the current step with a result
+    call_ids: set[str] = field(default_factory=set)
+    step_format_errors: int = 0
+    step_failures: list[str] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    ended: RunEnd | None = None
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, RunStart):
+            self.run_id = event.run_id
+        elif isinstance(event, SystemMessage):
+            self.messages.append(Message(role="system", content=event.text))
+        elif isinstance(event, UserMessage):
+            self.messages.append(Message(role="user", content=event.text))
+        elif isinstance(event, StepStart):
+            self.in_step = True
+            self.pending_turn = None
+            self.done_calls = set()
+            self.step_format_errors = 0
+            self.step_failures = []
+        elif isinstance(event, AssistantTurn):
+            self.pending_turn = event
+            self.input_tokens += event.usage.input_tokens
+            self.output_tokens += event.usage.output_tokens
+            self.call_ids.update(c.id for c in event.tool_calls)
+            calls = [
+                RawToolCall(id=c.id, name=c.name, arguments=history_arguments(c)) for c in event.tool_calls
+            ]
+            self.messages.append(
+                Message(role="assistant", content=event.content, reasoning=event.reasoning, tool_calls=calls)
+            )
+        elif isinstance(event, ToolCall):
+            pass
+        elif isinstance(event, ToolResult):
+            self.done_calls.add(event.call_id)
+            if event.error_kind in REJECT_KINDS:
+                self.step_format_errors += 1
+                self.step_failures.append(f"rejected call to `{event.name}` ({event.error_kind})")
+            elif not event.ok:
+                self.step_failures.append(f"`{event.name}` failed")
+            self.messages.append(
+                Message(role="tool", content=event.output, tool_call_id=event.call_id, name=event.name)
+            )
+        elif isinstance(event, StepEnd):
+            self.step = event.step
+            self.in_step = False
+            self.pending_turn = None
+        elif isinstance(event, RunEnd):
+            self.ended = event

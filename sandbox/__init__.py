@@ -1,0 +1,1 @@
+"""Where tools act: one interface (`Sandbox`), Docker and local implementations."""

@@ -1,0 +1,82 @@
+"""Shared test helpers: scripted sessions, a workspace, running the real loop in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from agent.events import Event, RunEnd, RunStart, SystemMessage, ToolResult, UserMessage
+from agent.llm.base import Backend
+from agent.llm.scripted import ScriptedBackend
+from agent.loop import Agent, Policies
+from agent.trajectory import TrajectoryWriter
+from sandbox.local import LocalSandbox
+from tools.base import ToolContext
+from tools.registry import default_tools
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "timefmt"
+
+
+def write_session(path: Path, turns: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(turn) + "\n" for turn in turns), encoding="utf-8")
+    return path
+
+
+def make_workspace(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
+
+
+def make_agent(
+    tmp_path: Path,
+    backend: Backend,
+    files: dict[str, str] | None = None,
+    policies: Policies | None = None,
+    test_command: str | None = None,
+) -> Agent:
+    workspace = make_workspace(tmp_path / "ws", files or {"hello.py": "print('hello')\n"})
+    return Agent(
+        backend=backend,
+        tools=default_tools(),
+        context=ToolContext(sandbox=LocalSandbox(workspace), test_command=test_command, command_timeout_s=30),
+        policies=policies or Policies(),
+        writer=TrajectoryWriter(tmp_path / "trajectory.jsonl"),
+    )
+
+
+def opening(task: str = "do the task") -> list[Event]:
+    return [
+        RunStart(run_id="test", model="scripted", effort_mode="auto", tools=default_tools().names()),
+        SystemMessage(text="You are a test agent."),
+        UserMessage(text=task),
+    ]
+
+
+async def collect(agent: Agent, task: str = "do the task") -> list[Event]:
+    return [event async for event in agent.run(opening(task))]
+
+
+async def run_script(
+    tmp_path: Path,
+    turns: list[dict[str, Any]],
+    files: dict[str, str] | None = None,
+    policies: Policies | None = None,
+) -> list[Event]:
+    backend = ScriptedBackend(write_session(tmp_path / "session.jsonl", turns))
+    return await collect(make_agent(tmp_path, backend, files, policies))
+
+
+def end_of(events: list[Event]) -> RunEnd:
+    end = events[-1]
+    assert isinstance(end, RunEnd), f"last event is {end.type}"
+    return end
+
+
+def results(events: list[Event]) -> list[ToolResult]:
+    return [e for e in events if isinstance(e, ToolResult)]
