@@ -20,6 +20,7 @@ EXAMPLE = REPO / "examples" / "timefmt"
 
 
 def write_session(path: Path, turns: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(turn) + "\n" for turn in turns), encoding="utf-8")
     return path
 

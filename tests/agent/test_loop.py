@@ -1,0 +1,219 @@
+"""The loop end to end through the scripted backend: intake paths, effort, limits, stuck, events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
+from agent.loop import Policies
+from agent.policies.effort import EffortPolicy
+from agent.policies.limits import LimitsPolicy
+from agent.policies.stuck import StuckDetector
+from agent.trajectory import load
+from tests.helpers import end_of, results, run_script
+
+READ = {"name": "read", "arguments": {"path": "hello.py"}}
+DONE = {"content": "Done."}
+
+
+async def test_valid_call_runs_the_tool_and_the_run_finishes(tmp_path: Path) -> None:
+    events = await run_script(tmp_path, [{"content": "Reading.", "tool_calls": [READ]}, DONE])
+    (result,) = results(events)
+    assert result.ok and "print('hello')" in result.output
+    end = end_of(events)
+    assert end.status == "finished" and end.steps == 2
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert calls[0].call_id == result.call_id and len(calls[0].call_id) == 9
+
+
+async def test_events_on_disk_are_the_events_yielded(tmp_path: Path) -> None:
+    events = await run_script(tmp_path, [{"tool_calls": [READ]}, DONE])
+    assert load(tmp_path / "trajectory.jsonl") == events
+    assert [e.seq for e in events] == list(range(len(events)))
+
+
+async def test_repaired_call_runs_and_the_model_is_told(tmp_path: Path) -> None:
+    turn = {"tool_calls": [{"name": "Read", "arguments": '```json\n{"path": "hello.py",}\n```'}]}
+    events = await run_script(tmp_path, [turn, DONE])
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    assert len(call.repairs) == 3
+    (result,) = results(events)
+    assert result.ok and result.output.startswith("[note: your call was repaired:")
+
+
+async def test_invalid_call_gets_an_error_and_the_model_sees_it_next_turn(tmp_path: Path) -> None:
+    bad = {"tool_calls": [{"name": "read", "arguments": {"file": "hello.py"}}]}
+    events = await run_script(tmp_path, [bad, {"tool_calls": [READ]}, DONE])
+    first, second = results(events)
+    assert not first.ok and first.error_kind == "schema"
+    assert "missing required field(s) `path`" in first.output and "unexpected field(s) `file`" in first.output
+    assert second.ok
+    assert not any(isinstance(e, ToolCall) and e.call_id == first.call_id for e in events)
+
+
+async def test_unknown_tool_and_raw_text_calls(tmp_path: Path) -> None:
+    turns = [
+        {"tool_calls": [{"name": "open_file", "arguments": {"path": "hello.py"}}]},
+        {"raw": 'Reading.[TOOL_CALLS]read[ARGS]{"path": "hello.py"}'},
+        {"raw": '[TOOL_CALLS][{"name": "bash", "arguments": {"command": "echo hi"}}]'},
+        DONE,
+    ]
+    events = await run_script(tmp_path, turns)
+    unknown, raw_v11, raw_list = results(events)
+    assert unknown.error_kind == "unknown_tool" and "Available tools:" in unknown.output
+    assert raw_v11.ok and "print('hello')" in raw_v11.output
+    assert raw_list.ok and "hi" in raw_list.output
+    turns_seen = [e for e in events if isinstance(e, AssistantTurn)]
+    assert turns_seen[1].content == "Reading."
+
+
+async def test_consecutive_format_errors_stop_the_run(tmp_path: Path) -> None:
+    bad = {"tool_calls": [{"name": "read", "arguments": "{not json"}]}
+    events = await run_script(tmp_path, [bad, bad, bad, DONE])
+    end = end_of(events)
+    assert end.status == "format_errors" and end.steps == 3
+    assert [e.format_errors for e in events if isinstance(e, StepEnd)] == [1, 1, 1]
+
+
+async def test_a_good_step_resets_the_format_error_streak(tmp_path: Path) -> None:
+    bad = {"tool_calls": [{"name": "read", "arguments": "{not json"}]}
+    events = await run_script(tmp_path, [bad, bad, {"tool_calls": [READ]}, bad, bad, DONE])
+    assert end_of(events).status == "finished"
+
+
+async def test_effort_rises_on_a_failing_step_and_falls_after_hysteresis(tmp_path: Path) -> None:
+    failing = {"tool_calls": [{"name": "bash", "arguments": {"command": "exit 1"}}]}
+    ok = {"tool_calls": [{"name": "bash", "arguments": {"command": "true"}}]}
+    ok2 = {"tool_calls": [{"name": "bash", "arguments": {"command": "echo 2"}}]}
+    ok3 = {"tool_calls": [{"name": "bash", "arguments": {"command": "echo 3"}}]}
+    policies = Policies(effort=EffortPolicy(hysteresis=2))
+    events = await run_script(tmp_path, [ok, failing, ok2, ok3, DONE], policies=policies)
+    efforts = [e.effort for e in events if isinstance(e, StepStart)]
+    assert efforts == ["none", "none", "high", "high", "none"]
+    changes = [e for e in events if isinstance(e, EffortChange)]
+    assert [(c.previous, c.effort) for c in changes] == [("none", "high"), ("high", "none")]
+    assert "`bash` failed" in changes[0].reason and "2 successful" in changes[1].reason
+
+
+async def test_a_failure_while_high_restarts_the_hysteresis(tmp_path: Path) -> None:
+    turns = [
+        {"tool_calls": [{"name": "bash", "arguments": {"command": f"{cmd} && echo {i}"}}]}
+        for i, cmd in enumerate(["false", "true", "false", "true", "true"])
+    ]
+    events = await run_script(tmp_path, [*turns, DONE], policies=Policies(effort=EffortPolicy(hysteresis=2)))
+    assert [e.effort for e in events if isinstance(e, StepStart)] == [
+        "none",
+        "high",
+        "high",
+        "high",
+        "high",
+        "none",
+    ]
+
+
+async def test_a_rejected_call_raises_effort(tmp_path: Path) -> None:
+    bad = {"tool_calls": [{"name": "read", "arguments": {"path": 7}}]}
+    events = await run_script(tmp_path, [bad, DONE])
+    (change,) = [e for e in events if isinstance(e, EffortChange)]
+    assert change.effort == "high" and "rejected call to `read` (schema)" in change.reason
+
+
+async def test_fixed_effort_never_changes(tmp_path: Path) -> None:
+    failing = {"tool_calls": [{"name": "bash", "arguments": {"command": "exit 3"}}]}
+    events = await run_script(tmp_path, [failing, DONE], policies=Policies(effort=EffortPolicy(mode="none")))
+    assert not any(isinstance(e, EffortChange) for e in events)
+    events_high = await run_script(
+        tmp_path / "h", [DONE], policies=Policies(effort=EffortPolicy(mode="high"))
+    )
+    assert [e.effort for e in events_high if isinstance(e, StepStart)] == ["high"]
+
+
+async def test_repeated_action_is_a_failure_and_eventually_stuck(tmp_path: Path) -> None:
+    policies = Policies(stuck=StuckDetector(stop_after=3))
+    events = await run_script(tmp_path, [{"tool_calls": [READ]}] * 5 + [DONE], policies=policies)
+    end = end_of(events)
+    assert end.status == "stuck" and end.steps == 3
+    failures = [e.failures for e in events if isinstance(e, StepEnd)]
+    assert failures[0] == [] and "repeated the same action" in failures[1][0]
+
+
+async def test_step_budget(tmp_path: Path) -> None:
+    turns = [{"tool_calls": [{"name": "bash", "arguments": {"command": f"echo {i}"}}]} for i in range(5)]
+    events = await run_script(tmp_path, turns, policies=Policies(limits=LimitsPolicy(max_steps=2)))
+    end = end_of(events)
+    assert end.status == "max_steps" and end.steps == 2
+
+
+async def test_token_budget(tmp_path: Path) -> None:
+    turn = {"tool_calls": [READ], "usage": {"input_tokens": 600, "output_tokens": 10}}
+    events = await run_script(
+        tmp_path, [turn, turn, DONE], policies=Policies(limits=LimitsPolicy(max_tokens=1000))
+    )
+    assert end_of(events).status == "max_tokens"
+
+
+async def test_exhausted_script_is_a_backend_error(tmp_path: Path) -> None:
+    events = await run_script(tmp_path, [{"tool_calls": [READ]}])
+    end = end_of(events)
+    assert end.status == "backend_error" and "has 1 turns" in end.reason
+    assert any(isinstance(e, Error) and e.kind == "backend_error" for e in events)
+
+
+async def test_paths_outside_the_workspace_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("top secret")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "link").symlink_to(tmp_path / "secret.txt")
+    turns = [
+        {"tool_calls": [{"name": "read", "arguments": {"path": "../secret.txt"}}]},
+        {"tool_calls": [{"name": "read", "arguments": {"path": str(tmp_path / "secret.txt")}}]},
+        {"tool_calls": [{"name": "read", "arguments": {"path": "link"}}]},
+        {"tool_calls": [{"name": "write", "arguments": {"path": "../evil.txt", "content": "x"}}]},
+        DONE,
+    ]
+    events = await run_script(tmp_path, turns)
+    for result in results(events):
+        assert not result.ok and "outside the workspace" in result.output
+        assert "top secret" not in result.output
+    assert not (tmp_path / "evil.txt").exists()
+
+
+async def test_edit_failures_are_recoverable(tmp_path: Path) -> None:
+    files = {"m.py": "x = 1\nx = 1\n"}
+    turns = [
+        {
+            "tool_calls": [
+                {"name": "edit", "arguments": {"path": "m.py", "old_text": "y = 2", "new_text": "z"}}
+            ]
+        },
+        {
+            "tool_calls": [
+                {"name": "edit", "arguments": {"path": "m.py", "old_text": "x = 1", "new_text": "x = 2"}}
+            ]
+        },
+        {
+            "tool_calls": [
+                {
+                    "name": "edit",
+                    "arguments": {"path": "m.py", "old_text": "x = 1\nx", "new_text": "x = 2\nx"},
+                }
+            ]
+        },
+        DONE,
+    ]
+    events = await run_script(tmp_path, turns, files=files)
+    missing, ambiguous, fixed = results(events)
+    assert (
+        "not found" in missing.output
+        and "occurs 2 times" in ambiguous.output
+        and "lines 1, 2" in ambiguous.output
+    )
+    assert fixed.ok and "-x = 1" in fixed.output and "+x = 2" in fixed.output
+    assert (tmp_path / "ws" / "m.py").read_text() == "x = 2\nx = 1\n"
+
+
+async def test_history_sent_to_the_model_pairs_every_call_with_its_result(tmp_path: Path) -> None:
+    turns = [{"tool_calls": [READ, {"name": "nope", "arguments": "{"}]}, DONE]
+    events = await run_script(tmp_path, turns)
+    turn = next(e for e in events if isinstance(e, AssistantTurn))
+    assert [r.call_id for r in results(events)] == [c.id for c in turn.tool_calls]
+    assert turn.tool_calls[1].arguments == "{"  # the record keeps exactly what the model sent

@@ -1,0 +1,206 @@
+"""The real `trident` CLI as a subprocess: exit codes, patch, trajectory, interruption and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.events import Event, RunEnd, RunStart
+from agent.trajectory import load
+from tests.helpers import EXAMPLE, write_session
+
+TRIDENT = [sys.executable, "-m", "agent.cli"]
+
+
+def trident(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TRIDENT, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+def example_args(tmp_path: Path, session: Path | None = None) -> list[str]:
+    return [
+        "run",
+        "--repo",
+        str(EXAMPLE / "repo"),
+        "--task-file",
+        str(EXAMPLE / "task.md"),
+        "--test-cmd",
+        "python3 -m unittest",
+        "--model",
+        f"scripted:{session or EXAMPLE / 'session.jsonl'}",
+        "--trajectory-out",
+        str(tmp_path / "trajectory.jsonl"),
+        "--patch-out",
+        str(tmp_path / "fix.patch"),
+    ]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_version_and_help() -> None:
+    assert trident("--version").stdout.startswith("trident ")
+    help_text = trident("run", "--help").stdout
+    for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130"):
+        assert f"\n  {code}" in help_text
+
+
+def test_example_is_solved_and_its_patch_applies(tmp_path: Path) -> None:
+    before = snapshot(EXAMPLE / "repo")
+    result = trident(*example_args(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().endswith("trident: tests pass after the change")
+    assert "effort none → high" in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["type"] == "run_start" and events[-1]["type"] == "run_end"
+    assert events[-1]["status"] == "finished"
+    assert next(e for e in events if e["type"] == "effort_change")["effort"] == "high"
+    assert snapshot(EXAMPLE / "repo") == before  # the host repository was not touched
+    copy = tmp_path / "copy"
+    shutil.copytree(EXAMPLE / "repo", copy)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    subprocess.run(["git", "apply", str(tmp_path / "fix.patch")], cwd=copy, check=True)
+    assert subprocess.run([sys.executable, "-m", "unittest"], cwd=copy, capture_output=True).returncode == 0
+
+
+def test_finished_but_tests_still_failing_exits_1(tmp_path: Path) -> None:
+    session = write_session(tmp_path / "s.jsonl", [{"content": "Looks fine to me."}])
+    result = trident(*example_args(tmp_path, session))
+    assert result.returncode == 1, result.stderr
+    assert "tests still fail" in result.stderr.splitlines()[-1]
+
+
+def test_step_budget_exits_3(tmp_path: Path) -> None:
+    result = trident(*example_args(tmp_path), "--max-steps", "2")
+    assert result.returncode == 3, result.stderr
+    assert "max_steps" in result.stderr.splitlines()[-1]
+
+
+def test_broken_endpoint_exits_5(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text("[openai]\nmax_retries = 0\n")
+    args = example_args(tmp_path)
+    args[args.index("--model") + 1] = f"openai:some-model@http://127.0.0.1:{port}/v1"
+    result = trident(*args, env={"TRIDENT_CONFIG": str(config)})
+    assert result.returncode == 5, result.stderr
+    assert "cannot connect" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--repo", ".", "--task", "x", "--effort", "medium"], "invalid choice"),
+        (["run", "--repo", "."], "--task"),
+        (["run", "--repo", "/nonexistent/dir", "--task", "x", "--model", "scripted:x"], "not a directory"),
+        (["run", "--repo", ".", "--task", "x"], "no model configured"),
+        (["run", "--repo", ".", "--task", "x", "--model", "gpt"], "scheme:target"),
+        (["run", "--repo", ".", "--task", "x", "--max-steps", "0", "--model", "scripted:x"], "max_steps"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = trident(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_bad_config_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[limits]\nmax_steps = "ten"\n')
+    result = trident("run", "--repo", ".", "--task", "x", env={"TRIDENT_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert str(config) in result.stderr and "limits.max_steps" in result.stderr
+
+
+def slow_session(tmp_path: Path, marker: Path) -> Path:
+    """The example session with a step that blocks (once) until the test interrupts it."""
+    turns: list[dict[str, Any]] = [
+        json.loads(line) for line in (EXAMPLE / "session.jsonl").read_text().splitlines()
+    ]
+    block = f"if [ ! -e {marker} ]; then touch {marker}; sleep 60; fi; echo checked"
+    turns.insert(2, {"content": "", "tool_calls": [{"name": "bash", "arguments": {"command": block}}]})
+    return write_session(tmp_path / "slow.jsonl", turns)
+
+
+def start_and_wait(args: list[str], marker: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([*TRIDENT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the blocking step never started"
+        time.sleep(0.05)
+    return proc
+
+
+def shape(events: list[Event]) -> list[tuple[Any, ...]]:
+    """What must match between an uninterrupted run and a killed-and-resumed one."""
+    out: list[tuple[Any, ...]] = []
+    workspace = next(e.workspace for e in events if isinstance(e, RunStart))
+    for e in events:
+        if e.type == "run_resumed":
+            continue
+        data = e.model_dump(
+            exclude={"seq", "ts", "duration_s", "call_id", "tool_calls", "run_id", "workspace"}
+        )
+        data.pop("settings", None)
+        if e.type == "run_end":
+            data = {"status": data["status"], "steps": data["steps"]}
+        if e.type == "system_message":
+            data = {}
+        out.append((e.type, json.dumps(data, sort_keys=True).replace(workspace, "<workspace>")))
+    return out
+
+
+def test_sigkill_mid_run_then_resume_records_every_event_once(tmp_path: Path) -> None:
+    reference_dir, killed_dir = tmp_path / "reference", tmp_path / "killed"
+    reference_dir.mkdir()
+    killed_dir.mkdir()
+    session = slow_session(tmp_path, tmp_path / "marker")
+    (tmp_path / "marker").touch()  # the reference run does not block
+    reference = trident(*example_args(reference_dir, session))
+    assert reference.returncode == 0, reference.stderr
+    (tmp_path / "marker").unlink()
+
+    proc = start_and_wait(example_args(killed_dir, session), tmp_path / "marker")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    trajectory = killed_dir / "trajectory.jsonl"
+    assert not isinstance(load(trajectory)[-1], RunEnd)
+
+    resumed = trident("run", "--resume", str(trajectory), "--patch-out", str(killed_dir / "fix.patch"))
+    assert resumed.returncode == 0, resumed.stderr
+    events = load(trajectory)
+    assert [e.seq for e in events] == list(range(len(events)))
+    assert shape(events) == shape(load(reference_dir / "trajectory.jsonl"))
+    assert (killed_dir / "fix.patch").read_text() == (reference_dir / "fix.patch").read_text()
+
+
+def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(tmp_path: Path) -> None:
+    session = slow_session(tmp_path, tmp_path / "marker")
+    proc = start_and_wait(example_args(tmp_path, session), tmp_path / "marker")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr.splitlines()[-1]
+    end = load(tmp_path / "trajectory.jsonl")[-1]
+    assert isinstance(end, RunEnd) and end.status == "interrupted"
+    resumed = trident("run", "--resume", str(tmp_path / "trajectory.jsonl"))
+    assert resumed.returncode == 0, resumed.stderr
+    ends = [e for e in load(tmp_path / "trajectory.jsonl") if isinstance(e, RunEnd)]
+    assert [e.status for e in ends] == ["finished"]
