@@ -173,14 +173,19 @@ class Agent:
             ToolCall(call_id=call.id, name=verdict.name, arguments=verdict.arguments, repairs=verdict.repairs)
         )
         started = time.monotonic()
-        kind: str | None = None
+        kind: str | None
         try:
             output = await self.tools[verdict.name].invoke(verdict.arguments, self.context)
+            text, ok = output.output, output.ok
+            kind = None if ok else "tool_failed"
         except SandboxError as exc:
             raise _Halt("sandbox_error", f"sandbox failed during `{verdict.name}`: {exc}") from exc
-        text, ok = output.output, output.ok
-        if not ok:
-            kind = "tool_failed"
+        except Exception as exc:  # a bug in a tool must not end the run: the model hears about it
+            text, ok, kind = (
+                f"internal error in `{verdict.name}`: {type(exc).__name__}: {exc}",
+                False,
+                "tool_crashed",
+            )
         if verdict.repairs:
             text = f"[note: your call was repaired: {'; '.join(verdict.repairs)}]\n{text}"
         yield self.emit(

@@ -12,7 +12,7 @@ from agent.llm.scripted import ScriptedBackend
 from agent.loop import Agent, Policies
 from agent.trajectory import TrajectoryWriter
 from sandbox.local import LocalSandbox
-from tools.base import ToolContext
+from tools.base import ToolContext, Toolset
 from tools.registry import default_tools
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,11 +40,12 @@ def make_agent(
     files: dict[str, str] | None = None,
     policies: Policies | None = None,
     test_command: str | None = None,
+    tools: Toolset | None = None,
 ) -> Agent:
     workspace = make_workspace(tmp_path / "ws", files or {"hello.py": "print('hello')\n"})
     return Agent(
         backend=backend,
-        tools=default_tools(),
+        tools=tools or default_tools(),
         context=ToolContext(sandbox=LocalSandbox(workspace), test_command=test_command, command_timeout_s=30),
         policies=policies or Policies(),
         writer=TrajectoryWriter(tmp_path / "trajectory.jsonl"),

@@ -99,6 +99,10 @@ class Toolset:
     def __getitem__(self, name: str) -> Tool[Any]:
         return self._tools[name]
 
+    def extended(self, *tools: Tool[Any]) -> Toolset:
+        """A new toolset with these tools added (or replacing tools of the same name)."""
+        return Toolset([*self._tools.values(), *tools])
+
     def names(self) -> list[str]:
         return list(self._tools)
 

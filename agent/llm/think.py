@@ -1,10 +1,15 @@
-"""Split `[THINK]…[/THINK]` reasoning out of streamed text, markers possibly cut across chunks."""
+"""Split raw model text as it streams: `[THINK]…[/THINK]` is reasoning, `[TOOL_CALLS]…` is held back.
+
+Servers that do not parse Mistral's markers leave them in the text. Reasoning is routed to reasoning
+chunks; from `[TOOL_CALLS]` on nothing more is shown as text (it is call syntax, not prose), but
+`text` keeps it so intake can parse the calls. Markers cut across chunks are handled.
+"""
 
 from __future__ import annotations
 
 from agent.llm.base import ReasoningChunk, TextChunk
 
-OPEN, CLOSE = "[THINK]", "[/THINK]"
+OPEN, CLOSE, CALLS = "[THINK]", "[/THINK]", "[TOOL_CALLS]"
 
 
 class ThinkSplitter:
@@ -12,36 +17,48 @@ class ThinkSplitter:
 
     def __init__(self) -> None:
         self._buffer = ""
-        self._thinking = False
-        self.text = ""
+        self._mode = "text"  # text | thinking | calls
+        self.text = ""  # everything outside [THINK], tool-call syntax included
         self.reasoning = ""
 
     def feed(self, piece: str) -> list[TextChunk | ReasoningChunk]:
         self._buffer += piece
         out: list[TextChunk | ReasoningChunk] = []
         while True:
-            marker = CLOSE if self._thinking else OPEN
-            index = self._buffer.find(marker)
-            if index >= 0:
+            if self._mode == "calls":
+                self.text += self._buffer
+                self._buffer = ""
+                return out
+            markers = (CLOSE,) if self._mode == "thinking" else (OPEN, CALLS)
+            found = [(self._buffer.find(m), m) for m in markers if m in self._buffer]
+            if found:
+                index, marker = min(found)
                 self._take(self._buffer[:index], out)
                 self._buffer = self._buffer[index + len(marker) :]
-                self._thinking = not self._thinking
+                if marker == CALLS:
+                    self.text += CALLS
+                    self._mode = "calls"
+                else:
+                    self._mode = "thinking" if marker == OPEN else "text"
                 continue
-            keep = _partial_suffix(self._buffer, marker)
+            keep = max(_partial_suffix(self._buffer, m) for m in markers)
             self._take(self._buffer[: len(self._buffer) - keep], out)
             self._buffer = self._buffer[len(self._buffer) - keep :]
             return out
 
     def flush(self) -> list[TextChunk | ReasoningChunk]:
         out: list[TextChunk | ReasoningChunk] = []
-        self._take(self._buffer, out)
+        if self._mode == "calls":
+            self.text += self._buffer
+        else:
+            self._take(self._buffer, out)
         self._buffer = ""
         return out
 
     def _take(self, text: str, out: list[TextChunk | ReasoningChunk]) -> None:
         if not text:
             return
-        if self._thinking:
+        if self._mode == "thinking":
             self.reasoning += text
             out.append(ReasoningChunk(text=text))
         else:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
+from agent.llm.scripted import ScriptedBackend
 from agent.loop import Policies
 from agent.policies.effort import EffortPolicy
 from agent.policies.limits import LimitsPolicy
 from agent.policies.stuck import StuckDetector
 from agent.trajectory import load
-from tests.helpers import end_of, results, run_script
+from tests.agent.crashing_tool import CrashingTool
+from tests.helpers import collect, end_of, make_agent, results, run_script, write_session
+from tools.registry import default_tools
 
 READ = {"name": "read", "arguments": {"path": "hello.py"}}
 DONE = {"content": "Done."}
@@ -217,3 +220,15 @@ async def test_history_sent_to_the_model_pairs_every_call_with_its_result(tmp_pa
     turn = next(e for e in events if isinstance(e, AssistantTurn))
     assert [r.call_id for r in results(events)] == [c.id for c in turn.tool_calls]
     assert turn.tool_calls[1].arguments == "{"  # the record keeps exactly what the model sent
+
+
+async def test_a_crashing_tool_is_reported_to_the_model_and_the_run_goes_on(tmp_path: Path) -> None:
+    backend = ScriptedBackend(write_session(tmp_path / "s.jsonl", [CRASH, DONE]))
+    agent = make_agent(tmp_path, backend, tools=default_tools().extended(CrashingTool()))
+    events = await collect(agent)
+    (result,) = results(events)
+    assert result.error_kind == "tool_crashed" and "ZeroDivisionError" in result.output
+    assert end_of(events).status == "finished"
+
+
+CRASH = {"tool_calls": [{"name": "crash", "arguments": {"n": 0}}]}
