@@ -53,6 +53,61 @@ class _CallBuffer:
     arguments: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Accumulator:
+    """Turns streamed chunks into text/reasoning chunks now and one Completion at the end."""
+
+    splitter: ThinkSplitter = field(default_factory=ThinkSplitter)
+    reasoning: list[str] = field(default_factory=list)
+    calls: dict[int, _CallBuffer] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    finish: str | None = None
+
+    def take(self, chunk: ChatCompletionChunk) -> list[Chunk]:
+        out: list[Chunk] = []
+        if chunk.usage is not None:
+            self.usage = Usage(
+                input_tokens=chunk.usage.prompt_tokens, output_tokens=chunk.usage.completion_tokens
+            )
+        for choice in chunk.choices:
+            self.finish = choice.finish_reason or self.finish
+            delta = choice.delta
+            extra = delta.model_extra or {}
+            thought = extra.get("reasoning_content") or extra.get("reasoning")
+            if isinstance(thought, str) and thought:
+                self.reasoning.append(thought)
+                out.append(ReasoningChunk(text=thought))
+            for text, is_reasoning in _content_parts(delta.content):
+                if is_reasoning:
+                    self.reasoning.append(text)
+                    out.append(ReasoningChunk(text=text))
+                else:
+                    out.extend(self.splitter.feed(text))
+            for position, call in enumerate(delta.tool_calls or []):
+                buffer = self.calls.setdefault(
+                    call.index if call.index is not None else position, _CallBuffer()
+                )
+                buffer.id = call.id or buffer.id
+                if call.function is not None:
+                    name = call.function.name or ""
+                    if name != buffer.name:  # some servers repeat the whole name in every delta
+                        buffer.name += name
+                    buffer.arguments.append(call.function.arguments or "")
+        return out
+
+    def completion(self) -> Completion:
+        return Completion(
+            content=self.splitter.text,
+            reasoning="".join(self.reasoning) + self.splitter.reasoning,
+            tool_calls=[
+                ProposedCall(id=b.id, name=b.name, arguments="".join(b.arguments))
+                for _, b in sorted(self.calls.items())
+            ],
+            usage=self.usage,
+            finish_reason=self.finish,
+        )
+
+
 class OpenAIBackend:
     def __init__(
         self,
@@ -81,11 +136,7 @@ class OpenAIBackend:
             body["max_tokens"] = request.max_tokens
         if request.tools:
             body["tools"] = [{"type": "function", "function": t.model_dump()} for t in request.tools]
-        splitter = ThinkSplitter()
-        reasoning: list[str] = []
-        calls: dict[int, _CallBuffer] = {}
-        usage = Usage()
-        finish: str | None = None
+        accumulator = _Accumulator()
         try:
             response: openai.AsyncStream[ChatCompletionChunk] = await self._client.chat.completions.create(
                 model=self.model,
@@ -93,47 +144,15 @@ class OpenAIBackend:
                 stream=True,
                 extra_body=body,
             )
-            async for chunk in response:
-                if chunk.usage is not None:
-                    usage = Usage(
-                        input_tokens=chunk.usage.prompt_tokens, output_tokens=chunk.usage.completion_tokens
-                    )
-                for choice in chunk.choices:
-                    finish = choice.finish_reason or finish
-                    delta = choice.delta
-                    extra = delta.model_extra or {}
-                    thought = extra.get("reasoning_content") or extra.get("reasoning")
-                    if isinstance(thought, str) and thought:
-                        reasoning.append(thought)
-                        yield ReasoningChunk(text=thought)
-                    for text, is_reasoning in _content_parts(delta.content):
-                        if is_reasoning:
-                            reasoning.append(text)
-                            yield ReasoningChunk(text=text)
-                        else:
-                            for piece in splitter.feed(text):
-                                yield piece
-                    for position, call in enumerate(delta.tool_calls or []):
-                        index = call.index if call.index is not None else position
-                        buffer = calls.setdefault(index, _CallBuffer())
-                        buffer.id = call.id or buffer.id
-                        if call.function is not None:
-                            buffer.name += call.function.name or ""
-                            buffer.arguments.append(call.function.arguments or "")
+            async with response:  # closes the connection even when the consumer stops early
+                async for chunk in response:
+                    for piece in accumulator.take(chunk):
+                        yield piece
         except openai.APIError as exc:
             raise BackendError(self._explain(exc)) from None
-        for piece in splitter.flush():
+        for piece in accumulator.splitter.flush():
             yield piece
-        yield Completion(
-            content=splitter.text,
-            reasoning="".join(reasoning) + splitter.reasoning,
-            tool_calls=[
-                ProposedCall(id=b.id, name=b.name, arguments="".join(b.arguments))
-                for _, b in sorted(calls.items())
-            ],
-            usage=usage,
-            finish_reason=finish,
-        )
+        yield accumulator.completion()
 
     def _explain(self, exc: openai.APIError) -> str:
         where = f"{self.base_url} (model {self.model!r})"

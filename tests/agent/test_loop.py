@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from agent.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
 from agent.llm.scripted import ScriptedBackend
@@ -15,8 +16,8 @@ from tests.agent.crashing_tool import CrashingTool
 from tests.helpers import collect, end_of, make_agent, results, run_script, write_session
 from tools.registry import default_tools
 
-READ = {"name": "read", "arguments": {"path": "hello.py"}}
-DONE = {"content": "Done."}
+READ: dict[str, Any] = {"name": "read", "arguments": {"path": "hello.py"}}
+DONE: dict[str, Any] = {"content": "Done."}
 
 
 async def test_valid_call_runs_the_tool_and_the_run_finishes(tmp_path: Path) -> None:
@@ -55,7 +56,7 @@ async def test_invalid_call_gets_an_error_and_the_model_sees_it_next_turn(tmp_pa
 
 
 async def test_unknown_tool_and_raw_text_calls(tmp_path: Path) -> None:
-    turns = [
+    turns: list[dict[str, Any]] = [
         {"tool_calls": [{"name": "open_file", "arguments": {"path": "hello.py"}}]},
         {"raw": 'Reading.[TOOL_CALLS]read[ARGS]{"path": "hello.py"}'},
         {"raw": '[TOOL_CALLS][{"name": "bash", "arguments": {"command": "echo hi"}}]'},
@@ -231,4 +232,4 @@ async def test_a_crashing_tool_is_reported_to_the_model_and_the_run_goes_on(tmp_
     assert end_of(events).status == "finished"
 
 
-CRASH = {"tool_calls": [{"name": "crash", "arguments": {"n": 0}}]}
+CRASH: dict[str, Any] = {"tool_calls": [{"name": "crash", "arguments": {"n": 0}}]}

@@ -59,7 +59,7 @@ def test_resume_between_steps_keeps_everything() -> None:
 
 
 def test_resume_drops_a_step_whose_model_answer_never_arrived() -> None:
-    partial = [StepStart(step=2, effort="none"), TextDelta(text="half an ans")]
+    partial: list[Event] = [StepStart(step=2, effort="none"), TextDelta(text="half an ans")]
     assert resume_point(START + STEP1 + partial) == START + STEP1
 
 
@@ -71,12 +71,12 @@ def test_resume_keeps_the_answer_and_finished_calls_and_reruns_the_unfinished_on
             RawToolCall(id="bbbbbbbb2", name="read", arguments="{}"),
         ],
     )
-    done = [
+    done: list[Event] = [
         ToolCall(call_id="bbbbbbbb1", name="read", arguments={}),
         ToolResult(call_id="bbbbbbbb1", name="read", output="x", ok=True),
     ]
     unfinished: list[Event] = [ToolCall(call_id="bbbbbbbb2", name="read", arguments={})]
-    step2 = [StepStart(step=2, effort="none"), turn, *done]
+    step2: list[Event] = [StepStart(step=2, effort="none"), turn, *done]
     assert resume_point(START + STEP1 + step2 + unfinished) == START + STEP1 + step2
     decided: list[Event] = [EffortChange(previous="none", effort="high", reason="x")]
     assert resume_point(START + STEP1 + step2 + decided) == START + STEP1 + step2
