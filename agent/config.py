@@ -57,6 +57,7 @@ class Settings(_Section):
     model: str | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     test_command: str | None = None
+    protected_paths: list[str] = Field(default_factory=list, description="globs the agent must not touch")
     effort: EffortConfig = Field(default_factory=EffortConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig)

@@ -1,4 +1,9 @@
-"""The sandbox interface every tool goes through: files and commands inside one workspace."""
+"""The sandbox interface every tool goes through: files and commands inside one workspace.
+
+Implementations (local subprocess, Docker container) all talk to the same stdlib-only runner
+(`sandbox/runner.py`) over a JSON-lines pipe, so path confinement, timeouts, output caps and the
+persistent shell state behave the same everywhere.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,27 @@ from pydantic import BaseModel
 
 
 class SandboxError(Exception):
-    """The sandbox itself failed (container gone, disk full...): an infrastructure error."""
+    """The sandbox itself failed (container gone, runner dead, disk full...): an infrastructure error."""
 
 
 class PathRefused(Exception):
-    """A path resolves outside the workspace or to a protected location: the caller's mistake."""
+    """A path resolves outside the workspace, to a protected location, or does not exist."""
 
 
 class ExecResult(BaseModel):
-    exit_code: int
-    output: str  # stdout and stderr interleaved, possibly truncated in the middle
+    exit_code: int  # -N when killed by signal N
+    output: str  # stdout and stderr interleaved; when truncated, head and tail with the middle counted
     timed_out: bool = False
     truncated: bool = False
+    omitted_bytes: int = 0
     duration_s: float = 0.0
+    killed_by: str | None = None  # "timeout", "out of memory", "signal N"
+
+
+class FileInfo(BaseModel):
+    path: str  # relative to the workspace root, with forward slashes
+    size: int
+    mtime_ns: int
 
 
 class Sandbox(Protocol):
@@ -29,11 +42,30 @@ class Sandbox(Protocol):
         """The workspace root, as commands inside the sandbox see it."""
         ...
 
+    @property
+    def isolated(self) -> bool:
+        """False for the local sandbox: it confines paths but not processes."""
+        ...
+
+    async def exec(
+        self, command: str, *, timeout: float, cwd: str | None = None, env: dict[str, str] | None = None
+    ) -> ExecResult:
+        """Run in the session's shell: cd and exported variables persist to the next command."""
+        ...
+
     async def read_file(self, path: str) -> bytes: ...
 
-    async def write_file(self, path: str, data: bytes) -> None: ...
+    async def write_file(self, path: str, data: bytes) -> None:
+        """Atomic (temp file + rename); parents are created."""
+        ...
 
-    async def exec(self, command: str, *, timeout: float, cwd: str | None = None) -> ExecResult: ...
+    async def list_files(self, path: str = ".", *, limit: int = 100_000) -> list[FileInfo]:
+        """Regular files below `path` (skipping .git and common cache dirs), with size and mtime."""
+        ...
+
+    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
+        """Many files in one round trip; None for a file that cannot be read."""
+        ...
 
     async def close(self) -> None: ...
 

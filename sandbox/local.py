@@ -10,13 +10,17 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import tempfile
 import time
 from pathlib import Path
 
-from sandbox.base import ExecResult, PathRefused, SandboxError, clip_output
+from sandbox.base import ExecResult, FileInfo, PathRefused, SandboxError, clip_output
 
 OUTPUT_LIMIT = 64 * 1024
+SKIP_DIRS = frozenset(
+    {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)
 
 
 class LocalSandbox:
@@ -28,6 +32,38 @@ class LocalSandbox:
     @property
     def workspace(self) -> str:
         return str(self._root)
+
+    @property
+    def isolated(self) -> bool:
+        return False
+
+    async def list_files(self, path: str = ".", *, limit: int = 100_000) -> list[FileInfo]:
+        base = self.resolve(path)
+        out: list[FileInfo] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            for name in sorted(filenames):
+                full = Path(dirpath) / name
+                st = full.lstat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                out.append(
+                    FileInfo(
+                        path=full.relative_to(self._root).as_posix(), size=st.st_size, mtime_ns=st.st_mtime_ns
+                    )
+                )
+                if len(out) >= limit:
+                    return out
+        return out
+
+    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
+        out: dict[str, bytes | None] = {}
+        for path in paths:
+            try:
+                out[path] = await self.read_file(path)
+            except PathRefused:
+                out[path] = None
+        return out
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)
@@ -51,7 +87,9 @@ class LocalSandbox:
         target = self.resolve(path)
         await asyncio.to_thread(_atomic_write, target, data)
 
-    async def exec(self, command: str, *, timeout: float, cwd: str | None = None) -> ExecResult:
+    async def exec(
+        self, command: str, *, timeout: float, cwd: str | None = None, env: dict[str, str] | None = None
+    ) -> ExecResult:
         workdir = self.resolve(cwd) if cwd else self._root
         started = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
@@ -63,6 +101,7 @@ class LocalSandbox:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         timed_out = False
         try:

@@ -31,6 +31,7 @@ class ToolContext:
     sandbox: Sandbox
     test_command: str | None = None
     command_timeout_s: float = 120.0
+    protected_paths: tuple[str, ...] = ()  # globs (from .trident.toml) the agent must not touch
 
 
 @dataclass(frozen=True)
