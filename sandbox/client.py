@@ -1,0 +1,224 @@
+"""The host side of the runner protocol, shared by every sandbox: requests, answers, watchdog.
+
+`RunnerSession` implements the `Sandbox` protocol on top of any pair of byte streams connected to
+a `sandbox/runner.py` process (a local subprocess's pipes, a Docker attach socket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import errno
+import io
+import itertools
+import json
+import tarfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from sandbox.base import ExecResult, FileInfo, PathRefused, SandboxError
+
+RUNNER_SOURCE = (Path(__file__).parent / "runner.py").read_text(encoding="utf-8")
+UPLOAD_CHUNK = 4 * 1024 * 1024
+REQUEST_GRACE_S = 15.0  # beyond a request's own deadline, before the runner is pinged
+PING_TIMEOUT_S = 5.0
+
+
+class LineReader(Protocol):
+    async def readline(self) -> bytes: ...
+
+
+class ByteWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+
+class RunnerSession:
+    """Talks to one runner. Subclasses start it in `_connect` (called lazily, once) and call `attach`."""
+
+    def __init__(self, *, workspace: str, isolated: bool) -> None:
+        self._workspace, self._isolated = workspace, isolated
+        self._reader: LineReader | None = None
+        self._writer: ByteWriter | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._dead: str | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Lock | None = None
+        self.info: dict[str, Any] = {}
+
+    async def _connect(self) -> None:
+        """Start the runner and `attach` to it."""
+        raise NotImplementedError
+
+    async def _on_dead(self) -> None:
+        """The runner stopped answering: make sure it is gone (kill the process or container)."""
+
+    async def attach(self, reader: LineReader, writer: ByteWriter, timeout: float = 30.0) -> None:
+        self._reader, self._writer = reader, writer
+        self._pump = asyncio.create_task(self._read_answers())
+        self.info = await self._request("hello", timeout=timeout, fields={})
+
+    async def start(self) -> None:
+        """Start the runner now (otherwise the first request does)."""
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._writer is None:
+                await self._connect()
+
+    @property
+    def workspace(self) -> str:
+        return self._workspace
+
+    @property
+    def isolated(self) -> bool:
+        return self._isolated
+
+    # -- protocol ----------------------------------------------------------------------------
+    async def _read_answers(self) -> None:
+        reason = "the sandbox runner closed its output"
+        assert self._reader is not None
+        try:
+            while True:
+                line = await self._reader.readline()
+                if not line:
+                    break
+                try:
+                    answer = json.loads(line)
+                except ValueError:
+                    continue
+                future = self._pending.pop(answer.get("id"), None)
+                if future is not None and not future.done():
+                    future.set_result(answer)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            reason = f"lost the connection to the sandbox runner: {exc}"
+        self._fail_all(reason)
+
+    def _fail_all(self, reason: str) -> None:
+        self._dead = self._dead or reason
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(SandboxError(self._dead))
+        self._pending.clear()
+
+    async def call(self, op: str, *, timeout: float = 60.0, **fields: Any) -> dict[str, Any]:
+        if self._writer is None:
+            await self.start()
+        return await self._request(op, timeout=timeout, fields=fields)
+
+    async def _request(self, op: str, *, timeout: float, fields: dict[str, Any]) -> dict[str, Any]:
+        if self._dead:
+            raise SandboxError(self._dead)
+        assert self._writer is not None
+        request_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            self._writer.write(json.dumps({"id": request_id, "op": op, **fields}).encode() + b"\n")
+            await self._writer.drain()
+        except (OSError, RuntimeError) as exc:
+            self._pending.pop(request_id, None)
+            await self._die(f"cannot write to the sandbox runner: {exc}")
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(future), timeout + REQUEST_GRACE_S)
+        except TimeoutError:
+            answer = await self._watchdog(op, request_id, future)
+        finally:
+            self._pending.pop(request_id, None)
+        if answer.get("ok"):
+            return answer
+        kind, message = answer.get("kind"), str(answer.get("error"))
+        if kind == "path":
+            raise PathRefused(message)
+        if kind == "os" and answer.get("errno") in (errno.ENOSPC, errno.EDQUOT):
+            raise SandboxError(f"the sandbox's disk is full: {message}")
+        if kind == "os" and answer.get("errno") in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise PathRefused(f"not permitted: {message}")
+        raise SandboxError(f"sandbox runner failed on {op}: {message}")
+
+    async def _watchdog(
+        self, op: str, request_id: int, future: asyncio.Future[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The request is overdue: keep waiting while the runner answers pings, else kill it."""
+        while True:
+            try:
+                await asyncio.wait_for(self.call("ping", timeout=0), PING_TIMEOUT_S)
+            except (TimeoutError, SandboxError):
+                await self._die(f"the sandbox runner stopped answering (during {op})")
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), REQUEST_GRACE_S)
+            except TimeoutError:
+                continue
+
+    async def _die(self, reason: str) -> None:
+        first = self._dead is None
+        self._fail_all(reason)
+        if first:
+            await self._on_dead()
+        raise SandboxError(reason)
+
+    # -- the Sandbox protocol ----------------------------------------------------------------
+    async def exec(
+        self,
+        command: str,
+        *,
+        timeout: float,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        limit: int = 64 * 1024,
+    ) -> ExecResult:
+        answer = await self.call(
+            "exec", timeout=timeout, command=command, time_limit=timeout, cwd=cwd, env=env, limit=limit
+        )
+        head = base64.b64decode(answer["head"]).decode("utf-8", "replace")
+        tail = base64.b64decode(answer["tail"]).decode("utf-8", "replace")
+        omitted = int(answer["omitted"])
+        output = head + (f"\n[... {omitted} bytes of output left out ...]\n" if omitted else "") + tail
+        return ExecResult(
+            exit_code=int(answer["exit_code"]),
+            output=output,
+            timed_out=bool(answer["timed_out"]),
+            truncated=omitted > 0,
+            omitted_bytes=omitted,
+            duration_s=float(answer["duration"]),
+            killed_by=answer.get("killed_by"),
+        )
+
+    async def read_file(self, path: str) -> bytes:
+        return base64.b64decode((await self.call("read", path=path))["data"])
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        await self.call("write", path=path, data=base64.b64encode(data).decode("ascii"))
+
+    async def list_files(self, path: str = ".", *, limit: int = 100_000) -> list[FileInfo]:
+        answer = await self.call("list", path=path, limit=limit)
+        return [FileInfo(path=p, size=size, mtime_ns=mtime) for p, size, mtime in answer["files"]]
+
+    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
+        answer = await self.call("read_many", paths=paths, timeout=120)
+        return {p: None if data is None else base64.b64decode(data) for p, data in answer["files"].items()}
+
+    async def copy_in(self, source: Path) -> int:
+        """Copy a host directory into the workspace (tar streamed over the runner connection)."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            archive.add(source, arcname=".", recursive=True)
+        data = buffer.getvalue()
+        for start in range(0, max(len(data), 1), UPLOAD_CHUNK):
+            chunk = base64.b64encode(data[start : start + UPLOAD_CHUNK]).decode("ascii")
+            await self.call("upload", name="copy-in", data=chunk)
+        return int((await self.call("extract", name="copy-in", timeout=600))["members"])
+
+    async def close(self) -> None:
+        if self._writer is not None and not self._dead:
+            with contextlib.suppress(SandboxError, OSError, RuntimeError):
+                self._writer.write(b'{"id": 0, "op": "shutdown"}\n')
+                await self._writer.drain()
+        self._fail_all("the sandbox is closed")
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
