@@ -44,7 +44,14 @@ class OpenAIConfig(_Section):
 
 
 class SandboxConfig(_Section):
-    kind: Literal["local"] = "local"
+    kind: Literal["local", "docker"] = "local"
+    image: str | None = Field(
+        None, description="any image with python3 and bash; default: the offline-built one"
+    )
+    network: bool = Field(False, description="opt-in: give the Docker sandbox a network")
+    memory_mb: int = Field(2048, ge=64)
+    cpus: float = Field(2.0, gt=0)
+    pids_limit: int = Field(512, ge=16)
     command_timeout_s: float = Field(120.0, gt=0)
 
 

@@ -27,7 +27,8 @@ from agent.policies.stuck import StuckDetector
 from agent.prompt import system_prompt
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from sandbox.base import Sandbox, SandboxError
-from sandbox.local import LocalSandbox
+from sandbox.factory import open_sandbox
+from sandbox.workspace import export_diff, record_baseline
 from tools.base import ToolContext
 from tools.registry import default_tools
 
@@ -51,7 +52,6 @@ _STATUS_EXIT = {
     "backend_error": EXIT_BACKEND,
     "interrupted": EXIT_INTERRUPTED,
 }
-GIT = "git -c user.name=trident -c user.email=trident@localhost -c commit.gpgsign=false"
 
 
 class RunRequest(BaseModel):
@@ -87,25 +87,6 @@ def make_policies(settings: Settings) -> Policies:
     )
 
 
-async def _baseline(sandbox: Sandbox) -> None:
-    """Commit the workspace as found, so the final diff is exactly the agent's change."""
-    result = await sandbox.exec(
-        # a `.git` *file* (worktree, submodule) points outside the copy: start a history of our own
-        "if [ -f .git ]; then rm -f .git; fi; if [ ! -d .git ]; then git init -q; fi && git add -A && "
-        f"{GIT} commit -q --allow-empty --no-verify -m 'trident: baseline'",
-        timeout=120,
-    )
-    if result.exit_code != 0:
-        raise SandboxError(f"could not record the workspace baseline: {result.output.strip()}")
-
-
-async def workspace_patch(sandbox: Sandbox) -> str:
-    result = await sandbox.exec("git add -A && git diff --cached --binary HEAD", timeout=120)
-    if result.exit_code != 0:
-        raise SandboxError(f"could not compute the patch: {result.output.strip()}")
-    return result.output
-
-
 async def execute(
     request: RunRequest,
     settings: Settings,
@@ -137,7 +118,15 @@ async def execute(
         backend: Backend = make_backend(request.model, settings)
     except BackendError as exc:
         return Outcome(EXIT_BACKEND, str(exc))
-    sandbox = LocalSandbox(workspace)
+    sandbox = open_sandbox(
+        settings.sandbox.kind,
+        workspace,
+        image=settings.sandbox.image,
+        network=settings.sandbox.network,
+        memory_mb=settings.sandbox.memory_mb,
+        cpus=settings.sandbox.cpus,
+        pids_limit=settings.sandbox.pids_limit,
+    )
     tools = default_tools()
     writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
     agent = Agent(
@@ -166,33 +155,31 @@ async def execute(
                 workspace=str(workspace),
                 settings=_recorded(request, settings),
             ),
-            SystemMessage(text=system_prompt(str(workspace), request.test_command)),
+            SystemMessage(text=system_prompt(sandbox.workspace, request.test_command)),
             UserMessage(text=request.task),
         ]
     end: RunEnd | None = None
     try:
         if resume is None:
-            await _baseline(sandbox)
+            await record_baseline(sandbox)
         async for event in agent.run(opening):
             sink(event)
             if isinstance(event, RunEnd):
                 end = event
+        assert end is not None
+        return await _verdict(end, sandbox, request, trajectory, workspace)
     except SandboxError as exc:
         return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
     finally:
         writer.close()
         await backend.aclose()
-    assert end is not None
-    return await _verdict(end, sandbox, request, trajectory, workspace)
+        await sandbox.close()
 
 
 async def _verdict(
     end: RunEnd, sandbox: Sandbox, request: RunRequest, trajectory: Path, workspace: Path
 ) -> Outcome:
-    try:
-        patch = await workspace_patch(sandbox)
-    except SandboxError as exc:
-        return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
+    patch = await export_diff(sandbox)
     if request.patch_out is not None:
         request.patch_out.parent.mkdir(parents=True, exist_ok=True)
         request.patch_out.write_text(patch, encoding="utf-8")
@@ -200,7 +187,7 @@ async def _verdict(
         code = _STATUS_EXIT.get(end.status, EXIT_UNSOLVED)
         return Outcome(code, f"{end.status}: {end.reason}", patch, trajectory)
     if request.test_command:
-        result = await sandbox.exec(request.test_command, timeout=3600)
+        result = await sandbox.exec(request.test_command, timeout=3600, cwd=".")
         solved = result.exit_code == 0 and not result.timed_out
         reason = (
             "tests pass after the change" if solved else f"tests still fail (exit code {result.exit_code})"

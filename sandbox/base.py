@@ -48,9 +48,15 @@ class Sandbox(Protocol):
         ...
 
     async def exec(
-        self, command: str, *, timeout: float, cwd: str | None = None, env: dict[str, str] | None = None
+        self,
+        command: str,
+        *,
+        timeout: float,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        limit: int = 64 * 1024,
     ) -> ExecResult:
-        """Run in the session's shell: cd and exported variables persist to the next command."""
+        """Run in the session's shell (cd, variables, functions persist); output capped at `limit` bytes."""
         ...
 
     async def read_file(self, path: str) -> bytes: ...

@@ -48,6 +48,9 @@ class RunnerSession:
         self._pump: asyncio.Task[None] | None = None
         self._connecting: asyncio.Lock | None = None
         self.info: dict[str, Any] = {}
+        self.request_grace_s = REQUEST_GRACE_S
+        self.ping_timeout_s = PING_TIMEOUT_S
+        self._closing = False
 
     async def _connect(self) -> None:
         """Start the runner and `attach` to it."""
@@ -95,7 +98,10 @@ class RunnerSession:
                     future.set_result(answer)
         except (OSError, asyncio.IncompleteReadError) as exc:
             reason = f"lost the connection to the sandbox runner: {exc}"
+        first = self._dead is None
         self._fail_all(reason)
+        if first and not self._closing:
+            await self._on_dead()  # the runner died: make sure nothing of it is left behind
 
     def _fail_all(self, reason: str) -> None:
         self._dead = self._dead or reason
@@ -123,7 +129,7 @@ class RunnerSession:
             self._pending.pop(request_id, None)
             await self._die(f"cannot write to the sandbox runner: {exc}")
         try:
-            answer = await asyncio.wait_for(asyncio.shield(future), timeout + REQUEST_GRACE_S)
+            answer = await asyncio.wait_for(asyncio.shield(future), timeout + self.request_grace_s)
         except TimeoutError:
             answer = await self._watchdog(op, request_id, future)
         finally:
@@ -145,11 +151,11 @@ class RunnerSession:
         """The request is overdue: keep waiting while the runner answers pings, else kill it."""
         while True:
             try:
-                await asyncio.wait_for(self.call("ping", timeout=0), PING_TIMEOUT_S)
+                await asyncio.wait_for(self._request("ping", timeout=0, fields={}), self.ping_timeout_s)
             except (TimeoutError, SandboxError):
                 await self._die(f"the sandbox runner stopped answering (during {op})")
             try:
-                return await asyncio.wait_for(asyncio.shield(future), REQUEST_GRACE_S)
+                return await asyncio.wait_for(asyncio.shield(future), self.request_grace_s)
             except TimeoutError:
                 continue
 
@@ -213,6 +219,7 @@ class RunnerSession:
         return int((await self.call("extract", name="copy-in", timeout=600))["members"])
 
     async def close(self) -> None:
+        self._closing = True
         if self._writer is not None and not self._dead:
             with contextlib.suppress(SandboxError, OSError, RuntimeError):
                 self._writer.write(b'{"id": 0, "op": "shutdown"}\n')

@@ -38,24 +38,6 @@ from typing import Any, BinaryIO
 PROTOCOL = 1
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 DRAIN_AFTER_EXIT_S = 0.3  # how long output is still read after the command exits (background jobs)
-STATE_VARS_DROPPED = {"_", "SHLVL", "OLDPWD", "TRIDENT_CMD", "TRIDENT_STATE", "TRIDENT_MEMORY_KB"}
-
-WRAPPER = r"""
-echo 1000 > /proc/self/oom_score_adj 2>/dev/null  # the OOM killer picks the command, not the runner
-ulimit -c 0
-if [ -n "$TRIDENT_MEMORY_KB" ]; then ulimit -v "$TRIDENT_MEMORY_KB"; fi
-unset TRIDENT_MEMORY_KB
-__trident_save() {
-    __rc=$?
-    printf '%s' "$__rc" > "$TRIDENT_STATE/rc.new" 2>/dev/null
-    printf '%s' "$PWD" > "$TRIDENT_STATE/cwd.new" 2>/dev/null
-    exec env -0 > "$TRIDENT_STATE/env.new" 2>/dev/null  # exec: no extra fork; the code is in rc.new
-}
-trap __trident_save EXIT
-__trident_cmd=$TRIDENT_CMD
-unset TRIDENT_CMD
-eval "$__trident_cmd"
-"""
 
 
 class Refused(Exception):
@@ -69,9 +51,9 @@ class Runner:
         self.output_limit = output_limit
         self.memory_limit = memory_limit
         os.makedirs(self.state_dir, exist_ok=True)
-        self.cwd = self.root
-        self.env = {k: v for k, v in os.environ.items() if k not in STATE_VARS_DROPPED}
-        self.env.setdefault("HOME", tempfile.gettempdir())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRIDENT_")}
+        env.setdefault("HOME", tempfile.gettempdir())
+        self.shell = Shell(self.root, state_dir, env, memory_limit)
         self.uploads: dict[str, str] = {}
         self.lock = threading.Lock()  # one command at a time: the shell state is sequential
         self.out_lock = threading.Lock()
@@ -189,52 +171,22 @@ class Runner:
 
     def _exec(self, req: dict[str, Any]) -> dict[str, Any]:
         timeout = float(req.get("time_limit", 120))
-        limit = int(req.get("limit", self.output_limit))
-        cwd = self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else self.cwd
-        if not os.path.isdir(cwd):
-            cwd = self.root
-        env = dict(self.env)
-        env.update(req.get("env") or {})
-        env["TRIDENT_CMD"] = req["command"]
-        env["TRIDENT_STATE"] = self.state_dir
-        if self.memory_limit:
-            env["TRIDENT_MEMORY_KB"] = str(self.memory_limit // 1024)
+        cwd = self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else None
+        env = req.get("env") or {}
+        for name in env:
+            if not _is_identifier(name):
+                raise Refused(f"{name!r} is not a valid environment variable name")
+        capture = Capture(int(req.get("limit", self.output_limit)))
         oom_before = oom_kills()
         started = time.monotonic()
-        proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc", "-c", WRAPPER],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert proc.stdout is not None
-        capture = Capture(limit)
-        timed_out = pump(proc, capture, started + timeout)
-        if timed_out:
-            kill_group(proc.pid)
-            proc.wait()
-        code = proc.returncode
-        saved_code = self._saved_exit_code()
-        if saved_code is not None and code == 0:
-            code = saved_code  # bash exec'd `env` to save the environment: the real code is in rc.new
+        code, timed_out = self.shell.run(req["command"], cwd, env, started + timeout, capture)
         killed_by = None
         if timed_out:
             killed_by = "timeout"
-        elif code < 0 and code == -signal.SIGKILL and oom_kills() > oom_before:
+        elif (code == -signal.SIGKILL or code == 128 + signal.SIGKILL) and oom_kills() > oom_before:
             killed_by = "out of memory"
         elif code < 0:
             killed_by = f"signal {-code}"
-        elif code == 137 and oom_kills() > oom_before:
-            killed_by = "out of memory"
-        if timed_out:  # a half-written state from a killed command is not adopted
-            for name in ("cwd.new", "env.new"):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(self.state_dir, name))
-        else:
-            self._load_state()
         head, tail, omitted = capture.result()
         return {
             "exit_code": code,
@@ -246,49 +198,10 @@ class Runner:
             "duration": time.monotonic() - started,
         }
 
-    def _saved_exit_code(self) -> int | None:
-        path = os.path.join(self.state_dir, "rc.new")
-        try:
-            with open(path) as handle:
-                return int(handle.read().strip())
-        except (OSError, ValueError):
-            return None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-
-    def _load_state(self) -> None:
-        """Adopt the cwd and environment the command's EXIT trap saved (builtins only: fast)."""
-        cwd_file = os.path.join(self.state_dir, "cwd.new")
-        env_file = os.path.join(self.state_dir, "env.new")
-        try:
-            with open(cwd_file, "rb") as handle:
-                cwd = handle.read().decode("utf-8", "replace")
-            with open(env_file, "rb") as handle:
-                pairs = handle.read().split(b"\x00")
-        except OSError:
-            return
-        finally:
-            for path in (cwd_file, env_file):
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-        env: dict[str, str] = {}
-        for pair in pairs:
-            key, sep, value = pair.partition(b"=")
-            if sep and key:
-                env[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
-        for name in STATE_VARS_DROPPED:
-            env.pop(name, None)
-        if env:
-            self.env = env
-        if os.path.isdir(cwd):
-            try:
-                self.cwd = self.resolve(cwd)
-            except Refused:  # cd'ing out of the workspace works within a command, but does not persist
-                self.cwd = self.root
-
     def op_reset(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.cwd = self.root
+        """Forget the shell's state (cwd, variables, functions) and start a fresh shell."""
+        with self.lock:
+            self.shell.reset()
         return {}
 
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -368,26 +281,129 @@ class Capture:
         return bytes(self.head), bytes(self.tail), self.omitted
 
 
-def pump(proc: subprocess.Popen[bytes], capture: Capture, deadline: float) -> bool:
-    """Read the command's output until EOF (or shortly after it exits); True if the deadline passed."""
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    exited_at = None
-    while True:
-        now = time.monotonic()
-        if now >= deadline:
-            return True
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None and now - exited_at > DRAIN_AFTER_EXIT_S:
-            return False  # background jobs hold the pipe: stop reading, leave them be
-        ready, _, _ = select.select([fd], [], [], min(0.1, deadline - now))
-        if ready:
+class Shell:
+    """One persistent bash in its own process group: cd, variables, functions and venvs persist.
+
+    A command is written to a file and sourced (stdin from /dev/null); then the shell saves its
+    state (`export -p`, `$PWD`) and prints an end marker with the exit code. If a command times
+    out, the whole group is killed; if the shell dies (`exit`, a crash), the next command starts a
+    fresh shell from the last saved state.
+    """
+
+    def __init__(self, root: str, state_dir: str, env: dict[str, str], memory_limit: int | None) -> None:
+        self.root, self.env, self.memory_limit = root, env, memory_limit
+        self.env_file = os.path.join(state_dir, "env.sh")
+        self.cwd_file = os.path.join(state_dir, "cwd")
+        self.cmd_file = os.path.join(state_dir, "command.sh")
+        self.marker = ("__TRIDENT_DONE_" + os.urandom(8).hex() + "__").encode()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"],
+            cwd=self.root,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        setup = [
+            "echo 1000 > /proc/self/oom_score_adj 2>/dev/null",  # the OOM killer picks us, not the runner
+            "ulimit -c 0",
+            f"[ -f {_q(self.env_file)} ] && . {_q(self.env_file)}",
+            f'[ -f {_q(self.cwd_file)} ] && cd -- "$(< {_q(self.cwd_file)})" 2>/dev/null',
+        ]
+        if self.memory_limit:
+            setup.append(f"ulimit -v {self.memory_limit // 1024}")
+        assert proc.stdin is not None
+        proc.stdin.write(("\n".join(setup) + "\n").encode())
+        proc.stdin.flush()
+        return proc
+
+    def reset(self) -> None:
+        self._kill()
+        for path in (self.env_file, self.cwd_file):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    def _kill(self) -> None:
+        if self.proc is not None:
+            kill_group(self.proc.pid)
+            self.proc.wait()
+            self.proc = None
+
+    def run(
+        self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
+    ) -> tuple[int, bool]:
+        """Run one command; returns (exit code, timed out)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        proc = self.proc
+        with open(self.cmd_file, "w", encoding="utf-8") as handle:
+            handle.write(command + "\n")
+        assign = "".join(f"{name}={_q(value)} " for name, value in env.items())
+        source = f"{assign}. {_q(self.cmd_file)} < /dev/null; __trident_rc=$?"
+        if cwd is not None:
+            source = f'__trident_old=$PWD; cd -- {_q(cwd)} && {{ {source}; }}; cd -- "$__trident_old"'
+        script = (
+            f"{source}\n"
+            f"export -p > {_q(self.env_file)}; printf '%s' \"$PWD\" > {_q(self.cwd_file)}; "
+            f"printf '{self.marker.decode()}%s\\n' \"$__trident_rc\"\n"
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(script.encode())
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the shell is gone: reading below finds out why
+        return self._read(proc, deadline, capture)
+
+    def _read(self, proc: subprocess.Popen[bytes], deadline: float, capture: Capture) -> tuple[int, bool]:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        pending = bytearray()
+        keep = len(self.marker) + 24
+        exited_at = None
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                capture.add(bytes(pending))
+                self._kill()
+                return -signal.SIGKILL, True
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now - exited_at > DRAIN_AFTER_EXIT_S:
+                break  # the shell is gone; background jobs still hold the pipe
+            ready, _, _ = select.select([fd], [], [], min(0.05, deadline - now))
+            if not ready:
+                continue
             data = os.read(fd, 65536)
             if not data:
-                proc.wait()
-                return False
-            capture.add(data)
+                break
+            pending += data
+            index = pending.find(self.marker)
+            if index >= 0:
+                end = pending.find(b"\n", index)
+                if end >= 0:
+                    capture.add(bytes(pending[:index]))
+                    return int(pending[index + len(self.marker) : end] or b"0"), False
+                continue
+            if len(pending) > keep:
+                capture.add(bytes(pending[:-keep]))
+                del pending[:-keep]
+        capture.add(bytes(pending))
+        code = proc.wait()
+        self.proc = None
+        return code, False
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _is_identifier(name: str) -> bool:
+    return bool(name) and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)
 
 
 def kill_group(pid: int) -> None:

@@ -1,0 +1,236 @@
+"""The Docker sandbox: one hardened container per session, the runner as its main process.
+
+The host talks to the runner over the container's attach stream (no published port, no network):
+one long-lived connection for every command, file and ping. The container has no network (unless
+the user opts in), drops all capabilities, cannot gain privileges, has pid, memory and CPU limits, a
+read-only root with tmpfs /tmp, and runs as a non-root user. Every container carries labels, so the
+ones of a crashed run are found and removed (`gc`, also run at each start).
+
+Workspace modes: `copy` (the repository is streamed into a tmpfs /workspace; the host is untouched
+until the user applies the diff) for headless and eval runs; `bind` (the repository is mounted, the
+user sees edits live) for the interactive agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sandbox.base import SandboxError
+from sandbox.client import RUNNER_SOURCE, RunnerSession
+
+WORKSPACE = "/workspace"
+LABEL = "trident.sandbox"
+OWNER_LABEL = "trident.owner"
+STREAM_LIMIT = 256 * 1024 * 1024
+
+
+class DockerSettings(BaseModel):
+    image: str | None = None  # None: the offline-built base image (sandbox/image.py)
+    network: bool = False  # opt-in: Docker's default network; never needed by trident itself
+    memory_mb: int = Field(2048, ge=64)
+    cpus: float = Field(2.0, gt=0)
+    pids_limit: int = Field(512, ge=16)
+    workspace_mb: int = Field(2048, ge=16, description="tmpfs size of /workspace in copy mode")
+    tmp_mb: int = Field(512, ge=16)
+
+
+def docker_client() -> Any:
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env(max_pool_size=32)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise SandboxError(f"Docker is not reachable (is dockerd running?): {exc}") from None
+    return client
+
+
+def owner_label() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class FrameReader:
+    """Lines of the runner's stdout out of Docker's multiplexed attach stream (8-byte frame headers)."""
+
+    def __init__(self, raw: asyncio.StreamReader) -> None:
+        self._raw = raw
+        self._buffer = bytearray()
+        self.stderr = bytearray()  # the last few KB the runner wrote to stderr, for diagnostics
+
+    async def _frame(self) -> bool:
+        try:
+            header = await self._raw.readexactly(8)
+            payload = await self._raw.readexactly(int.from_bytes(header[4:8], "big"))
+        except asyncio.IncompleteReadError:
+            return False
+        if header[0] == 2:
+            self.stderr = (self.stderr + payload)[-8192:]
+        else:
+            self._buffer += payload
+        return True
+
+    async def readline(self) -> bytes:
+        while b"\n" not in self._buffer:
+            if not await self._frame():
+                line = bytes(self._buffer)
+                self._buffer.clear()
+                return line
+        index = self._buffer.index(b"\n") + 1
+        line = bytes(self._buffer[:index])
+        del self._buffer[:index]
+        return line
+
+
+class DockerSandbox(RunnerSession):
+    def __init__(
+        self,
+        *,
+        mode: Literal["copy", "bind"] = "copy",
+        source: Path | None = None,
+        settings: DockerSettings | None = None,
+        client: Any = None,
+    ) -> None:
+        super().__init__(workspace=WORKSPACE, isolated=True)
+        if mode == "bind" and source is None:
+            raise SandboxError("a bind-mounted sandbox needs the host directory to mount")
+        self.mode, self.source = mode, source.resolve() if source else None
+        self.settings = settings or DockerSettings()
+        self._client = client
+        self.container: Any = None
+        self._socket: Any = None
+        self.start_s = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def _connect(self) -> None:
+        started = time.monotonic()
+        self._client = self._client or await asyncio.to_thread(docker_client)
+        await asyncio.to_thread(gc, self._client)
+        image = self.settings.image
+        if image is None:
+            from sandbox.image import ensure_image
+
+            image = await asyncio.to_thread(ensure_image, self._client)
+        raw = await asyncio.to_thread(self._create_and_attach, image)
+        reader, writer = await asyncio.open_connection(sock=raw, limit=STREAM_LIMIT)
+        self._frames = FrameReader(reader)
+        await self.attach(self._frames, writer)
+        self.start_s = time.monotonic() - started
+        if self.mode == "copy" and self.source is not None:
+            await self.copy_in(self.source)
+
+    def _create_and_attach(self, image: str) -> socket.socket:
+        import docker.errors
+        from docker.types import Mount
+
+        uid, gid = 1000, 1000
+        if self.mode == "bind" and self.source is not None:
+            info = os.stat(self.source)
+            uid, gid = info.st_uid, info.st_gid
+        # bind mode runs as the checkout's owner, so files keep the right owner on the host; that is
+        # root only for a root-owned checkout, and then a root without any capability
+        s = self.settings
+        tmpfs = {"/tmp": f"rw,exec,nosuid,size={s.tmp_mb}m"}
+        mounts = []
+        if self.mode == "copy":
+            tmpfs[WORKSPACE] = f"rw,exec,nosuid,size={s.workspace_mb}m,uid={uid},gid={gid},mode=0755"
+        else:
+            mounts.append(Mount(target=WORKSPACE, source=str(self.source), type="bind"))
+        try:
+            self.container = self._client.containers.create(
+                image,
+                command=[
+                    "python3",
+                    "-u",
+                    "-c",
+                    RUNNER_SOURCE,
+                    "--root",
+                    WORKSPACE,
+                    "--state",
+                    "/tmp/.trident",
+                ],
+                stdin_open=True,
+                tty=False,
+                detach=True,
+                init=True,
+                network_mode="bridge" if s.network else "none",
+                read_only=True,
+                tmpfs=tmpfs,
+                mounts=mounts,
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                pids_limit=s.pids_limit,
+                mem_limit=f"{s.memory_mb}m",
+                memswap_limit=f"{s.memory_mb}m",
+                nano_cpus=int(s.cpus * 1e9),
+                user=f"{uid}:{gid}",
+                environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"},
+                working_dir=WORKSPACE,
+                labels={LABEL: "1", OWNER_LABEL: owner_label(), "trident.mode": self.mode},
+            )
+            self._socket = self.container.attach_socket(
+                params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            self.container.start()
+        except docker.errors.ImageNotFound:
+            self._remove()
+            raise SandboxError(
+                f"image {image!r} not found (no registry here: `trident sandbox build`)"
+            ) from None
+        except docker.errors.DockerException as exc:
+            self._remove()
+            raise SandboxError(f"could not start the sandbox container: {exc}") from None
+        raw: socket.socket = getattr(self._socket, "_sock", self._socket)
+        return raw
+
+    def _remove(self) -> None:
+        if self.container is not None:
+            with contextlib.suppress(Exception):
+                self.container.remove(force=True)
+            self.container = None
+
+    async def _on_dead(self) -> None:
+        await asyncio.to_thread(self._remove)
+
+    async def close(self) -> None:
+        await super().close()
+        await asyncio.to_thread(self._remove)
+
+    def diagnostics(self) -> str:
+        frames = getattr(self, "_frames", None)
+        return bytes(frames.stderr).decode("utf-8", "replace") if frames is not None else ""
+
+
+def gc(client: Any, *, everything: bool = False) -> list[str]:
+    """Remove sandbox containers whose owner process is gone (or all of them); return their ids."""
+    removed: list[str] = []
+    host = socket.gethostname()
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = container.labels.get(OWNER_LABEL, "")
+        owner_host, _, pid = owner.rpartition(":")
+        alive = owner_host == host and pid.isdigit() and _pid_alive(int(pid))
+        if everything or not alive or container.status in ("exited", "dead", "created"):
+            if not everything and alive and container.status == "created":
+                continue  # another live session is still starting it
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+                removed.append(container.short_id)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,30 @@
+"""One switch (`sandbox.kind`) picks the sandbox; everything above sees only the `Sandbox` protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from sandbox.client import RunnerSession
+from sandbox.docker import DockerSandbox, DockerSettings
+from sandbox.local import LocalSandbox
+
+
+def open_sandbox(
+    kind: Literal["local", "docker"],
+    workspace: Path,
+    *,
+    mode: Literal["bind", "copy"] = "bind",
+    image: str | None = None,
+    network: bool = False,
+    memory_mb: int = 2048,
+    cpus: float = 2.0,
+    pids_limit: int = 512,
+) -> RunnerSession:
+    """A sandbox on `workspace` (not started: the first request starts it, or call `start()`)."""
+    if kind == "local":
+        return LocalSandbox(workspace)
+    settings = DockerSettings(
+        image=image, network=network, memory_mb=memory_mb, cpus=cpus, pids_limit=pids_limit
+    )
+    return DockerSandbox(mode=mode, source=workspace, settings=settings)
