@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--effort", choices=["auto", "none", "high"], help="reasoning effort policy (default auto)"
     )
+    run.add_argument(
+        "--sandbox", choices=["docker", "local"], help="where tools act (default from config: local)"
+    )
+    run.add_argument("--image", help="Docker image for the sandbox (needs python3 and bash)")
     run.add_argument("--max-steps", type=int, help="step budget")
     run.add_argument("--timeout", type=float, help="wall-time budget in seconds")
     run.add_argument("--max-tokens", type=int, help="token budget (input + output)")
@@ -61,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--patch-out", type=Path, help="write the change as a git diff here")
     run.add_argument("--trajectory-out", type=Path, help="write the trajectory (JSONL) here")
     run.add_argument("--resume", type=Path, metavar="TRAJECTORY", help="continue an interrupted run")
+
+    box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
+    box_sub = box.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    box_sub.add_parser("build", help="build the base image offline (mmdebstrap + docker import), once")
+    box_sub.add_parser("status", help="is Docker reachable, is the image there, which sandboxes run")
+    gc_parser = box_sub.add_parser("gc", help="remove sandbox containers left by crashed runs")
+    gc_parser.add_argument("--all", action="store_true", help="remove every trident sandbox container")
 
     config = sub.add_parser("config", help="show the effective configuration")
     config.add_argument("--repo", type=Path, default=Path.cwd())
@@ -73,6 +84,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["model"] = args.model
     if args.effort:
         out["effort"] = {"mode": args.effort}
+    sandbox = {key: value for key, value in (("kind", args.sandbox), ("image", args.image)) if value}
+    if sandbox:
+        out["sandbox"] = sandbox
     limits = {
         key: value
         for key, value in (
@@ -157,6 +171,34 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.base import SandboxError
+    from sandbox.docker import LABEL, docker_client, gc
+    from sandbox.image import default_image, ensure_image, rootfs_path
+
+    try:
+        client = docker_client()
+        if args.sandbox_command == "build":
+            print(f"trident: sandbox image {ensure_image(client, log=lambda m: print(m, file=sys.stderr))}")
+        elif args.sandbox_command == "gc":
+            removed = gc(client, everything=args.all)
+            print(f"trident: removed {len(removed)} sandbox container(s) {' '.join(removed)}".rstrip())
+        else:
+            images = {tag for image in client.images.list() for tag in image.tags}
+            running = client.containers.list(all=True, filters={"label": LABEL})
+            print(f"docker: reachable ({client.version().get('Version', '?')})")
+            state = "present" if default_image() in images else "absent (trident sandbox build)"
+            print(f"image: {default_image()} {state}")
+            print(f"rootfs cache: {rootfs_path()} {'present' if rootfs_path().exists() else 'absent'}")
+            for container in running:
+                owner = container.labels.get("trident.owner")
+                print(f"sandbox {container.short_id} {container.status} owner {owner}")
+    except SandboxError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return 4
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -164,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "config":
         return _cmd_config(args)
+    if args.command == "sandbox":
+        return _cmd_sandbox(args)
     parser.print_help()
     return 0
 

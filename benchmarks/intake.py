@@ -1,7 +1,7 @@
 """Tool-call intake throughput: cached compiled validators vs compiling the schema for every call.
 
 Prints calls per second for both, measured in the same run, and their ratio.
-Run: python benchmarks/intake.py [--calls N]
+Run: python -m benchmarks.intake [--calls N]
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ class DockerSandbox(RunnerSession):
         self.container: Any = None
         self._socket: Any = None
         self.start_s = 0.0
+        self.container_owner = owner_label()
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -174,7 +175,7 @@ class DockerSandbox(RunnerSession):
                 user=f"{uid}:{gid}",
                 environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"},
                 working_dir=WORKSPACE,
-                labels={LABEL: "1", OWNER_LABEL: owner_label(), "trident.mode": self.mode},
+                labels={LABEL: "1", OWNER_LABEL: self.container_owner, "trident.mode": self.mode},
             )
             self._socket = self.container.attach_socket(
                 params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}

@@ -23,7 +23,9 @@ from sandbox.workspace import export_diff, record_baseline
 async def box(sandbox_image: str, tmp_path: Path) -> AsyncIterator[DockerSandbox]:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "hello.py").write_text("print('hello')\n")
-    sandbox = DockerSandbox(mode="copy", source=tmp_path / "src", settings=DockerSettings(image=sandbox_image))
+    sandbox = DockerSandbox(
+        mode="copy", source=tmp_path / "src", settings=DockerSettings(image=sandbox_image)
+    )
     await sandbox.start()
     yield sandbox
     await sandbox.close()
@@ -115,7 +117,9 @@ async def test_a_frozen_runner_is_killed_by_the_watchdog(box: DockerSandbox) -> 
     assert not _exists(container)
 
 
-def test_a_crashed_host_leaves_no_container_after_gc(sandbox_image: str, docker_client: Any, tmp_path: Path) -> None:
+def test_a_crashed_host_leaves_no_container_after_gc(
+    sandbox_image: str, docker_client: Any, tmp_path: Path
+) -> None:
     script = textwrap.dedent(
         f"""
         import asyncio, os
@@ -138,7 +142,9 @@ def test_a_crashed_host_leaves_no_container_after_gc(sandbox_image: str, docker_
     assert not docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
 
 
-async def test_diff_out_of_a_copy_in_session_applies_to_the_original(sandbox_image: str, tmp_path: Path) -> None:
+async def test_diff_out_of_a_copy_in_session_applies_to_the_original(
+    sandbox_image: str, tmp_path: Path
+) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "keep.py").write_text("a = 1\n")
@@ -160,7 +166,9 @@ async def test_diff_out_of_a_copy_in_session_applies_to_the_original(sandbox_ima
     assert (repo / "keep.py").read_text() == "a = 1\n"  # the original is untouched
     subprocess.run(["git", "apply", "--binary", "-"], cwd=repo, input=patch.encode(), check=True)
     assert (repo / "keep.py").read_text() == "a = 2\n" and (repo / "new" / "mod.py").read_text() == "b = 3\n"
-    assert not (repo / "gone.txt").exists() and (repo / "logo.bin").read_bytes() == bytes(reversed(range(256)))
+    assert not (repo / "gone.txt").exists() and (repo / "logo.bin").read_bytes() == bytes(
+        reversed(range(256))
+    )
 
 
 async def test_bind_mode_shows_edits_on_the_host_live(sandbox_image: str, tmp_path: Path) -> None:
@@ -205,3 +213,37 @@ def _exists(container: Any) -> bool:
 def _git(repo: Path, *args: str) -> None:
     assert shutil.which("git")
     subprocess.run(["git", *args], cwd=repo, check=True)
+
+
+async def test_a_warm_pool_hands_out_started_sandboxes_and_cleans_up(
+    sandbox_image: str, docker_client: Any, tmp_path: Path
+) -> None:
+    from sandbox.pool import DockerPool
+
+    (tmp_path / "task.txt").write_text("solve me")
+    pool = DockerPool(2, DockerSettings(image=sandbox_image), docker_client)
+    await pool.fill()
+    box = await pool.acquire(tmp_path)
+    try:
+        assert (await box.exec("cat task.txt", timeout=10)).output == "solve me"
+    finally:
+        await box.close()
+        await pool.close()
+    mine = docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={box.container_owner}"})
+    assert mine == []
+
+
+def test_the_cli_solves_the_example_in_a_docker_sandbox(sandbox_image: str, tmp_path: Path) -> None:
+    from tests.helpers import EXAMPLE
+
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "agent.cli", "run", "--sandbox", "docker", "--image", sandbox_image,
+            "--repo", str(EXAMPLE / "repo"), "--task-file", str(EXAMPLE / "task.md"),
+            "--test-cmd", "python3 -m unittest", "--model", f"scripted:{EXAMPLE / 'session.jsonl'}",
+            "--patch-out", str(tmp_path / "fix.patch"),
+        ],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "+    minutes = (seconds % 3600) // 60" in (tmp_path / "fix.patch").read_text()
