@@ -7,6 +7,7 @@ the sandbox. The workspace lives beside the trajectory so a killed run can be re
 from __future__ import annotations
 
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,6 +128,12 @@ async def execute(
         cpus=settings.sandbox.cpus,
         pids_limit=settings.sandbox.pids_limit,
     )
+    if not sandbox.isolated:
+        print(
+            "trident: note: the local sandbox does not isolate: commands run as you, on this machine "
+            "(use --sandbox docker for a container)",
+            file=sys.stderr,
+        )
     tools = default_tools()
     writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
     agent = Agent(
