@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sandbox.base import Sandbox, SandboxError
 
+BASELINE_REF = "refs/trident/baseline"
 GIT = (
     "git -c user.name=trident -c user.email=trident@localhost -c commit.gpgsign=false "
     "-c core.hooksPath=/dev/null"
@@ -18,7 +19,8 @@ async def record_baseline(sandbox: Sandbox) -> None:
     result = await sandbox.exec(
         # a `.git` *file* (worktree, submodule) points outside the copy: start a history of our own
         "if [ -f .git ]; then rm -f .git; fi; if [ ! -d .git ]; then git init -q; fi && git add -A && "
-        f"{GIT} commit -q --allow-empty --no-verify -m 'trident: baseline'",
+        f"{GIT} commit -q --allow-empty --no-verify -m 'trident: baseline' && "
+        f"git update-ref {BASELINE_REF} HEAD",
         timeout=300,
         cwd=".",
     )
@@ -27,9 +29,15 @@ async def record_baseline(sandbox: Sandbox) -> None:
 
 
 async def export_diff(sandbox: Sandbox) -> str:
-    """The change since the baseline as a binary-safe git diff (`git apply` accepts it)."""
+    """The change since the baseline as a binary-safe git diff (`git apply` accepts it).
+
+    Against the baseline ref, not HEAD: commits the agent made (or a branch switch) stay in the patch.
+    """
     result = await sandbox.exec(
-        "git add -A && git diff --cached --binary HEAD", timeout=300, cwd=".", limit=256 * 1024 * 1024
+        f"git add -A && git diff --cached --binary {BASELINE_REF}",
+        timeout=300,
+        cwd=".",
+        limit=256 * 1024 * 1024,
     )
     if result.exit_code != 0:
         raise SandboxError(f"could not compute the patch: {result.output.strip()}")

@@ -81,7 +81,11 @@ class Tool(ABC, Generic[ArgsT]):
         try:
             args = self.args_model.model_validate(arguments)
         except ValidationError as exc:
-            return ToolOutput(f"Invalid arguments for `{self.name}`: {exc}", ok=False)
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(arguments)'}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+            return ToolOutput(f"Invalid arguments for `{self.name}`: {problems}", ok=False)
         try:
             return await self.run(args, ctx)  # type: ignore[arg-type]
         except (ToolError, PathRefused) as exc:
