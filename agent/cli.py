@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="write one JSON event per line to stdout")
     run.add_argument("--patch-out", type=Path, help="write the change as a git diff here")
     run.add_argument("--trajectory-out", type=Path, help="write the trajectory (JSONL) here")
+    run.add_argument("--apply", action="store_true", help="apply the patch to --repo when solved")
     run.add_argument("--resume", type=Path, metavar="TRAJECTORY", help="continue an interrupted run")
 
     box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
@@ -125,6 +126,7 @@ def _request(args: argparse.Namespace) -> tuple[RunRequest, Settings, Path | Non
         test_command=args.test_cmd or settings.test_command,
         trajectory=args.trajectory_out,
         patch_out=args.patch_out,
+        apply=args.apply,
     )
     return request, settings, None
 

@@ -154,6 +154,32 @@ class RunEnd(_Event):
     duration_s: float
 
 
+class Verification(_Event):
+    """The test command run by trident itself (not by the model): before the agent, and after it."""
+
+    type: Literal["verification"] = "verification"
+    phase: Literal["baseline", "final"]
+    command: str
+    exit_code: int
+    timed_out: bool = False
+    runner: str = "unknown"  # pytest | unittest | unknown (then only the exit code counts)
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    total: int = 0
+    failing: list[str] = Field(default_factory=list)
+
+
+class Verdict(_Event):
+    """The headless run's answer: the exit code of the contract and why. Always the last event."""
+
+    type: Literal["verdict"] = "verdict"
+    exit_code: int
+    solved: bool
+    reason: str
+    patch_bytes: int = 0
+
+
 Event = Annotated[
     RunStart
     | RunResumed
@@ -168,7 +194,9 @@ Event = Annotated[
     | EffortChange
     | Error
     | StepEnd
-    | RunEnd,
+    | RunEnd
+    | Verification
+    | Verdict,
     Field(discriminator="type"),
 ]
 

@@ -7,6 +7,7 @@ the sandbox. The workspace lives beside the trajectory so a killed run can be re
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.config import ConfigError, Settings, state_dir
-from agent.events import Event, RunEnd, RunResumed, RunStart, SystemMessage, UserMessage
+from agent.events import (
+    Event,
+    RunEnd,
+    RunResumed,
+    RunStart,
+    SystemMessage,
+    UserMessage,
+    Verdict,
+    Verification,
+)
 from agent.llm.base import Backend, BackendError
 from agent.llm.resolve import make_backend
 from agent.loop import Agent, Policies
@@ -27,7 +37,8 @@ from agent.policies.limits import LimitsPolicy
 from agent.policies.stuck import StuckDetector
 from agent.prompt import system_prompt
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from sandbox.base import Sandbox, SandboxError
+from agent.verify import judge, run_check
+from sandbox.base import SandboxError
 from sandbox.factory import open_sandbox
 from sandbox.workspace import export_diff, record_baseline
 from tools.base import ToolContext
@@ -62,6 +73,7 @@ class RunRequest(BaseModel):
     test_command: str | None = None
     trajectory: Path | None = None
     patch_out: Path | None = None
+    apply: bool = False
 
 
 @dataclass
@@ -165,16 +177,30 @@ async def execute(
             SystemMessage(text=system_prompt(sandbox.workspace, request.test_command)),
             UserMessage(text=request.task),
         ]
+    baseline = next((e for e in kept if isinstance(e, Verification) and e.phase == "baseline"), None)
     end: RunEnd | None = None
     try:
         if resume is None:
             await record_baseline(sandbox)
+            if request.test_command:
+                baseline = await run_check(sandbox, request.test_command, "baseline")
+                opening.append(baseline)
         async for event in agent.run(opening):
             sink(event)
             if isinstance(event, RunEnd):
                 end = event
         assert end is not None
-        return await _verdict(end, sandbox, request, trajectory, workspace)
+        outcome = await _verdict(end, baseline, agent, sink, request, trajectory)
+        verdict = Verdict(
+            exit_code=outcome.exit_code,
+            solved=outcome.exit_code == 0,
+            reason=outcome.reason,
+            patch_bytes=len(outcome.patch.encode()),
+        )
+        sink(agent.emit(verdict))
+        if end.status == "finished":
+            shutil.rmtree(workspace, ignore_errors=True)  # nothing left to resume
+        return outcome
     except SandboxError as exc:
         return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
     finally:
@@ -184,8 +210,14 @@ async def execute(
 
 
 async def _verdict(
-    end: RunEnd, sandbox: Sandbox, request: RunRequest, trajectory: Path, workspace: Path
+    end: RunEnd,
+    baseline: Verification | None,
+    agent: Agent,
+    sink: Callable[[Event], None],
+    request: RunRequest,
+    trajectory: Path,
 ) -> Outcome:
+    sandbox = agent.context.sandbox
     patch = await export_diff(sandbox)
     if request.patch_out is not None:
         request.patch_out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,15 +226,25 @@ async def _verdict(
         code = _STATUS_EXIT.get(end.status, EXIT_UNSOLVED)
         return Outcome(code, f"{end.status}: {end.reason}", patch, trajectory)
     if request.test_command:
-        result = await sandbox.exec(request.test_command, timeout=3600, cwd=".")
-        solved = result.exit_code == 0 and not result.timed_out
-        reason = (
-            "tests pass after the change" if solved else f"tests still fail (exit code {result.exit_code})"
-        )
+        final = await run_check(sandbox, request.test_command, "final")
+        sink(agent.emit(final))
+        solved, reason = judge(baseline, final)
     else:
         solved = bool(patch.strip())
         reason = "finished with a patch" if solved else "finished without changing anything"
-    shutil.rmtree(workspace, ignore_errors=True)  # finished: nothing left to resume
+    if solved and request.apply and patch.strip():
+        applied = subprocess.run(
+            ["git", "apply", "--binary", "-"], cwd=request.repo, input=patch.encode(), capture_output=True
+        )
+        if applied.returncode != 0:
+            detail = applied.stderr.decode(errors="replace").strip()
+            return Outcome(
+                EXIT_SANDBOX,
+                f"solved, but the patch did not apply to {request.repo}: {detail}",
+                patch,
+                trajectory,
+            )
+        reason += f"; applied to {request.repo}"
     return Outcome(EXIT_SOLVED if solved else EXIT_UNSOLVED, reason, patch, trajectory)
 
 

@@ -48,10 +48,13 @@ def resume_point(events: list[Event]) -> list[Event]:
     """The prefix of `events` a resumed run continues from (see the module docstring)."""
     if not events:
         raise TrajectoryError("the trajectory is empty: nothing to resume")
-    if isinstance(events[-1], RunEnd):
-        if events[-1].status == "finished":
+    last_end = max((i for i, e in enumerate(events) if isinstance(e, RunEnd)), default=None)
+    if last_end is not None:
+        end = events[last_end]
+        assert isinstance(end, RunEnd)
+        if end.status == "finished":
             raise TrajectoryError("this run already finished; start a new run instead")
-        events = events[:-1]
+        events = events[:last_end]  # the end and its verdict are dropped: the run goes on
     step_start = max((i for i, e in enumerate(events) if isinstance(e, StepStart)), default=-1)
     step_end = max((i for i, e in enumerate(events) if isinstance(e, StepEnd)), default=-1)
     if step_start <= step_end:  # between steps
@@ -73,7 +76,8 @@ def resume_point(events: list[Event]) -> list[Event]:
 
 
 def _before_first_step(events: list[Event]) -> list[Event]:
-    return [e for e in events if e.type in ("run_start", "system_message", "user_message", "run_resumed")]
+    kept = ("run_start", "system_message", "user_message", "run_resumed", "verification")
+    return [e for e in events if e.type in kept]
 
 
 class TrajectoryWriter:

@@ -34,6 +34,15 @@ def make_workspace(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+OPEN_SANDBOXES: list[LocalSandbox] = []  # closed after each test by tests/conftest.py
+
+
+def tool_context(root: Path, *protected: str) -> ToolContext:
+    """A context on a fresh local sandbox over `root`, closed when the test ends."""
+    OPEN_SANDBOXES.append(LocalSandbox(root))
+    return ToolContext(sandbox=OPEN_SANDBOXES[-1], protected_paths=protected)
+
+
 def make_agent(
     tmp_path: Path,
     backend: Backend,

@@ -66,8 +66,11 @@ def test_example_is_solved_and_its_patch_applies(tmp_path: Path) -> None:
     assert result.stderr.strip().endswith("trident: tests pass after the change")
     assert "effort none → high" in result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0]["type"] == "run_start" and events[-1]["type"] == "run_end"
-    assert events[-1]["status"] == "finished"
+    assert events[0]["type"] == "run_start" and events[-1]["type"] == "verdict"
+    assert events[-1]["exit_code"] == 0 and events[-1]["solved"] is True
+    assert next(e for e in events if e["type"] == "run_end")["status"] == "finished"
+    checks = [(e["phase"], e["exit_code"] != 0, e["passed"]) for e in events if e["type"] == "verification"]
+    assert checks == [("baseline", True, 2), ("final", False, 5)]  # trident ran the tests itself
     assert next(e for e in events if e["type"] == "effort_change")["effort"] == "high"
     assert snapshot(EXAMPLE / "repo") == before  # the host repository was not touched
     copy = tmp_path / "copy"
@@ -82,6 +85,26 @@ def test_finished_but_tests_still_failing_exits_1(tmp_path: Path) -> None:
     result = trident(*example_args(tmp_path, session))
     assert result.returncode == 1, result.stderr
     assert "tests still fail" in result.stderr.splitlines()[-1]
+
+
+def test_deleting_the_failing_tests_is_not_a_fix(tmp_path: Path) -> None:
+    gut = {"name": "write", "arguments": {"path": "test_timefmt.py", "content": "import unittest\n"}}
+    session = write_session(tmp_path / "s.jsonl", [{"tool_calls": [gut]}, {"content": "All green now."}])
+    result = trident(*example_args(tmp_path, session))
+    assert result.returncode == 1, result.stderr
+    assert "tests regressed: 2 passed before the change, 0 after" in result.stderr.splitlines()[-1]
+
+
+def test_apply_writes_the_fix_into_the_repo(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE / "repo", repo)
+    args = example_args(tmp_path)
+    args[args.index("--repo") + 1] = str(repo)
+    result = trident(*args, "--apply")
+    assert result.returncode == 0, result.stderr
+    assert "applied to" in result.stderr.splitlines()[-1]
+    assert "(seconds % 3600) // 60" in (repo / "timefmt.py").read_text()
+    assert subprocess.run([sys.executable, "-m", "unittest"], cwd=repo, capture_output=True).returncode == 0
 
 
 def test_step_budget_exits_3(tmp_path: Path) -> None:

@@ -92,8 +92,8 @@ def test_unknown_tool_lists_the_available_tools(intake: Intake) -> None:
     verdict = intake.check(call("delete_everything", "{}"))
     assert isinstance(verdict, Rejected) and verdict.kind == "unknown_tool"
     assert "`delete_everything`" in verdict.message
-    for name in ("bash", "edit", "read", "run_tests", "write"):
-        assert name in verdict.message
+    for name in default_tools().names():
+        assert f" {name}" in verdict.message
 
 
 def test_invalid_json_names_the_position_and_gives_an_example(intake: Intake) -> None:

@@ -20,7 +20,8 @@ async def test_the_patch_keeps_the_agents_own_commits_and_applies_to_the_origina
         await record_baseline(box)
         await box.write_file("a.txt", b"two\n")
         committed = await box.exec(
-            "git -c user.name=a -c user.email=a@a commit -qam 'agent commit' && git checkout -qb other", timeout=30
+            "git -c user.name=a -c user.email=a@a commit -qam 'agent commit' && git checkout -qb other",
+            timeout=30,
         )
         assert committed.exit_code == 0, committed.output
         await box.write_file("b.txt", b"new\n")
