@@ -26,6 +26,8 @@ exit codes:
   5    model or backend error
   130  interrupted (SIGINT/SIGTERM); the trajectory can be resumed with --resume
 Every exit prints a one-line reason on stderr.
+With --tasks (batch): 0 if every instance was solved, 1 otherwise, 2 for a bad tasks file;
+per-instance records in OUT/results.jsonl, a summary in OUT/summary.json.
 """
 
 
@@ -66,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trajectory-out", type=Path, help="write the trajectory (JSONL) here")
     run.add_argument("--apply", action="store_true", help="apply the patch to --repo when solved")
     run.add_argument("--resume", type=Path, metavar="TRAJECTORY", help="continue an interrupted run")
+    run.add_argument(
+        "--tasks", type=Path, help="batch: a JSONL file of instances (id, repo, commit, task, test_cmd)"
+    )
+    run.add_argument("--workers", type=int, default=2, help="batch: instances run at once (default 2)")
+    run.add_argument("--out", type=Path, default=Path("trident-results"), help="batch: output directory")
 
     box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
     box_sub = box.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
@@ -146,7 +153,27 @@ async def _run_async(request: RunRequest, settings: Settings, resume: Path | Non
     return await execute(request, settings, sink, resume=resume)
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from agent.batch import run_batch
+
+    try:
+        if args.repo is not None or args.task or args.task_file or args.resume:
+            raise ConfigError("--tasks takes the instances from the file: no --repo/--task/--resume with it")
+        if args.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        settings = load_settings(None, _overrides(args))
+        return asyncio.run(run_batch(args.tasks, settings, args.out, args.workers))
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("trident: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.tasks is not None:
+        return _cmd_batch(args)
     try:
         request, settings, resume = _request(args)
         outcome = asyncio.run(_run_async(request, settings, resume, args.json))

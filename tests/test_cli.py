@@ -227,3 +227,54 @@ def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(tmp_path: Pat
     assert resumed.returncode == 0, resumed.stderr
     ends = [e for e in load(tmp_path / "trajectory.jsonl") if isinstance(e, RunEnd)]
     assert [e.status for e in ends] == ["finished"]
+
+
+def test_batch_runs_instances_in_parallel_and_writes_one_record_each(tmp_path: Path) -> None:
+    repo = tmp_path / "upstream"
+    shutil.copytree(EXAMPLE / "repo", repo)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "buggy"], cwd=repo, check=True)
+    buggy = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
+    (repo / "NOTES.md").write_text("a later commit\n")
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "later"], cwd=repo, check=True)
+    giving_up = write_session(tmp_path / "giving-up.jsonl", [{"content": "I cannot fix this."}])
+    task = (EXAMPLE / "task.md").read_text()
+    instances = [
+        {"id": "fix-at-commit", "repo": str(repo), "commit": buggy, "task": task,
+         "test_cmd": "python3 -m unittest", "model": f"scripted:{EXAMPLE / 'session.jsonl'}"},
+        {"id": "gives-up", "repo": str(repo), "commit": buggy, "task": task,
+         "test_cmd": "python3 -m unittest", "model": f"scripted:{giving_up}"},
+        {"id": "plain-dir", "repo": str(EXAMPLE / "repo"), "task": task,
+         "test_cmd": "python3 -m unittest", "model": f"scripted:{EXAMPLE / 'session.jsonl'}"},
+    ]  # fmt: skip
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(i) + "\n" for i in instances))
+    result = trident("run", "--tasks", str(tasks), "--workers", "2", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr  # one instance was not solved
+    records = {
+        r["id"]: r for r in map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())
+    }
+    assert {k: r["exit_code"] for k, r in records.items()} == {
+        "fix-at-commit": 0,
+        "gives-up": 1,
+        "plain-dir": 0,
+    }
+    assert "(seconds % 3600) // 60" in Path(records["fix-at-commit"]["patch"]).read_text()
+    assert "NOTES.md" not in Path(records["fix-at-commit"]["patch"]).read_text()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (
+        summary["instances"] == 3 and summary["solved"] == 2 and summary["by_exit_code"] == {"0": 2, "1": 1}
+    )
+    assert (repo / "NOTES.md").exists() and "% 60\n    secs" in (repo / "timefmt.py").read_text()
+
+
+def test_batch_with_a_bad_tasks_file_exits_2(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "x", "repo": "."}\n')
+    result = trident("run", "--tasks", str(tasks))
+    assert result.returncode == 2 and "tasks.jsonl:1: task: Field required" in result.stderr
