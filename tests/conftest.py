@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sandbox.base import SandboxError
 from tests.helpers import OPEN_SANDBOXES
 
 
@@ -23,3 +26,34 @@ async def close_sandboxes() -> AsyncIterator[None]:
     yield
     while OPEN_SANDBOXES:
         await OPEN_SANDBOXES.pop().close()
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """The real Docker engine. Skipped where there is none, unless TRIDENT_REQUIRE_DOCKER=1 (CI)."""
+    from sandbox.docker import docker_client as connect
+
+    try:
+        client = connect()
+    except SandboxError as exc:
+        if os.environ.get("TRIDENT_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"Docker is required here: {exc}")
+        pytest.skip(f"no Docker engine: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(docker_client: Any) -> str:
+    """The offline-built base image (built once, then cached by recipe hash)."""
+    from sandbox.image import ensure_image
+
+    return ensure_image(docker_client)
+
+
+@pytest.fixture(params=["local", "docker"])
+def sandbox_flags(request: pytest.FixtureRequest) -> list[str]:
+    """`trident run` flags for each sandbox kind; the Docker one needs (and gets) the real engine."""
+    if request.param == "local":
+        return ["--sandbox", "local"]
+    return ["--sandbox", "docker", "--image", request.getfixturevalue("sandbox_image")]

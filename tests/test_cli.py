@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,11 +31,11 @@ def trident(
     )
 
 
-def example_args(tmp_path: Path, session: Path | None = None) -> list[str]:
+def example_args(tmp_path: Path, session: Path | None = None, repo: Path | None = None) -> list[str]:
     return [
         "run",
         "--repo",
-        str(EXAMPLE / "repo"),
+        str(repo or EXAMPLE / "repo"),
         "--task-file",
         str(EXAMPLE / "task.md"),
         "--test-cmd",
@@ -80,9 +81,9 @@ def test_example_is_solved_and_its_patch_applies(tmp_path: Path) -> None:
     assert subprocess.run([sys.executable, "-m", "unittest"], cwd=copy, capture_output=True).returncode == 0
 
 
-def test_finished_but_tests_still_failing_exits_1(tmp_path: Path) -> None:
+def test_finished_but_tests_still_failing_exits_1(tmp_path: Path, sandbox_flags: list[str]) -> None:
     session = write_session(tmp_path / "s.jsonl", [{"content": "Looks fine to me."}])
-    result = trident(*example_args(tmp_path, session))
+    result = trident(*example_args(tmp_path, session), *sandbox_flags)
     assert result.returncode == 1, result.stderr
     assert "tests still fail" in result.stderr.splitlines()[-1]
 
@@ -107,8 +108,8 @@ def test_apply_writes_the_fix_into_the_repo(tmp_path: Path) -> None:
     assert subprocess.run([sys.executable, "-m", "unittest"], cwd=repo, capture_output=True).returncode == 0
 
 
-def test_step_budget_exits_3(tmp_path: Path) -> None:
-    result = trident(*example_args(tmp_path), "--max-steps", "2")
+def test_step_budget_exits_3(tmp_path: Path, sandbox_flags: list[str]) -> None:
+    result = trident(*example_args(tmp_path), "--max-steps", "2", *sandbox_flags)
     assert result.returncode == 3, result.stderr
     assert "max_steps" in result.stderr.splitlines()[-1]
 
@@ -151,20 +152,32 @@ def test_bad_config_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     assert str(config) in result.stderr and "limits.max_steps" in result.stderr
 
 
-def slow_session(tmp_path: Path, marker: Path) -> Path:
-    """The example session with a step that blocks (once) until the test interrupts it."""
+def slow_session(tmp_path: Path) -> Path:
+    """The example session plus a step that blocks once, in a repository holding a `block` file.
+
+    The markers live in the workspace's `.git` (never in the patch), so the same session works on
+    either side of a Docker bind mount; a repository without `block` never blocks.
+    """
     turns: list[dict[str, Any]] = [
         json.loads(line) for line in (EXAMPLE / "session.jsonl").read_text().splitlines()
     ]
-    block = f"if [ ! -e {marker} ]; then touch {marker}; sleep 60; fi; echo checked"
+    block = "if [ -e block ] && [ ! -e .git/blocked ]; then touch .git/blocked; sleep 60; fi; echo checked"
     turns.insert(2, {"content": "", "tool_calls": [{"name": "bash", "arguments": {"command": block}}]})
     return write_session(tmp_path / "slow.jsonl", turns)
 
 
-def start_and_wait(args: list[str], marker: Path) -> subprocess.Popen[str]:
+def blocking_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "blocking-repo"
+    shutil.copytree(EXAMPLE / "repo", repo)
+    (repo / "block").write_text("")
+    return repo
+
+
+def start_and_wait(args: list[str], state: Path) -> subprocess.Popen[str]:
+    """Start `trident run` and wait until its blocking step runs (a `.git/blocked` in a workspace)."""
     proc = subprocess.Popen([*TRIDENT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not marker.exists():
+    deadline = time.monotonic() + 120
+    while not list(state.glob("trident/runs/*/workspace/.git/blocked")):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the blocking step never started"
         time.sleep(0.05)
@@ -186,21 +199,23 @@ def shape(events: list[Event]) -> list[tuple[Any, ...]]:
             data = {"status": data["status"], "steps": data["steps"]}
         if e.type == "system_message":
             data = {}
-        out.append((e.type, json.dumps(data, sort_keys=True).replace(workspace, "<workspace>")))
+        text = json.dumps(data, sort_keys=True).replace(workspace, "<workspace>")
+        out.append((e.type, re.sub(r"\d+\.\d+s\b", "<seconds>", text)))  # test runners print timings
     return out
 
 
-def test_sigkill_mid_run_then_resume_records_every_event_once(tmp_path: Path) -> None:
+def test_sigkill_mid_run_then_resume_records_every_event_once(
+    tmp_path: Path, sandbox_flags: list[str]
+) -> None:
     reference_dir, killed_dir = tmp_path / "reference", tmp_path / "killed"
     reference_dir.mkdir()
     killed_dir.mkdir()
-    session = slow_session(tmp_path, tmp_path / "marker")
-    (tmp_path / "marker").touch()  # the reference run does not block
-    reference = trident(*example_args(reference_dir, session))
+    session = slow_session(tmp_path)
+    reference = trident(*example_args(reference_dir, session), *sandbox_flags)  # the example repo: no block
     assert reference.returncode == 0, reference.stderr
-    (tmp_path / "marker").unlink()
 
-    proc = start_and_wait(example_args(killed_dir, session), tmp_path / "marker")
+    killed_args = [*example_args(killed_dir, session, blocking_repo(tmp_path)), *sandbox_flags]
+    proc = start_and_wait(killed_args, tmp_path / "xdg-state")
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     trajectory = killed_dir / "trajectory.jsonl"
@@ -214,9 +229,12 @@ def test_sigkill_mid_run_then_resume_records_every_event_once(tmp_path: Path) ->
     assert (killed_dir / "fix.patch").read_text() == (reference_dir / "fix.patch").read_text()
 
 
-def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(tmp_path: Path) -> None:
-    session = slow_session(tmp_path, tmp_path / "marker")
-    proc = start_and_wait(example_args(tmp_path, session), tmp_path / "marker")
+def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(
+    tmp_path: Path, sandbox_flags: list[str]
+) -> None:
+    session = slow_session(tmp_path)
+    args = [*example_args(tmp_path, session, blocking_repo(tmp_path)), *sandbox_flags]
+    proc = start_and_wait(args, tmp_path / "xdg-state")
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
