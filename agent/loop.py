@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from agent.events import (
     AssistantTurn,
@@ -228,9 +227,3 @@ class Agent:
                 duration_s=self.policies.limits.elapsed_s(),
             )
         )
-
-
-def summary(events: list[Event]) -> dict[str, Any]:
-    """A small digest of a finished run, for reports."""
-    end = next((e for e in reversed(events) if isinstance(e, RunEnd)), None)
-    return end.model_dump() if end is not None else {"status": "incomplete"}

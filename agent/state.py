@@ -12,7 +12,6 @@ from agent.events import (
     AssistantTurn,
     Event,
     RawToolCall,
-    RunEnd,
     RunStart,
     StepEnd,
     StepStart,
@@ -30,7 +29,6 @@ class RunState:
     run_id: str = ""
     messages: list[Message] = field(default_factory=list)
     step: int = 0  # last completed step
-    in_step: bool = False
     pending_turn: AssistantTurn | None = None  # the current step's model answer, once it came
     done_calls: set[str] = field(default_factory=set)  # call ids of the current step with a result
     call_ids: set[str] = field(default_factory=set)
@@ -38,7 +36,6 @@ class RunState:
     step_failures: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
-    ended: RunEnd | None = None
 
     def apply(self, event: Event) -> None:
         if isinstance(event, RunStart):
@@ -48,7 +45,6 @@ class RunState:
         elif isinstance(event, UserMessage):
             self.messages.append(Message(role="user", content=event.text))
         elif isinstance(event, StepStart):
-            self.in_step = True
             self.pending_turn = None
             self.done_calls = set()
             self.step_format_errors = 0
@@ -78,7 +74,4 @@ class RunState:
             )
         elif isinstance(event, StepEnd):
             self.step = event.step
-            self.in_step = False
             self.pending_turn = None
-        elif isinstance(event, RunEnd):
-            self.ended = event

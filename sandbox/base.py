@@ -74,13 +74,3 @@ class Sandbox(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-def clip_output(data: bytes, limit: int) -> tuple[str, bool]:
-    """Decode command output, keeping head and tail when it is longer than `limit` bytes."""
-    if len(data) <= limit:
-        return data.decode("utf-8", "replace"), False
-    half = limit // 2
-    head = data[:half].decode("utf-8", "replace")
-    tail = data[-half:].decode("utf-8", "replace")
-    return f"{head}\n[... {len(data) - 2 * half} bytes of output left out ...]\n{tail}", True

@@ -198,12 +198,6 @@ class Runner:
             "duration": time.monotonic() - started,
         }
 
-    def op_reset(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Forget the shell's state (cwd, variables, functions) and start a fresh shell."""
-        with self.lock:
-            self.shell.reset()
-        return {}
-
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
             "protocol": PROTOCOL,
@@ -320,12 +314,6 @@ class Shell:
         proc.stdin.write(("\n".join(setup) + "\n").encode())
         proc.stdin.flush()
         return proc
-
-    def reset(self) -> None:
-        self._kill()
-        for path in (self.env_file, self.cwd_file):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
 
     def _kill(self) -> None:
         if self.proc is not None:
