@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.config import ConfigError, Settings, resolve_model
+from agent.jsonl import JsonlError, read_records
 from agent.run import EXIT_SANDBOX, EXIT_SOLVED, EXIT_UNSOLVED, RunRequest, execute
 
 
@@ -37,23 +38,12 @@ class Instance(BaseModel):
 
 def load_instances(path: Path) -> list[Instance]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"--tasks {path}: {exc.strerror}") from None
-    instances: list[Instance] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            instance = Instance.model_validate_json(line)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ConfigError(
-                f"{path}:{number}: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-            ) from None
+        instances = [instance for _, instance in read_records(path, Instance)]
+    except JsonlError as exc:
+        raise ConfigError(f"--tasks {exc}") from None
+    for instance in instances:
         if not instance.repo.is_absolute():
             instance.repo = (path.parent / instance.repo).resolve()
-        instances.append(instance)
     ids = [i.id for i in instances]
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{path}: instance ids must be unique")

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Usage
+from agent.jsonl import JsonlError, read_records
 from agent.llm.base import (
     BackendError,
     Chunk,
@@ -49,23 +50,13 @@ class ScriptedTurn(BaseModel):
 def load_script(path: str | Path) -> list[ScriptedTurn]:
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise BackendError(f"cannot read scripted session {path}: {exc.strerror}") from None
-    turns: list[ScriptedTurn] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            turn = ScriptedTurn.model_validate_json(line)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "line"
-            raise BackendError(f"{path}:{number}: invalid scripted turn ({where}: {first['msg']})") from None
+        records = read_records(path, ScriptedTurn)
+    except JsonlError as exc:
+        raise BackendError(f"invalid scripted session: {exc}") from None
+    for number, turn in records:
         if turn.raw is not None and (turn.content or turn.reasoning or turn.tool_calls):
             raise BackendError(f"{path}:{number}: a turn is either `raw` or content/reasoning/tool_calls")
-        turns.append(turn)
-    return turns
+    return [turn for _, turn in records]
 
 
 def _pieces(text: str) -> list[str]:

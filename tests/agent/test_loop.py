@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
+from agent.llm.base import BackendError
 from agent.llm.scripted import ScriptedBackend
 from agent.loop import Policies
 from agent.policies.effort import EffortPolicy
@@ -233,3 +236,13 @@ async def test_a_crashing_tool_is_reported_to_the_model_and_the_run_goes_on(tmp_
 
 
 CRASH: dict[str, Any] = {"tool_calls": [{"name": "crash", "arguments": {"n": 0}}]}
+
+
+def test_a_malformed_scripted_session_names_the_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"content": "ok"}\n\n{"tool_calls": "read"}\n')
+    with pytest.raises(BackendError, match=r"s\.jsonl:3: tool_calls: Input should be a valid array"):
+        ScriptedBackend(path)
+    path.write_text('{"raw": "x", "content": "y"}\n')
+    with pytest.raises(BackendError, match=r"s\.jsonl:1: a turn is either `raw`"):
+        ScriptedBackend(path)
