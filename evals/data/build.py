@@ -102,7 +102,7 @@ def build_row(spec: ProblemSpec) -> dict[str, str]:
     metadata: dict[str, Any] = {"func_name": spec.func_name} if spec.functional else {}
     return {
         "question_title": spec.question_title,
-        "question_content": spec.content,
+        "question_content": question_content(spec),
         "platform": spec.platform,
         "question_id": spec.question_id,
         "contest_id": spec.contest_id,
@@ -113,6 +113,17 @@ def build_row(spec: ProblemSpec) -> dict[str, str]:
         "private_test_cases": encode_private(private, spec.private_encoding),
         "metadata": json.dumps(metadata),
     }
+
+
+def question_content(spec: ProblemSpec) -> str:
+    """The statement; stdin problems get their public tests appended as samples, as on upstream's sites."""
+    if spec.functional:
+        return spec.content
+    samples = "".join(
+        f"\nSample Input {k}\n\n{test.input}\nSample Output {k}\n\n{test.output}"
+        for k, test in enumerate(spec.public, start=1)
+    )
+    return spec.content + samples
 
 
 def build_files(specs: list[ProblemSpec], progress: Progress | None = None) -> dict[str, str]:

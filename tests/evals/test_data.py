@@ -73,6 +73,8 @@ def test_rows_are_upstream_shaped() -> None:
         )
         if testtype == "functional":
             assert f"def {func_name(row)}(" in row["starter_code"] and "class Solution" in row["starter_code"]
+        else:  # the samples are part of the statement, as on the contest sites
+            assert all(t["input"] in row["question_content"] for t in decode_tests(row["public_test_cases"]))
         encodings["json" if row["private_test_cases"].startswith("[") else "zlib"] += 1
     assert len(BY_ID) == len(ROWS)
     assert encodings["json"] >= 15 and encodings["zlib"] >= 15, encodings
