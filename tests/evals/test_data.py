@@ -171,26 +171,33 @@ def test_variant_counts() -> None:
 BRUTE_CASES = sorted(qid for qid, spec in SPECS.items() if spec.brute is not None)
 
 
-@pytest.mark.parametrize("qid", BRUTE_CASES)
-def test_reference_agrees_with_brute_force(qid: str) -> None:
-    """Generated tests take their expected output from the reference: check it independently."""
-    spec = SPECS[qid]
-    assert spec.brute is not None
-    tests = []
-    for size in spec.brute.sizes:
-        for seed in range(spec.brute.seeds):
-            text = generated_input(spec.brute.generator, 1000 + seed, size)
-            tests.append({"input": text, "output": ""})
-    expected = judge_outputs(spec.brute.code, tests, spec.func_name)
-    cases = [{"input": t["input"], "output": out} for t, out in zip(tests, expected, strict=True)]
-    verdict = judge(spec.reference, cases, spec.func_name, REFERENCE_TIMEOUT_S)
-    assert verdict.name == "pass", verdict
-
-
-def judge_outputs(code: str, tests: list[dict[str, str]], name: str | None) -> list[str]:
+def brute_verdict(qid: str) -> Verdict:
+    """The reference judged on small generated inputs whose expected outputs are the brute force's."""
     from evals.data.build import run_solution
 
-    return run_solution(code, name, [t["input"] for t in tests])
+    spec = SPECS[qid]
+    assert spec.brute is not None
+    inputs = [
+        generated_input(spec.brute.generator, 1000 + seed, size)
+        for size in spec.brute.sizes
+        for seed in range(spec.brute.seeds)
+    ]
+    expected = run_solution(spec.brute.code, spec.func_name, inputs)
+    cases = [{"input": text, "output": out} for text, out in zip(inputs, expected, strict=True)]
+    return judge(spec.reference, cases, spec.func_name, REFERENCE_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def brute_verdicts() -> dict[str, Verdict]:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {qid: pool.submit(brute_verdict, qid) for qid in BRUTE_CASES}
+    return {qid: future.result() for qid, future in futures.items()}
+
+
+@pytest.mark.parametrize("qid", BRUTE_CASES)
+def test_reference_agrees_with_brute_force(qid: str, brute_verdicts: dict[str, Verdict]) -> None:
+    """Generated tests take their expected output from the reference: check it independently."""
+    assert brute_verdicts[qid].name == "pass", brute_verdicts[qid]
 
 
 def test_build_reproduces_the_committed_files() -> None:
