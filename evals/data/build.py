@@ -25,7 +25,7 @@ from typing import Any
 from rich.progress import Progress
 
 from evals.data.generators import GENERATORS
-from evals.data.spec import PROBLEMS_DIR, ProblemSpec, load_specs
+from evals.data.spec import PROBLEMS_DIR, ProblemSpec, SpecError, load_specs
 
 DATA_DIR = Path(__file__).resolve().parent
 JSONL_NAME = "trident_lcb.jsonl"
@@ -153,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=Path, default=PROBLEMS_DIR)
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
-    with Progress(transient=True) as progress:
-        files = build_files(load_specs(args.problems), progress)
+    try:
+        with Progress(transient=True) as progress:
+            files = build_files(load_specs(args.problems), progress)
+    except (SpecError, BuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         stale = [name for name, text in files.items() if _read(args.out / name) != text]
         for name in stale:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from evals.data.build import JSONL_NAME, REFERENCES_NAME, VARIANTS_NAME, build_files, generated_input
+from evals.data.build import main as build_main
 from evals.data.spec import PROBLEMS_DIR, SpecError, load_spec, load_specs
 from tests.evals.data_checker import Verdict, decode_tests, judge, load_rows, stdout_matches
 
@@ -219,11 +220,28 @@ def test_decimal_and_whitespace_rules_of_the_checker() -> None:
     assert not stdout_matches("abc", "abd")
 
 
-def test_a_bad_problem_file_names_itself(tmp_path: Path) -> None:
-    bad = tmp_path / "broken.toml"
-    bad.write_text((PROBLEMS_DIR / "tabc301_a.toml").read_text().replace('"easy"', '"trivial"'))
-    with pytest.raises(SpecError, match=r"broken\.toml"):
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"easy"', '"trivial"', "difficulty"),
+        ('generator = "median_prices"', 'generator = "median_price"', "unknown generator"),
+        ('question_id = "tabc305_b"', 'question_id = "tabc305_c"', "differs from the file name"),
+    ],
+)
+def test_a_bad_problem_file_names_itself(tmp_path: Path, old: str, new: str, message: str) -> None:
+    bad = tmp_path / "tabc305_b.toml"
+    bad.write_text((PROBLEMS_DIR / "tabc305_b.toml").read_text(encoding="utf-8").replace(old, new))
+    with pytest.raises(SpecError, match=rf"(?s)tabc305_b\.toml: .*{message}"):
         load_spec(bad)
+    assert build_main(["--check", "--problems", str(tmp_path), "--out", str(tmp_path)]) == 2
+
+
+def test_a_failing_reference_stops_the_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = (PROBLEMS_DIR / "t2651.toml").read_text(encoding="utf-8")
+    (tmp_path / "t2651.toml").write_text(source.replace("digits = [int(ch)", "digits = [int(ch) // 0"))
+    assert build_main(["--problems", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "t2651: the reference failed" in capsys.readouterr().err
+    assert not (tmp_path / JSONL_NAME).exists()
 
 
 def reference_outputs(qid: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -302,8 +320,7 @@ def test_functional_return_types() -> None:
 
 
 def test_build_command_writes_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from evals.data.build import main
-
+    main = build_main
     problems, out = tmp_path / "problems", tmp_path / "out"
     problems.mkdir()
     out.mkdir()
