@@ -3,6 +3,8 @@
     python -m evals.data.build            # rewrite the three files
     python -m evals.data.build --check    # exit 1 when the committed files differ from a fresh build
 
+A bad problem file or a failing reference is reported in one line naming the problem (exit 2).
+
 Deterministic: generated inputs come from seeded generators, their expected outputs from running
 the reference (a subprocess per stdin test, one per functional problem), and the private tests of
 `private_encoding = "zlib"` problems are encoded exactly as upstream: base64(zlib(pickle(json))).
