@@ -1,4 +1,4 @@
-"""The in-sandbox grading driver: one process per sample, reading its job (JSON) on stdin.
+"""The in-sandbox grading driver: one process per batch of samples, reading the jobs (JSON) on stdin.
 
 Stdlib only, python3 >= 3.10 (it is copied into the sandbox and run by the sandbox's python3).
 It prints one JSON object: upstream's per-test result list, upstream-style metadata and a verdict
@@ -18,8 +18,10 @@ name. The rules are LiveCodeBench's (lcb_runner/evaluation/testing_util.py); the
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import resource
 import select
 import signal
 import sys
@@ -102,8 +104,6 @@ def compare_stdout(output: str, expected: str) -> str | None:
 
 # -- child processes ---------------------------------------------------------------------------
 def limit_child(memory_bytes: int, cpu_s: float) -> None:
-    import resource
-
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     cpu = int(cpu_s) + 1
@@ -127,10 +127,16 @@ def reopen_std_streams() -> None:
     sys.__stdin__, sys.__stdout__ = sys.stdin, sys.stdout  # type: ignore[misc]
 
 
+BASE_SCOPE: dict[str, Any] = {}
+
+
 def namespace() -> dict[str, Any]:
-    scope: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
-    exec(PRELUDE, scope)
-    scope["__name__"] = "__main__"
+    """A fresh `__main__` namespace holding upstream's imports (copied from the one built once)."""
+    if not BASE_SCOPE:
+        exec(PRELUDE, BASE_SCOPE)
+    scope = dict(BASE_SCOPE)
+    scope.update(__name__="__main__", stdin=sys.stdin, stdout=sys.stdout)
+    sys.setrecursionlimit(RECURSION_LIMIT)
     return scope
 
 
@@ -185,6 +191,7 @@ class Child:
                 self._drain(open_fds)
                 return True
             if reports is not None and len(self.reports) >= reports:
+                self._drain(open_fds)  # what it wrote before reporting is in the pipes
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
@@ -208,8 +215,11 @@ class Child:
             self.status = os.waitpid(self.pid, 0)[1]
 
     def close(self) -> None:
+        """Kill the child if still there (reaped later, off the critical path) and close the pipes."""
         if self.status is None:
-            self.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            UNREAPED.append(self.pid)
         for fd in (self.out_fd, self.report_fd, self.exit_fd):
             if fd is not None:
                 os.close(fd)
@@ -225,8 +235,26 @@ class Child:
         return None
 
 
+UNREAPED: list[int] = []
+
+
+def reap(block: bool = False) -> None:
+    """Collect killed children; without `block`, only those already gone."""
+    for pid in list(UNREAPED):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, 0 if block else os.WNOHANG)[0] == 0:
+                continue
+        UNREAPED.remove(pid)
+
+
 def feed(fd: int, data: bytes) -> None:
-    """Write a test's input to the child's stdin pipe (in a thread: it may never read it all)."""
+    """Write a test's input to the child's stdin pipe: at once when the pipe can hold it all, else
+    from a thread (the child may never read it all)."""
+    if len(data) <= PIPE_SIZE and pipe_fits(fd, len(data)):
+        with contextlib.suppress(OSError):
+            os.write(fd, data)
+        os.close(fd)
+        return
 
     def write() -> None:
         try:
@@ -241,8 +269,23 @@ def feed(fd: int, data: bytes) -> None:
     threading.Thread(target=write, daemon=True).start()
 
 
+PIPE_SIZE = 1 << 20
+
+
+def pipe_fits(fd: int, size: int) -> bool:
+    """Grow the pipe's buffer to hold `size` bytes (Linux F_SETPIPE_SZ); False where it cannot."""
+    if size < 4096:
+        return True
+    try:
+        setsize = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+        return int(fcntl.fcntl(fd, setsize, size)) >= size
+    except OSError:
+        return False
+
+
 # -- stdin problems ----------------------------------------------------------------------------
 def run_stdin_test(compiled: Any, data: str, job: dict[str, Any]) -> Child:
+    reap()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     rep_r, rep_w = os.pipe()
@@ -285,7 +328,7 @@ def grade_stdin(job: dict[str, Any]) -> dict[str, Any]:
     for data, expected in zip(job["inputs"], job["outputs"], strict=False):
         child = run_stdin_test(compiled, data, job)
         try:
-            finished = child.wait(time.monotonic() + job["timeout"])
+            finished = child.wait(time.monotonic() + job["timeout"], reports=1)
         finally:
             child.close()
         details = {"inputs": truncate(data), "expected": truncate(expected)}
@@ -469,18 +512,22 @@ def grade(job: dict[str, Any]) -> dict[str, Any]:
 
 def warm_up() -> None:
     """Import what every solution gets, once, before any fork."""
-    exec(PRELUDE, {"__name__": "warm"})
+    namespace()
     sys.setrecursionlimit(1000)
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.buffer.read())
+    """Grade each job of the batch on stdin in turn; one JSON line per job, as soon as it is done."""
+    batch = json.loads(sys.stdin.buffer.read())
     warm_up()
-    started = time.monotonic()
-    answer = grade(job)
-    answer["duration"] = time.monotonic() - started
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
+    for index, job in enumerate(batch["jobs"]):
+        started = time.monotonic()
+        answer = grade(job)
+        answer["index"] = index
+        answer["duration"] = time.monotonic() - started
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    reap(block=True)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ driver at upstream's global backstop, `(timeout + 1) * tests + 5` seconds, so no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -74,16 +76,17 @@ def global_timeout_s(timeout_s: float, tests: int) -> float:
     return (timeout_s + 1) * tests + 5
 
 
-def job_for(problem: Problem, code: str, tests: Literal["public", "private", "all"], **limits: Any) -> bytes:
+def job_for(
+    problem: Problem, code: str, tests: Literal["public", "private", "all"], **limits: Any
+) -> dict[str, Any]:
     cases = problem.tests(tests)
-    job = {
+    return {
         "code": code,
         "fn_name": problem.func_name,
         "inputs": [case.input for case in cases],
         "outputs": [case.output for case in cases],
         **limits,
     }
-    return json.dumps(job).encode("utf-8")
 
 
 def output_limit_for(problem: Problem) -> int:
@@ -92,8 +95,25 @@ def output_limit_for(problem: Problem) -> int:
     return 4 * longest + (1 << 20)
 
 
+@dataclass
+class Pending:
+    """A sample waiting for a driver run."""
+
+    problem: Problem
+    sample_index: int
+    job: dict[str, Any]
+    tests: int
+    done: asyncio.Future[SampleResult]
+
+
 class SandboxGrader:
-    """A `Grader` over one runner session (Docker container or local runner)."""
+    """A `Grader` over one runner session (Docker container or local runner).
+
+    `workers` driver processes run at once. Each takes a small batch of the samples waiting (a
+    python start costs more than grading a typical sample; every test still gets its own fresh
+    process), with a backstop of the batch's summed per-sample backstops; a sample whose batch hit
+    the backstop unfinished is graded again alone, against its own backstop.
+    """
 
     def __init__(
         self,
@@ -103,10 +123,13 @@ class SandboxGrader:
         workers: int,
         timeout_s: float,
         memory_mb: int,
+        batch_max: int = 16,
     ) -> None:
         self.sandbox, self.python = sandbox, python
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
-        self._slots = asyncio.Semaphore(workers)
+        self.batch_max = batch_max
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> SandboxGrader:
         try:
@@ -115,11 +138,17 @@ class SandboxGrader:
         except BaseException:
             await self.sandbox.close()
             raise
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self._queue.empty():
+            self._queue.get_nowait().done.cancel()
         await self.sandbox.close()
 
     async def grade(
@@ -129,43 +158,83 @@ class SandboxGrader:
         sample_index: int = 0,
         tests: Literal["public", "private", "all"] = "all",
     ) -> SampleResult:
-        count = len(problem.tests(tests))
-        job = job_for(
-            problem,
-            code,
-            tests,
-            timeout=self.timeout_s,
-            memory_bytes=self.memory_mb * 1024 * 1024,
-            output_limit=output_limit_for(problem),
+        if not self._tasks:
+            raise RuntimeError("use the grader as `async with open_grader(...) as grader`")
+        limits = {
+            "timeout": self.timeout_s,
+            "memory_bytes": self.memory_mb * 1024 * 1024,
+            "output_limit": output_limit_for(problem),
+        }
+        pending = Pending(
+            problem=problem,
+            sample_index=sample_index,
+            job=job_for(problem, code, tests, **limits),
+            tests=len(problem.tests(tests)),
+            done=asyncio.get_running_loop().create_future(),
         )
-        backstop = global_timeout_s(self.timeout_s, count)
-        async with self._slots:
-            started = time.monotonic()
+        await self._queue.put(pending)
+        return await pending.done
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            share = -(-(self._queue.qsize() + 1) // self.workers)
+            while len(batch) < min(self.batch_max, share) and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                run = await self.sandbox.run(
-                    [self.python, DRIVER_NAME], stdin=job, timeout=backstop, limit=1 << 20
-                )
-            except SandboxError as exc:
-                return runner_error(problem, sample_index, f"{exc}", time.monotonic() - started)
-            duration = time.monotonic() - started
-        if run.timed_out:
-            results: list[bool | int] = [-1] * count
-            meta = {"error_code": -1, "error_message": f"Global timeout after {backstop:g} s"}
-            return make_result(problem, sample_index, "global_timeout", results, meta, duration)
+                left = await self._run(batch)
+                for pending in left:  # the batch hit its backstop: each alone, against its own
+                    await self._run([pending])
+            except Exception as exc:  # never leave a caller waiting
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+
+    async def _run(self, batch: list[Pending]) -> list[Pending]:
+        """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
+        backstop = sum(global_timeout_s(self.timeout_s, p.tests) for p in batch)
+        payload = json.dumps({"jobs": [p.job for p in batch]}).encode("utf-8")
+        started = time.monotonic()
         try:
-            answer = json.loads(run.stdout)
-        except ValueError:
-            detail = run.stderr.decode("utf-8", "replace")[-2000:]
-            message = f"grading driver failed (exit {run.exit_code}): {detail}"
-            return runner_error(problem, sample_index, message, duration)
-        return make_result(
-            problem, sample_index, answer["name"], answer["results"], answer["metadata"], duration
-        )
+            run = await self.sandbox.run(
+                [self.python, "-I", DRIVER_NAME], stdin=payload, timeout=backstop, limit=64 << 20
+            )
+        except SandboxError as exc:
+            for pending in batch:
+                settle(pending, runner_error(pending, str(exc), time.monotonic() - started))
+            return []
+        answers: dict[int, dict[str, Any]] = {}
+        for line in run.stdout.splitlines():
+            with contextlib.suppress(ValueError):
+                answer = json.loads(line)
+                answers[int(answer["index"])] = answer
+        left = []
+        for index, pending in enumerate(batch):
+            answer = answers.get(index)
+            if answer is not None:
+                result = make_result(
+                    pending, answer["name"], answer["results"], answer["metadata"], float(answer["duration"])
+                )
+                settle(pending, result)
+            elif run.timed_out and len(batch) > 1:
+                left.append(pending)
+            elif run.timed_out:
+                meta = {"error_code": -1, "error_message": f"Global timeout after {backstop:g} s"}
+                settle(pending, make_result(pending, "global_timeout", [-1] * pending.tests, meta, backstop))
+            else:
+                detail = run.stderr.decode("utf-8", "replace")[-2000:]
+                message = f"grading driver failed (exit {run.exit_code}): {detail}"
+                settle(pending, runner_error(pending, message, time.monotonic() - started))
+        return left
+
+
+def settle(pending: Pending, result: SampleResult) -> None:
+    if not pending.done.done():
+        pending.done.set_result(result)
 
 
 def make_result(
-    problem: Problem,
-    sample_index: int,
+    pending: Pending,
     name: str,
     results: list[bool | int],
     metadata: dict[str, Any],
@@ -173,8 +242,8 @@ def make_result(
 ) -> SampleResult:
     passed = name == "pass" and all(r is True for r in results)
     return SampleResult(
-        question_id=problem.question_id,
-        sample_index=sample_index,
+        question_id=pending.problem.question_id,
+        sample_index=pending.sample_index,
         passed=passed,
         verdict=1 if passed else VERDICT_CODES[name],
         verdict_name=name,
@@ -184,9 +253,9 @@ def make_result(
     )
 
 
-def runner_error(problem: Problem, sample_index: int, message: str, duration: float) -> SampleResult:
+def runner_error(pending: Pending, message: str, duration: float) -> SampleResult:
     meta = {"error": message, "error_code": -5, "error_message": "TestRunnerError"}
-    return make_result(problem, sample_index, "runner_error", [-2], meta, duration)
+    return make_result(pending, "runner_error", [-2], meta, duration)
 
 
 class TempLocalSandbox(LocalSandbox):
