@@ -39,7 +39,7 @@ class MockStdin(io.StringIO):
         self._bytes = io.BytesIO(text.encode("utf-8"))
 
     @property
-    def buffer(self) -> io.BytesIO:  # type: ignore[override]
+    def buffer(self) -> io.BytesIO:
         return self._bytes
 
 

@@ -7,7 +7,8 @@ the same run, on the same machine, with the same workers and timeout, by
   2. an in-process `exec` in a forked child per sample (benchmarks/forked_exec.py: upstream's design),
   3. upstream's own evaluator when `--upstream PATH` names a LiveCodeBench checkout.
 Prints samples/s for each, the ratio, and every sample whose verdict differs, with both reasons.
-Run: python -m benchmarks.grading [--sandbox docker|local] [--workers N] [--repeat R] [--json OUT]
+Run: python -m benchmarks.grading [--sandbox docker|local] [--workers N] [--repeat R] [--labels L,..]
+     [--upstream CHECKOUT] [--json OUT]
 """
 
 from __future__ import annotations
@@ -186,6 +187,8 @@ def plot(summary: dict[str, Any], path: Path) -> None:
 async def main(args: argparse.Namespace) -> None:
     console = Console()
     samples = load_samples(args.repeat)
+    if args.labels:
+        samples = [s for s in samples if s.label in args.labels.split(",")]
     workers = args.workers or default_workers()
     console.print(f"{len(samples)} samples, {workers} workers, {args.timeout:g} s per test")
     with Progress(console=console) as progress:
@@ -207,6 +210,7 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=0, help="default: the number of cores")
     parser.add_argument("--timeout", type=float, default=6.0, help="per-test timeout (s)")
     parser.add_argument("--repeat", type=int, default=10, help="copies of each reference solution")
+    parser.add_argument("--labels", help="only these sample kinds, e.g. reference,wrong,crash")
     parser.add_argument("--upstream", type=Path, help="a LiveCodeBench checkout: also time its evaluator")
     parser.add_argument("--json", type=Path, help="write the results here (and a .png plot beside it)")
     asyncio.run(main(parser.parse_args()))
