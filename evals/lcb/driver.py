@@ -141,6 +141,14 @@ def namespace() -> dict[str, Any]:
     return scope
 
 
+def safe_repr(exc: BaseException, show: Any = repr) -> str:
+    """repr() (or `show`) of a solution's exception, which may itself fail."""
+    try:
+        return str(show(exc))
+    except Exception:
+        return type(exc).__name__ + "(<unprintable>)"
+
+
 def send(fd: int, message: dict[str, Any]) -> None:
     data = (json.dumps(message) + "\n").encode()
     while data:
@@ -309,7 +317,7 @@ def run_stdin_test(compiled: Any, data: str, job: dict[str, Any]) -> Child:
             except SystemExit:
                 pass  # upstream: exit() ends the program, its output counts
             except BaseException as exc:
-                report = {"status": "error", "error": repr(exc)}
+                report = {"status": "error", "error": safe_repr(exc)}
             with contextlib.suppress(BaseException):
                 sys.stdout.flush()
             send(rep_w, report)
@@ -397,7 +405,7 @@ def functional_child(job: dict[str, Any], rep_w: int) -> None:
     except SystemExit:
         return  # upstream's child dies without a result
     except BaseException as exc:
-        send(rep_w, {"status": "load_error", "error": str(exc)})
+        send(rep_w, {"status": "load_error", "error": safe_repr(exc, str)})
         return
     send(rep_w, {"status": "loaded"})
     for args, expected in zip(inputs, outputs):  # noqa: B905
@@ -406,12 +414,13 @@ def functional_child(job: dict[str, Any], rep_w: int) -> None:
             if isinstance(prediction, tuple):
                 prediction = list(prediction)
             ok = bool(prediction == expected)
+            output = "" if ok else truncate(prediction)  # upstream formats it inside its try
         except SystemExit:
             return
         except BaseException as exc:
-            send(rep_w, {"status": "error", "error": repr(exc)})
+            send(rep_w, {"status": "error", "error": safe_repr(exc)})
             return
-        send(rep_w, {"status": "ok" if ok else "wrong", "output": truncate(prediction)})
+        send(rep_w, {"status": "ok" if ok else "wrong", "output": output})
         if not ok:
             return
 

@@ -205,6 +205,22 @@ CASES = [
         "an endless printer runs into the per-test timeout; its output is capped, not buffered",
         docker=True,
     ),
+    Case(
+        "big input",
+        "import sys\nprint(len(sys.stdin.buffer.read()))",
+        "pass",
+        [True],
+        "inputs beyond a pipe's buffer arrive whole",
+        tests=[("x" * 3_000_000, "3000000")],
+    ),
+    Case(
+        "input never read",
+        "print(3000000)",
+        "pass",
+        [True],
+        "a program that ignores a big input does not block",
+        tests=[("x" * 3_000_000, "3000000")],
+    ),
     # functional (grade_call_based)
     Case(
         "Solution method",
