@@ -206,6 +206,14 @@ CASES = [
         docker=True,
     ),
     Case(
+        "output flood that ends",
+        "import sys\nsys.stdout.write('x' * (8 << 20))",
+        "wrong_answer",
+        [-2],
+        "stdout past 4x the longest expected output + 1 MiB is cut and counted, never held whole",
+        docker=True,
+    ),
+    Case(
         "big input",
         "import sys\nprint(len(sys.stdin.buffer.read()))",
         "pass",
@@ -369,6 +377,8 @@ async def test_verdicts_local() -> None:
     assert (wrong["inputs"], wrong["output"], wrong["expected"]) == ("2 5\n", "3\n", "7\n")
     assert results["wrong answer stops"].verdict == -2 and results["time limit"].verdict == -3
     assert results["syntax error"].verdict == -4 and results["functional exit"].verdict == -1
+    flood = results["output flood that ends"].metadata
+    assert flood["error_message"].startswith("Wrong answer: output over") and len(flood["output"]) < 400
 
 
 async def test_verdicts_docker(sandbox_image: str) -> None:
