@@ -53,6 +53,7 @@ PLAIN_IMPORTS = (
 )
 STAR_IMPORTS = (*PLAIN_IMPORTS, "builtins", "typing")
 RECURSION_LIMIT = 50000
+INT_DIGITS = 50000  # upstream's evaluator sets sys.set_int_max_str_digits(50000) for every solution
 TRUNCATE = 300
 
 PASS, GLOBAL, WRONG, TIME, RUNTIME = True, -1, -2, -3, -4
@@ -105,6 +106,8 @@ def compare_stdout(output: str, expected: str) -> str | None:
 
 # -- child processes ---------------------------------------------------------------------------
 def limit_child(memory_bytes: int, cpu_s: float) -> None:
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(INT_DIGITS)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     cpu = int(cpu_s) + 1

@@ -214,6 +214,20 @@ CASES = [
         docker=True,
     ),
     Case(
+        "10^4-digit int",
+        "print(10 ** 9999)",
+        "wrong_answer",
+        [-2],
+        "upstream's evaluator raises the int/str digit limit to 50000: printing works (and is wrong here)",
+    ),
+    Case(
+        "10^5-digit int",
+        "print(10 ** 99999)",
+        "runtime_error",
+        [-4],
+        "beyond 50000 digits str(int) raises ValueError",
+    ),
+    Case(
         "big input",
         "import sys\nprint(len(sys.stdin.buffer.read()))",
         "pass",
