@@ -103,6 +103,20 @@ class Pending:
     job: dict[str, Any]
     tests: int
     done: asyncio.Future[SampleResult]
+    key: str = ""  # the tests it shares with other samples of its problem (sent once per batch)
+    size: int = 0  # bytes of those tests
+
+
+def batch_payload(batch: list[Pending]) -> bytes:
+    """The driver's stdin: each problem's tests once, then the jobs naming them."""
+    shared: dict[str, dict[str, list[str]]] = {}
+    jobs = []
+    for pending in batch:
+        job = dict(pending.job)
+        tests = {"inputs": job.pop("inputs"), "outputs": job.pop("outputs")}
+        shared.setdefault(pending.key, tests)
+        jobs.append({**job, "tests": pending.key})
+    return json.dumps({"tests": shared, "jobs": jobs}).encode("utf-8")
 
 
 class SandboxGrader:
@@ -123,11 +137,12 @@ class SandboxGrader:
         timeout_s: float,
         memory_mb: int,
         batch_max: int = 64,
+        batch_bytes: int = 16 << 20,
         backstop_extra_s: float = 5.0,
     ) -> None:
         self.sandbox, self.python = sandbox, python
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
-        self.batch_max, self.backstop_extra_s = batch_max, backstop_extra_s
+        self.batch_max, self.batch_bytes, self.backstop_extra_s = batch_max, batch_bytes, backstop_extra_s
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -164,12 +179,15 @@ class SandboxGrader:
             "memory_bytes": self.memory_mb * 1024 * 1024,
             "output_limit": output_limit_for(problem),
         }
+        job = job_for(problem, code, tests, **limits)
         pending = Pending(
             problem=problem,
             sample_index=sample_index,
-            job=job_for(problem, code, tests, **limits),
-            tests=len(problem.tests(tests)),
+            job=job,
+            tests=len(job["inputs"]),
             done=asyncio.get_running_loop().create_future(),
+            key=f"{id(problem)}|{tests}",  # the problem object lives as long as the sample waits
+            size=sum(map(len, job["inputs"])) + sum(map(len, job["outputs"])),
         )
         await self._queue.put(pending)
         return await pending.done
@@ -178,8 +196,12 @@ class SandboxGrader:
         while True:
             batch = [await self._queue.get()]
             share = -(-(self._queue.qsize() + 1) // self.workers)
+            sizes = {batch[0].key: batch[0].size}
             while len(batch) < min(self.batch_max, share) and not self._queue.empty():
+                if sum(sizes.values()) >= self.batch_bytes:
+                    break  # big tests: fewer samples per batch (each problem's tests go once)
                 batch.append(self._queue.get_nowait())
+                sizes[batch[-1].key] = batch[-1].size
             try:
                 left = await self._run(batch)
                 for pending in left:  # the batch hit its backstop: each alone, against its own
@@ -192,7 +214,7 @@ class SandboxGrader:
     async def _run(self, batch: list[Pending]) -> list[Pending]:
         """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
         backstop = sum(global_timeout_s(self.timeout_s, p.tests, self.backstop_extra_s) for p in batch)
-        payload = json.dumps({"jobs": [p.job for p in batch]}).encode("utf-8")
+        payload = batch_payload(batch)
         started = time.monotonic()
         try:
             run = await self.sandbox.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,17 @@ async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
     for result in results:
         assert (result.verdict, result.verdict_name, result.test_results) == (-1, "global_timeout", [-1])
         assert result.metadata["error_code"] == -1 and "Global timeout" in result.metadata["error_message"]
+
+
+async def test_batches_share_a_problems_tests_and_keep_problems_apart() -> None:
+    # same question_id, different tests: each sample is judged on its own problem's tests
+    doubles = make_problem([("3\n", "6\n")], question_id="same")
+    squares = make_problem([("3\n", "9\n")], question_id="same")
+    big = make_problem([("x" * 1_000_000 + "\n", "1000000\n")] * 3, question_id="big")
+    samples = [(doubles, "print(int(input()) * 2)"), (squares, "print(int(input()) ** 2)")] * 4
+    samples += [(big, "print(len(input()))")] * 6
+    grader = SandboxGrader(TempLocalSandbox(), python=sys.executable, workers=2, timeout_s=6, memory_mb=1024)
+    grader.batch_bytes = 2_500_000  # the big problem's tests (3 MB) fill a batch alone
+    async with grader:
+        results = await asyncio.gather(*(grader.grade(p, code, i) for i, (p, code) in enumerate(samples)))
+    assert all(r.passed for r in results), [r.metadata for r in results if not r.passed]
