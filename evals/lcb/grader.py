@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -125,12 +126,14 @@ class SandboxGrader:
     `workers` driver processes run at once. Each takes a small batch of the samples waiting (a
     python start costs more than grading a typical sample; every test still gets its own fresh
     process), with a backstop of the batch's summed per-sample backstops; a sample whose batch hit
-    the backstop unfinished is graded again alone, against its own backstop.
+    the backstop unfinished is graded again alone, against its own backstop. If the sandbox dies
+    (a solution killed the runner, the container went away), a fresh one is started and the
+    batch's samples are graded again alone; one that breaks it again gets `runner_error`.
     """
 
     def __init__(
         self,
-        sandbox: RunnerSession,
+        make_sandbox: Callable[[], RunnerSession],
         *,
         python: str,
         workers: int,
@@ -140,7 +143,10 @@ class SandboxGrader:
         batch_bytes: int = 16 << 20,
         backstop_extra_s: float = 5.0,
     ) -> None:
-        self.sandbox, self.python = sandbox, python
+        self._make_sandbox, self.python = make_sandbox, python
+        self.sandbox = make_sandbox()
+        self.restarts = 0
+        self._restarting = asyncio.Lock()
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
         self.batch_max, self.batch_bytes, self.backstop_extra_s = batch_max, batch_bytes, backstop_extra_s
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
@@ -203,24 +209,38 @@ class SandboxGrader:
                 batch.append(self._queue.get_nowait())
                 sizes[batch[-1].key] = batch[-1].size
             try:
-                left = await self._run(batch)
-                for pending in left:  # the batch hit its backstop: each alone, against its own
-                    await self._run([pending])
+                left = await self._run(batch, retry=True)
+                for pending in left:  # each alone, against its own backstop, in a live sandbox
+                    await self._run([pending], retry=False)
             except Exception as exc:  # never leave a caller waiting
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_exception(exc)
 
-    async def _run(self, batch: list[Pending]) -> list[Pending]:
-        """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
+    async def _restart(self, dead: RunnerSession) -> None:
+        async with self._restarting:
+            if self.sandbox is not dead:
+                return  # another worker already replaced it
+            with contextlib.suppress(Exception):
+                await dead.close()
+            self.sandbox = self._make_sandbox()
+            await self.sandbox.start()
+            self.restarts += 1
+
+    async def _run(self, batch: list[Pending], *, retry: bool) -> list[Pending]:
+        """Grade a batch in one driver run; returns the samples to grade again alone (`retry`)."""
         backstop = sum(global_timeout_s(self.timeout_s, p.tests, self.backstop_extra_s) for p in batch)
         payload = batch_payload(batch)
         started = time.monotonic()
+        box = self.sandbox
         try:
-            run = await self.sandbox.run(
+            run = await box.run(
                 [self.python, "-I", "-c", DRIVER_SOURCE], stdin=payload, timeout=backstop, limit=64 << 20
             )
         except SandboxError as exc:
+            await self._restart(box)
+            if retry:
+                return list(batch)
             for pending in batch:
                 settle(pending, runner_error(pending, str(exc), time.monotonic() - started))
             return []
@@ -306,9 +326,8 @@ def open_grader(
     """A grader (use as `async with`): one sandbox serving `workers` samples at a time."""
     workers = workers or default_workers()
     if kind == "local":
-        local = TempLocalSandbox()
         return SandboxGrader(
-            local, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
+            TempLocalSandbox, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
         )
     from sandbox.docker import DockerSandbox, DockerSettings
 
@@ -318,5 +337,10 @@ def open_grader(
         cpus=float(min(workers, default_workers())),
         pids_limit=max(512, 256 * workers),
     )
-    box = DockerSandbox(mode="copy", settings=settings)
-    return SandboxGrader(box, python="python3", workers=workers, timeout_s=timeout_s, memory_mb=memory_mb)
+    return SandboxGrader(
+        lambda: DockerSandbox(mode="copy", settings=settings),
+        python="python3",
+        workers=workers,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+    )
