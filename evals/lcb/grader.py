@@ -311,6 +311,12 @@ class TempLocalSandbox(LocalSandbox):
         self._scratch.cleanup()
 
 
+def container_memory_mb(memory_mb: int, workers: int) -> int:
+    """One sample may use its whole limit while the others use 1 GiB each; at most 3/4 of the host."""
+    host_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    return max(512, min(memory_mb + 1024 * (workers - 1) + 512, host_mb * 3 // 4))
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -333,7 +339,7 @@ def open_grader(
 
     settings = DockerSettings(
         image=image,
-        memory_mb=memory_mb + 1024 * min(workers, 2),
+        memory_mb=container_memory_mb(memory_mb, workers),
         cpus=float(min(workers, default_workers())),
         pids_limit=max(512, 256 * workers),
     )
