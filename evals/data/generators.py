@@ -80,7 +80,7 @@ def even_pairs(rng: random.Random, size: int) -> str:
 
 @generator
 def exponent(rng: random.Random, size: int) -> str:
-    return f"{rng.randint(size // 2, size)}\n"
+    return f"{rng.randint(size - size // 4, size)}\n"
 
 
 @generator
