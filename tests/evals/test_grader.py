@@ -19,9 +19,6 @@ REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json")
 VARIANTS: dict[str, dict[str, str]] = json.loads(
     (bundled_data_dir() / "variants.json").read_text(encoding="utf-8")
 )
-# These "crash" variants rely on Python's default 4300-digit int/str limit; upstream's evaluator
-# raises it to 50000 (compute_code_generation_metrics.py), so under upstream's rules they pass.
-UPSTREAM_PASSES = {("tabc383_b", "crash"), ("t1934d", "crash"), ("tabc362_c", "crash")}
 EXPECTED = {  # evals/data/README.md
     "wrong": "wrong_answer",
     "slow": "time_limit",
@@ -56,7 +53,6 @@ async def test_bundled_references_pass_and_variants_fail_as_documented(
         )
     got = {(qid, name): result.verdict_name for (qid, name, _), result in zip(samples, results, strict=True)}
     want = {(q, name): "pass" if name == "reference" else EXPECTED[name] for q, name, _ in samples}
-    want.update({key: "pass" for key in UPSTREAM_PASSES if key in want})
     assert got == want
     assert {name for _, name, _ in samples} == {"reference", *EXPECTED}
     assert all(r.sample_index == i for i, r in enumerate(results))
