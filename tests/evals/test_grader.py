@@ -1,0 +1,152 @@
+"""The grader on the bundled set (references pass, each variant gets its documented verdict) in both
+sandboxes, plus what isolation must guarantee: limits, no hang, sandbox errors as results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.lcb.grader import SandboxGrader, TempLocalSandbox, default_workers, open_grader
+from evals.lcb.problems import bundled_data_dir, load_problems
+from tests.evals.lcb_cases import make_problem
+
+PROBLEMS = {p.question_id: p for p in load_problems(bundled_data_dir())[0]}
+REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json").read_text(encoding="utf-8"))
+VARIANTS: dict[str, dict[str, str]] = json.loads(
+    (bundled_data_dir() / "variants.json").read_text(encoding="utf-8")
+)
+EXPECTED = {  # evals/data/README.md
+    "wrong": "wrong_answer",
+    "slow": "time_limit",
+    "crash": "runtime_error",
+    "syntax": "compile_error",
+    "memory": "runtime_error",
+}
+
+
+def bundled_samples(every_variant: bool) -> list[tuple[str, str, str]]:
+    """All references, plus every variant or the first one of each kind."""
+    samples = [(qid, "reference", code) for qid, code in REFERENCES.items()]
+    kinds: set[str] = set()
+    for qid, variants in VARIANTS.items():
+        for name, code in variants.items():
+            if every_variant or name not in kinds:
+                samples.append((qid, name, code))
+                kinds.add(name)
+    return samples
+
+
+@pytest.mark.parametrize("kind", ["local", "docker"])
+async def test_bundled_references_pass_and_variants_fail_as_documented(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
+    samples = bundled_samples(every_variant=kind == "local")  # Docker: one variant of each kind
+    # slow variants run > 30 s, references < 0.5 s per test: 3 s tells them apart with margin
+    async with open_grader(kind, timeout_s=3, image=image) as grader:  # type: ignore[arg-type]
+        results = await asyncio.gather(
+            *(grader.grade(PROBLEMS[qid], code, index) for index, (qid, _, code) in enumerate(samples))
+        )
+    got = {(qid, name): result.verdict_name for (qid, name, _), result in zip(samples, results, strict=True)}
+    want = {(q, name): "pass" if name == "reference" else EXPECTED[name] for q, name, _ in samples}
+    assert got == want
+    assert {name for _, name, _ in samples} == {"reference", *EXPECTED}
+    assert all(r.sample_index == i for i, r in enumerate(results))
+    for result in results:
+        assert result.passed == (result.verdict == 1) and result.question_id in PROBLEMS
+
+
+async def test_an_endless_sample_does_not_hold_up_the_others() -> None:
+    problem = make_problem([("1 2\n", "3\n")] * 3)
+    codes = ["while True:\n    pass"] * 3 + ["print(sum(map(int, input().split())))"] * 6
+    async with open_grader("local", timeout_s=1, workers=2) as grader:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, code, i) for i, code in enumerate(codes))), 60
+        )
+    assert [r.verdict_name for r in results] == ["time_limit"] * 3 + ["pass"] * 6
+
+
+async def test_public_and_private_tests_can_be_graded_apart() -> None:
+    problem = make_problem([("1 2\n", "3\n"), ("5 5\n", "10\n"), ("0 0\n", "0\n")])
+    code = "a, b = map(int, input().split())\nprint(a + b if a != 5 else 0)"
+    async with open_grader("local", workers=1) as grader:
+        public = await grader.grade(problem, code, tests="public")
+        private = await grader.grade(problem, code, tests="private")
+        both = await grader.grade(problem, code)
+    assert (public.test_results, private.test_results, both.test_results) == ([True], [-2], [True, -2])
+
+
+def test_workers_default_to_the_cores() -> None:
+    assert default_workers() >= 1
+    grader = open_grader("local")
+    assert getattr(grader, "workers") == default_workers()  # noqa: B009
+
+
+async def test_grading_outside_the_context_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="async with"):
+        await open_grader("local").grade(make_problem([("1\n", "1\n")]), "print(1)")
+
+
+async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
+    # a "python" that never answers stands for a driver stuck beyond repair: its batch hits the summed
+    # backstop, then each sample is retried alone and gets upstream's global timeout (-1 per test)
+    stuck = tmp_path / "stuck-python"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    stuck.chmod(0o755)
+    problem = make_problem([("1\n", "1\n")])
+    grader = SandboxGrader(
+        TempLocalSandbox, python=str(stuck), workers=1, timeout_s=0.1, memory_mb=256, backstop_extra_s=0.3
+    )
+    async with grader:
+        grader.batch_max = 2
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, "print(1)", i) for i in range(2))), 60
+        )
+    for result in results:
+        assert (result.verdict, result.verdict_name, result.test_results) == (-1, "global_timeout", [-1])
+        assert result.metadata["error_code"] == -1 and "Global timeout" in result.metadata["error_message"]
+
+
+async def test_batches_share_a_problems_tests_and_keep_problems_apart() -> None:
+    # same question_id, different tests: each sample is judged on its own problem's tests
+    doubles = make_problem([("3\n", "6\n")], question_id="same")
+    squares = make_problem([("3\n", "9\n")], question_id="same")
+    big = make_problem([("x" * 1_000_000 + "\n", "1000000\n")] * 3, question_id="big")
+    samples = [(doubles, "print(int(input()) * 2)"), (squares, "print(int(input()) ** 2)")] * 4
+    samples += [(big, "print(len(input()))")] * 6
+    grader = SandboxGrader(TempLocalSandbox, python=sys.executable, workers=2, timeout_s=6, memory_mb=1024)
+    grader.batch_bytes = 2_500_000  # the big problem's tests (3 MB) fill a batch alone
+    async with grader:
+        results = await asyncio.gather(*(grader.grade(p, code, i) for i, (p, code) in enumerate(samples)))
+    assert all(r.passed for r in results), [r.metadata for r in results if not r.passed]
+
+
+KILL_THE_RUNNER = """
+import os, signal
+def parent(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[1])
+os.kill(parent(os.getppid()), signal.SIGKILL)  # the driver's parent: the sandbox runner
+"""
+
+
+@pytest.mark.parametrize("kind", ["local", "docker"])
+async def test_a_sample_that_kills_the_sandbox_costs_only_itself(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
+    problem = make_problem([("1 2\n", "3\n")])
+    codes = [KILL_THE_RUNNER] + ["print(sum(map(int, input().split())))"] * 3
+    async with open_grader(kind, workers=1, image=image) as grader:  # type: ignore[arg-type]
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, code, i) for i, code in enumerate(codes))), 120
+        )
+        after = await grader.grade(problem, codes[1], 9)
+        restarts = getattr(grader, "restarts")  # noqa: B009
+    assert [r.verdict_name for r in results] == ["runner_error", "pass", "pass", "pass"]
+    assert results[0].verdict == -5 and after.passed
+    assert restarts == 2  # the batch, then the killer alone
