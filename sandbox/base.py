@@ -30,6 +30,18 @@ class ExecResult(BaseModel):
     killed_by: str | None = None  # "timeout", "out of memory", "signal N"
 
 
+class RunResult(BaseModel):
+    """One program run with `RunnerSession.run` (argv, stdin bytes; stdout and stderr apart)."""
+
+    exit_code: int  # -N when killed by signal N
+    stdout: bytes
+    stderr: bytes
+    stdout_omitted: int = 0  # bytes cut from the middle of stdout (head and tail kept)
+    stderr_omitted: int = 0
+    timed_out: bool = False
+    duration_s: float = 0.0
+
+
 class FileInfo(BaseModel):
     path: str  # relative to the workspace root, with forward slashes
     size: int

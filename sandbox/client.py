@@ -17,7 +17,7 @@ import tarfile
 from pathlib import Path
 from typing import Any, Protocol
 
-from sandbox.base import ExecResult, FileInfo, PathRefused, SandboxError
+from sandbox.base import ExecResult, FileInfo, PathRefused, RunResult, SandboxError
 
 RUNNER_SOURCE = (Path(__file__).parent / "runner.py").read_text(encoding="utf-8")
 UPLOAD_CHUNK = 4 * 1024 * 1024
@@ -191,6 +191,41 @@ class RunnerSession:
             omitted_bytes=omitted,
             duration_s=float(answer["duration"]),
             killed_by=answer.get("killed_by"),
+        )
+
+    async def run(
+        self,
+        argv: list[str],
+        *,
+        timeout: float,
+        stdin: bytes = b"",
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        limit: int = 64 * 1024,
+    ) -> RunResult:
+        """Run one program (no shell, no session state) with `stdin` on a real pipe.
+
+        Unlike `exec`, runs overlap: the runner serves each in its own thread, so one sandbox can
+        grade many samples at once. The process group is killed at `timeout` and after exit.
+        """
+        answer = await self.call(
+            "run",
+            timeout=timeout,
+            argv=argv,
+            stdin=base64.b64encode(stdin).decode("ascii"),
+            time_limit=timeout,
+            cwd=cwd,
+            env=env,
+            limit=limit,
+        )
+        return RunResult(
+            exit_code=int(answer["exit_code"]),
+            stdout=base64.b64decode(answer["stdout"]),
+            stderr=base64.b64decode(answer["stderr"]),
+            stdout_omitted=int(answer["stdout_omitted"]),
+            stderr_omitted=int(answer["stderr_omitted"]),
+            timed_out=bool(answer["timed_out"]),
+            duration_s=float(answer["duration"]),
         )
 
     async def read_file(self, path: str) -> bytes:

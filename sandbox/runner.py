@@ -198,6 +198,61 @@ class Runner:
             "duration": time.monotonic() - started,
         }
 
+    def op_run(self, req: dict[str, Any]) -> dict[str, Any]:
+        """One program (an argv, no shell) with bytes on a real stdin pipe; served concurrently.
+
+        Not the session's shell: no state is kept, and many `run`s may overlap (an eval grader
+        runs one per sample). The process gets its own session; on timeout, and always once it
+        has exited, its whole process group is killed. stdout and stderr are capped separately.
+        """
+        argv = req["argv"]
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            raise Refused("argv must be a non-empty list of strings")
+        env = dict(self.shell.env)
+        for name, value in (req.get("env") or {}).items():
+            if not _is_identifier(name):
+                raise Refused(f"{name!r} is not a valid environment variable name")
+            env[name] = value
+        cwd = self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else self.root
+        limit = int(req.get("limit", self.output_limit))
+        timeout = float(req.get("time_limit", 120))
+        data = base64.b64decode(req.get("stdin") or "")
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        out, err = Capture(limit), Capture(limit)
+        readers = [
+            threading.Thread(target=_pump, args=(proc.stdout, out), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, err), daemon=True),
+            threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True),
+        ]
+        for thread in readers:
+            thread.start()
+        timed_out = False
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            kill_group(proc.pid)
+            code = proc.wait()
+        kill_group(proc.pid)  # what it left running in the background
+        for thread in readers[:2]:
+            thread.join(DRAIN_AFTER_EXIT_S)
+        answer: dict[str, Any] = {"exit_code": code, "timed_out": timed_out}
+        answer["duration"] = time.monotonic() - started
+        for name, capture in (("stdout", out), ("stderr", err)):
+            head, tail, omitted = capture.result()
+            answer[name] = base64.b64encode(head + tail).decode("ascii")
+            answer[name + "_omitted"] = omitted
+        return answer
+
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
             "protocol": PROTOCOL,
@@ -384,6 +439,19 @@ class Shell:
         code = proc.wait()
         self.proc = None
         return code, False
+
+
+def _pump(stream: Any, capture: Capture) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            capture.add(chunk)
+
+
+def _feed(stream: Any, data: bytes) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(data)
+    with contextlib.suppress(OSError, ValueError):
+        stream.close()
 
 
 def _q(value: str) -> str:

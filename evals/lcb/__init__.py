@@ -1,0 +1,1 @@
+"""LiveCodeBench-compatible problems, grading and pass@k (see ARCHITECTURE.md, "Evals")."""

@@ -1,0 +1,301 @@
+"""Grading samples with LiveCodeBench's rules, each sample a real process inside a sandbox.
+
+One sandbox (a hardened Docker container by default, or the local runner) serves every sample: the
+grading driver (`evals/lcb/driver.py`) is written into it once, then each sample is one
+`RunnerSession.run` of `python3 driver.py` with the job on stdin; up to `workers` run at once. The
+driver enforces the per-test timeout (a wall-clock kill of the test's process); the runner kills the
+driver at upstream's global backstop, `(timeout + 1) * tests + 5` seconds, so no sample can hang a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from evals.lcb.problems import Problem
+from sandbox.base import SandboxError
+from sandbox.client import RunnerSession
+from sandbox.local import LocalSandbox
+
+DRIVER_SOURCE = (Path(__file__).parent / "driver.py").read_text(encoding="utf-8")
+DRIVER_NAME = ".trident_lcb_driver.py"
+
+VERDICT_CODES = {
+    "pass": 1,
+    "global_timeout": -1,
+    "crash": -1,
+    "wrong_answer": -2,
+    "time_limit": -3,
+    "runtime_error": -4,
+    "compile_error": -4,
+    "runner_error": -5,
+}
+
+
+class SampleResult(BaseModel):
+    question_id: str
+    sample_index: int
+    passed: bool
+    verdict: int  # 1 pass; upstream codes -1 global timeout/crash, -2 wrong answer, -3 time limit,
+    # -4 runtime error (and compile error, told apart by name), -5 runner error
+    verdict_name: str
+    test_results: list[bool | int]  # upstream's per-test list (stops at the first failure)
+    metadata: dict[str, Any]  # upstream-style error_code / error_message / inputs / output / expected
+    duration_s: float
+
+
+class Grader(Protocol):
+    async def __aenter__(self) -> Grader: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def grade(
+        self,
+        problem: Problem,
+        code: str,
+        sample_index: int = 0,
+        tests: Literal["public", "private", "all"] = "all",
+    ) -> SampleResult: ...
+
+
+def global_timeout_s(timeout_s: float, tests: int) -> float:
+    """Upstream's backstop for one sample (check_correctness's join timeout)."""
+    return (timeout_s + 1) * tests + 5
+
+
+def job_for(
+    problem: Problem, code: str, tests: Literal["public", "private", "all"], **limits: Any
+) -> dict[str, Any]:
+    cases = problem.tests(tests)
+    return {
+        "code": code,
+        "fn_name": problem.func_name,
+        "inputs": [case.input for case in cases],
+        "outputs": [case.output for case in cases],
+        **limits,
+    }
+
+
+def output_limit_for(problem: Problem) -> int:
+    """The stdout kept per test: far more than any accepted answer needs, far less than a flood."""
+    longest = max((len(case.output) for case in problem.tests("all")), default=0)
+    return 4 * longest + (1 << 20)
+
+
+@dataclass
+class Pending:
+    """A sample waiting for a driver run."""
+
+    problem: Problem
+    sample_index: int
+    job: dict[str, Any]
+    tests: int
+    done: asyncio.Future[SampleResult]
+
+
+class SandboxGrader:
+    """A `Grader` over one runner session (Docker container or local runner).
+
+    `workers` driver processes run at once. Each takes a small batch of the samples waiting (a
+    python start costs more than grading a typical sample; every test still gets its own fresh
+    process), with a backstop of the batch's summed per-sample backstops; a sample whose batch hit
+    the backstop unfinished is graded again alone, against its own backstop.
+    """
+
+    def __init__(
+        self,
+        sandbox: RunnerSession,
+        *,
+        python: str,
+        workers: int,
+        timeout_s: float,
+        memory_mb: int,
+        batch_max: int = 16,
+    ) -> None:
+        self.sandbox, self.python = sandbox, python
+        self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
+        self.batch_max = batch_max
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> SandboxGrader:
+        try:
+            await self.sandbox.start()
+            await self.sandbox.write_file(DRIVER_NAME, DRIVER_SOURCE.encode("utf-8"))
+        except BaseException:
+            await self.sandbox.close()
+            raise
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self._queue.empty():
+            self._queue.get_nowait().done.cancel()
+        await self.sandbox.close()
+
+    async def grade(
+        self,
+        problem: Problem,
+        code: str,
+        sample_index: int = 0,
+        tests: Literal["public", "private", "all"] = "all",
+    ) -> SampleResult:
+        if not self._tasks:
+            raise RuntimeError("use the grader as `async with open_grader(...) as grader`")
+        limits = {
+            "timeout": self.timeout_s,
+            "memory_bytes": self.memory_mb * 1024 * 1024,
+            "output_limit": output_limit_for(problem),
+        }
+        pending = Pending(
+            problem=problem,
+            sample_index=sample_index,
+            job=job_for(problem, code, tests, **limits),
+            tests=len(problem.tests(tests)),
+            done=asyncio.get_running_loop().create_future(),
+        )
+        await self._queue.put(pending)
+        return await pending.done
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            share = -(-(self._queue.qsize() + 1) // self.workers)
+            while len(batch) < min(self.batch_max, share) and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                left = await self._run(batch)
+                for pending in left:  # the batch hit its backstop: each alone, against its own
+                    await self._run([pending])
+            except Exception as exc:  # never leave a caller waiting
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+
+    async def _run(self, batch: list[Pending]) -> list[Pending]:
+        """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
+        backstop = sum(global_timeout_s(self.timeout_s, p.tests) for p in batch)
+        payload = json.dumps({"jobs": [p.job for p in batch]}).encode("utf-8")
+        started = time.monotonic()
+        try:
+            run = await self.sandbox.run(
+                [self.python, "-I", DRIVER_NAME], stdin=payload, timeout=backstop, limit=64 << 20
+            )
+        except SandboxError as exc:
+            for pending in batch:
+                settle(pending, runner_error(pending, str(exc), time.monotonic() - started))
+            return []
+        answers: dict[int, dict[str, Any]] = {}
+        for line in run.stdout.splitlines():
+            with contextlib.suppress(ValueError):
+                answer = json.loads(line)
+                answers[int(answer["index"])] = answer
+        left = []
+        for index, pending in enumerate(batch):
+            answer = answers.get(index)
+            if answer is not None:
+                result = make_result(
+                    pending, answer["name"], answer["results"], answer["metadata"], float(answer["duration"])
+                )
+                settle(pending, result)
+            elif run.timed_out and len(batch) > 1:
+                left.append(pending)
+            elif run.timed_out:
+                meta = {"error_code": -1, "error_message": f"Global timeout after {backstop:g} s"}
+                settle(pending, make_result(pending, "global_timeout", [-1] * pending.tests, meta, backstop))
+            else:
+                detail = run.stderr.decode("utf-8", "replace")[-2000:]
+                message = f"grading driver failed (exit {run.exit_code}): {detail}"
+                settle(pending, runner_error(pending, message, time.monotonic() - started))
+        return left
+
+
+def settle(pending: Pending, result: SampleResult) -> None:
+    if not pending.done.done():
+        pending.done.set_result(result)
+
+
+def make_result(
+    pending: Pending,
+    name: str,
+    results: list[bool | int],
+    metadata: dict[str, Any],
+    duration: float,
+) -> SampleResult:
+    passed = name == "pass" and all(r is True for r in results)
+    return SampleResult(
+        question_id=pending.problem.question_id,
+        sample_index=pending.sample_index,
+        passed=passed,
+        verdict=1 if passed else VERDICT_CODES[name],
+        verdict_name=name,
+        test_results=results,
+        metadata=metadata,
+        duration_s=duration,
+    )
+
+
+def runner_error(pending: Pending, message: str, duration: float) -> SampleResult:
+    meta = {"error": message, "error_code": -5, "error_message": "TestRunnerError"}
+    return make_result(pending, "runner_error", [-2], meta, duration)
+
+
+class TempLocalSandbox(LocalSandbox):
+    """The local runner on a scratch directory, removed when the sandbox closes."""
+
+    def __init__(self) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="trident-grade-")
+        super().__init__(self._scratch.name)
+
+    async def close(self) -> None:
+        await super().close()
+        self._scratch.cleanup()
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def open_grader(
+    kind: Literal["docker", "local"] = "docker",
+    *,
+    workers: int | None = None,
+    timeout_s: float = 6.0,
+    memory_mb: int = 4096,
+    image: str | None = None,
+) -> Grader:
+    """A grader (use as `async with`): one sandbox serving `workers` samples at a time."""
+    workers = workers or default_workers()
+    if kind == "local":
+        local = TempLocalSandbox()
+        return SandboxGrader(
+            local, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
+        )
+    from sandbox.docker import DockerSandbox, DockerSettings
+
+    settings = DockerSettings(
+        image=image,
+        memory_mb=memory_mb + 1024 * min(workers, 2),
+        cpus=float(min(workers, default_workers())),
+        pids_limit=max(512, 256 * workers),
+    )
+    box = DockerSandbox(mode="copy", settings=settings)
+    return SandboxGrader(box, python="python3", workers=workers, timeout_s=timeout_s, memory_mb=memory_mb)
