@@ -143,7 +143,7 @@ async def solve(
     for name, text in workspace_files(problem).items():
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         (workspace / name).write_text(text, encoding="utf-8")
-    backend = source.backend(problem.question_id, index)
+    backend = source.backend(scenario, problem.question_id, index)
     sandbox = open_sandbox(
         settings.sandbox.kind,
         workspace,

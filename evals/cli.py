@@ -22,6 +22,7 @@ from agent.config import ConfigError, Settings, load_settings
 from agent.events import Effort
 from agent.llm.base import BackendError
 from agent.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
+from evals.lcb.grader import default_workers
 from evals.lcb.problems import Problem, Window, bundled_data_dir, load_problems
 from evals.report import Summary
 from evals.run import EvalConfig, run_eval
@@ -160,7 +161,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
 
 
 def main(args: argparse.Namespace) -> int:
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         config, settings = config_from(args)
         try:
@@ -190,7 +191,7 @@ def main(args: argparse.Namespace) -> int:
                 window,
                 settings,
                 out,
-                args.workers or os.cpu_count() or 1,
+                args.workers or default_workers(),
                 args.concurrency,
                 console,
             )

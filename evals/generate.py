@@ -39,8 +39,10 @@ class Generation(KeyedRecord):
     duration_s: float = 0.0
 
 
-async def ask(source: ModelSource, problem: Problem, sample_index: int, request: ModelRequest) -> Completion:
-    backend = source.backend(problem.question_id, sample_index)
+async def ask(
+    source: ModelSource, scenario: str, problem: Problem, index: int, request: ModelRequest
+) -> Completion:
+    backend = source.backend(scenario, problem.question_id, index)
     completion: Completion | None = None
     async for chunk in backend.stream(request):
         if isinstance(chunk, Completion):
@@ -75,7 +77,7 @@ async def generate(
         )
         async with limit:
             started = time.monotonic()
-            completion = await ask(source, problem, index, request)
+            completion = await ask(source, scenario, problem, index, request)
         generation = Generation(
             scenario=scenario,
             question_id=problem.question_id,

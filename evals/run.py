@@ -9,7 +9,6 @@ different generation settings is refused rather than mixed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -136,7 +135,6 @@ async def _grade(
     missing = [item for item in items if item[:3] not in files.grades]
     if not missing:
         return
-    limit = asyncio.Semaphore(workers)
     passed = sum(g.result.passed for g in files.grades.records.values())
     async with open_grader(
         config.sandbox, workers=workers, timeout_s=config.timeout_s, image=config.image
@@ -144,8 +142,7 @@ async def _grade(
 
         async def one(scenario: str, question_id: str, index: int, effort: str, code: str) -> None:
             nonlocal passed
-            async with limit:
-                result = await grader.grade(problems[question_id], code, index, tests="all")
+            result = await grader.grade(problems[question_id], code, index, tests="all")  # it queues
             files.grades.add(
                 Graded(
                     scenario=scenario,
@@ -315,7 +312,7 @@ def _recorded_settings(config: EvalConfig, workers: int, problems: int) -> dict[
         "limit": config.limit,
         "n": config.n,
         "temperature": config.temperature,
-        "max_tokens": config.max_tokens,
+        "max_tokens": None if config.generations else config.max_tokens,
         "efforts": None if config.generations else config.efforts,
         "agentic": config.agentic,
         "agent_effort": config.agent_effort if config.agentic else None,

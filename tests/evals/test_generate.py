@@ -61,7 +61,7 @@ async def test_a_resumed_run_asks_only_for_missing_samples(tmp_path: Path) -> No
     reopened: Store[Generation] = Store(tmp_path / "gen.jsonl", Generation)
     assert await run(ModelSource(f"scripted:{model}", Settings()), reopened, n=2) == []
     # a third sample is new work: MAXIMUM and TWICE are asked, ADD has no session left
-    with pytest.raises(BackendError, match=r"no session for abc001_a sample 2"):
+    with pytest.raises(BackendError, match=r"no session for codegeneration abc001_a sample 2"):
         await run(ModelSource(f"scripted:{model}", Settings()), reopened, n=3)
     assert {g.question_id for g in reopened.records.values() if g.sample_index == 2} <= {
         TWICE.question_id,

@@ -1,0 +1,225 @@
+"""`trident eval` as a subprocess: given code, scripted models, agentic mode, resume, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.lcb.problems import bundled_data_dir
+from tests.evals.agent_sessions import wrong_then_right
+from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
+from tests.helpers import write_session
+
+REPORT_FILES = {
+    "summary.json",
+    "summary.md",
+    "pass1_by_difficulty.png",
+    "verdicts.png",
+    "run.json",
+    "grades.jsonl",
+}
+
+
+def trident_eval(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", "eval", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ,
+    )
+
+
+def generations_file(path: Path, codes: dict[str, list[str]]) -> Path:
+    path.write_text(json.dumps([{"question_id": q, "code_list": c} for q, c in codes.items()]))
+    return path
+
+
+def summary_of(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return data
+
+
+def test_bundled_references_all_pass(tmp_path: Path) -> None:
+    references = json.loads((bundled_data_dir() / "references.json").read_text())
+    given = generations_file(tmp_path / "refs.json", {q: [code] for q, code in references.items()})
+    result = trident_eval(
+        "--generations", str(given), "--sandbox", "local", "--out", str(tmp_path), "--run", "refs"
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "refs"
+    assert REPORT_FILES | {"codegeneration_1_0.2_eval_all.json"} <= {p.name for p in out.iterdir()}
+    summary = summary_of(out)
+    assert summary["data"]["count"] == len(references) and summary["data"]["release"] is None
+    assert summary["scenarios"]["codegeneration"]["pass@1"] == 100.0
+    records = json.loads((out / "codegeneration_1_0.2_eval_all.json").read_text())
+    assert sorted(r["question_id"] for r in records) == sorted(references)
+    assert all(r["graded_list"] == [True] for r in records)
+    assert result.stdout.strip() == str(out / "summary.md")
+
+
+def given_mixed(tmp_path: Path) -> list[str]:
+    """Two samples per toy problem: ADD right twice, TWICE wrong then right, MAXIMUM broken twice."""
+    codes = {
+        ADD.question_id: [RIGHT[ADD.question_id]] * 2,
+        TWICE.question_id: [WRONG[TWICE.question_id], RIGHT[TWICE.question_id]],
+        MAXIMUM.question_id: [WRONG[MAXIMUM.question_id], "raise ValueError('boom')"],
+    }
+    data = write_dataset(tmp_path / "data" / "toy.jsonl")
+    given = generations_file(tmp_path / "given.json", codes)
+    return ["--data", str(data.parent), "--generations", str(given), "--out", str(tmp_path), "--run", "mixed"]
+
+
+def check_mixed(out: Path) -> None:
+    summary = summary_of(out)["scenarios"]["codegeneration"]
+    assert summary["pass@1"] == 50.0 and summary["pass@k"] == {"pass@1": 50.0}
+    assert summary["verdicts"] == {"pass": 3, "wrong_answer": 1, "compile_error": 1, "runtime_error": 1}
+    assert {k: v["pass@1"] for k, v in summary["by_difficulty"].items()} == {
+        "easy": 100.0,
+        "medium": 50.0,
+        "hard": 0.0,
+    }
+    records = {
+        r["question_id"]: r for r in json.loads((out / "codegeneration_2_0.2_eval_all.json").read_text())
+    }
+    assert records[TWICE.question_id]["graded_list"] == [False, True]
+    assert records[MAXIMUM.question_id]["verdict_list"] == ["compile_error", "runtime_error"]
+    assert "| **overall** | **50.0** (3) |" in (out / "summary.md").read_text()
+
+
+def test_given_code_gets_each_verdict_locally(tmp_path: Path) -> None:
+    result = trident_eval(*given_mixed(tmp_path), "--sandbox", "local")
+    assert result.returncode == 0, result.stderr
+    check_mixed(tmp_path / "mixed")
+
+
+def test_given_code_in_docker(tmp_path: Path, sandbox_image: str) -> None:
+    result = trident_eval(*given_mixed(tmp_path), "--sandbox", "docker", "--image", sandbox_image)
+    assert result.returncode == 0, result.stderr
+    check_mixed(tmp_path / "mixed")
+
+
+def scripted_model(root: Path) -> Path:
+    """Plain answers: right for ADD and MAXIMUM, wrong for TWICE; agent sessions: wrong, tests fail, right."""
+    for problem in PROBLEMS:
+        code = (WRONG if problem is TWICE else RIGHT)[problem.question_id]
+        write_session(
+            root / "codegeneration" / f"{problem.question_id}.jsonl",
+            [{"reasoning": "hm", "content": fenced(code)}],
+        )
+        wrong_then_right(
+            root / "agentic" / f"{problem.question_id}.jsonl",
+            WRONG[problem.question_id],
+            RIGHT[problem.question_id],
+        )
+    return root
+
+
+def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "toy.jsonl")
+    model = scripted_model(tmp_path / "model")
+    args = ["--data", str(data), "--model", f"scripted:{model}", "--agentic", "--sandbox", "local"]
+    args += ["--out", str(tmp_path / "results"), "--run", "both"]
+    result = trident_eval(*args)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "results" / "both"
+    summary = summary_of(out)
+    plain, agentic = summary["scenarios"]["codegeneration"], summary["scenarios"]["agentic"]
+    assert plain["pass@1"] == round(200 / 3, 2) and agentic["pass@1"] == 100.0
+    assert plain["by_effort"] == {"high": {"problems": 3, "samples": 3, "pass@1": round(200 / 3, 2)}}
+    assert agentic["by_effort"]["high"]["pass@1"] == 100.0  # every agent escalated after failing tests
+    assert agentic["notes"]["escalated to high"] == 3
+    runs = [json.loads(line) for line in (out / "agentic.jsonl").read_text().splitlines()]
+    assert all(r["step_efforts"] == ["none", "none", "high", "high", "none"] for r in runs)
+    assert all(Path(r["trajectory"]).is_file() for r in runs)
+    table = (out / "summary.md").read_text()
+    assert (
+        "| | `codegeneration` | `agentic` |" in table
+        and "| **overall** | **66.7** (3) | **100.0** (3) |" in table
+    )
+    before = {
+        name: (out / name).read_text() for name in ("generations.jsonl", "agentic.jsonl", "grades.jsonl")
+    }
+    shutil.rmtree(model)  # the same command continues: nothing is asked, run or graded again
+    again = trident_eval(*args)
+    assert again.returncode == 0, again.stderr
+    assert {name: (out / name).read_text() for name in before} == before
+    assert summary_of(out)["scenarios"] == summary["scenarios"]
+
+
+def test_two_effort_levels_are_two_scenarios(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "toy.jsonl", [ADD])
+    model = tmp_path / "model"
+    write_session(
+        model / "codegeneration-none" / f"{ADD.question_id}.jsonl",
+        [{"content": fenced(WRONG[ADD.question_id])}],
+    )
+    write_session(
+        model / "codegeneration-high" / f"{ADD.question_id}.jsonl",
+        [{"content": fenced(RIGHT[ADD.question_id])}],
+    )
+    args = [
+        "--data",
+        str(data),
+        "--model",
+        f"scripted:{model}",
+        "--effort",
+        "none,high",
+        "--sandbox",
+        "local",
+    ]
+    result = trident_eval(*args, "--out", str(tmp_path), "--run", "efforts")
+    assert result.returncode == 0, result.stderr
+    scenarios = summary_of(tmp_path / "efforts")["scenarios"]
+    assert {name: s["pass@1"] for name, s in scenarios.items()} == {
+        "codegeneration-none": 0.0,
+        "codegeneration-high": 100.0,
+    }
+    assert "| effort: none | 0.0 (1) | – |" in (tmp_path / "efforts" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--release", "v9", "--generations", "GIVEN"], "out of range"),
+        (["--release", "nonsense", "--generations", "GIVEN"], "unknown release"),
+        (["--data", "/nonexistent", "--generations", "GIVEN"], "no such file or directory"),
+        (["--start-date", "2030-01-01", "--generations", "GIVEN"], "no problems selected"),
+        ([], "give --model SPEC"),
+        (["--generations", "/nonexistent.json"], "no such file"),
+        (["--generations", "GIVEN"], "not among the"),
+        (["--model", "nope"], "scheme:target"),
+        (["--start-date", "2024-13-01"], "is not a date"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, flags: list[str], message: str) -> None:
+    given = generations_file(tmp_path / "given.json", {"no_such_problem": ["print(1)"]})
+    flags = [str(given) if flag == "GIVEN" else flag for flag in flags]
+    result = trident_eval(*flags, "--sandbox", "local", "--out", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_a_missing_scripted_session_is_a_backend_error(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "toy.jsonl")
+    model = tmp_path / "model"
+    write_session(model / f"{ADD.question_id}.jsonl", [{"content": fenced(RIGHT[ADD.question_id])}])
+    result = trident_eval(
+        "--data", str(data), "--model", f"scripted:{model}", "--sandbox", "local", "--out", str(tmp_path)
+    )
+    assert result.returncode == 5, result.stderr
+    assert "no session for codegeneration" in result.stderr
+
+
+def test_a_run_continued_with_other_settings_is_refused(tmp_path: Path) -> None:
+    args = given_mixed(tmp_path)
+    assert trident_eval(*args, "--sandbox", "local").returncode == 0
+    result = trident_eval(*args, "--sandbox", "local", "--temperature", "0.7")
+    assert result.returncode == 2 and "temperature differ" in result.stderr
