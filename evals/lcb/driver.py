@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import resource
@@ -514,6 +515,7 @@ def warm_up() -> None:
     """Import what every solution gets, once, before any fork."""
     namespace()
     sys.setrecursionlimit(1000)
+    gc.freeze()  # children do not touch (and copy) the pages of what is already here
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ class SandboxGrader:
         workers: int,
         timeout_s: float,
         memory_mb: int,
-        batch_max: int = 16,
+        batch_max: int = 64,
     ) -> None:
         self.sandbox, self.python = sandbox, python
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb

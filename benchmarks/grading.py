@@ -1,0 +1,216 @@
+"""Grading throughput: trident's grader (a sandbox, a real process per test) vs upstream's approach.
+
+Samples: the bundled set's reference solutions plus its deliberately wrong, slow, crashing, syntax
+and memory variants (evals/data/variants.json), the references repeated `--repeat` times. Graded in
+the same run, on the same machine, with the same workers and timeout, by
+  1. trident's grader (`--sandbox docker`, the default, or `local`),
+  2. an in-process `exec` in a forked child per sample (benchmarks/forked_exec.py: upstream's design),
+  3. upstream's own evaluator when `--upstream PATH` names a LiveCodeBench checkout.
+Prints samples/s for each, the ratio, and every sample whose verdict differs, with both reasons.
+Run: python -m benchmarks.grading [--sandbox docker|local] [--workers N] [--repeat R] [--labels L,..]
+     [--upstream CHECKOUT] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from benchmarks.forked_exec import submit_all
+from evals.lcb.grader import default_workers, job_for, open_grader
+from evals.lcb.problems import Problem, bundled_data_dir, load_problems
+
+CODE_NAMES = {
+    1: "pass",
+    -1: "global_timeout/crash",
+    -2: "wrong_answer",
+    -3: "time_limit",
+    -4: "runtime/compile",
+}
+
+
+class Sample(BaseModel):
+    problem: Problem
+    label: str  # "reference" or the variant's kind
+    code: str
+
+
+class Verdict(BaseModel):
+    code: int
+    reason: str
+
+
+class Run(BaseModel):
+    name: str
+    seconds: float
+    verdicts: list[Verdict]
+
+    @property
+    def rate(self) -> float:
+        return len(self.verdicts) / self.seconds
+
+
+def load_samples(repeat: int) -> list[Sample]:
+    data = bundled_data_dir()
+    problems = {p.question_id: p for p in load_problems(data)[0]}
+    references: dict[str, str] = json.loads((data / "references.json").read_text(encoding="utf-8"))
+    variants: dict[str, dict[str, str]] = json.loads((data / "variants.json").read_text(encoding="utf-8"))
+    samples = [Sample(problem=problems[q], label="reference", code=c) for q, c in references.items()] * repeat
+    for qid, kinds in variants.items():
+        samples += [Sample(problem=problems[qid], label=kind, code=code) for kind, code in kinds.items()]
+    return samples
+
+
+def verdict_of(results: list[Any], metadata: dict[str, Any]) -> Verdict:
+    if results and all(r is True or (not isinstance(r, bool) and r > 0) for r in results):
+        return Verdict(code=1, reason="")
+    code = int(metadata.get("error_code", min(int(r) for r in results if r is not True)))
+    reason = str(metadata.get("error_message", "")) + " " + str(metadata.get("error", ""))
+    return Verdict(code=code, reason=reason.strip()[:160])
+
+
+async def grade_trident(
+    samples: list[Sample], kind: str, workers: int, timeout: float, progress: Progress
+) -> Run:
+    task = progress.add_task(f"trident ({kind})", total=len(samples))
+    async with open_grader(kind, workers=workers, timeout_s=timeout) as grader:  # type: ignore[arg-type]
+        started = time.perf_counter()
+
+        async def one(index: int, sample: Sample) -> Verdict:
+            result = await grader.grade(sample.problem, sample.code, index)
+            progress.advance(task)
+            return verdict_of(result.test_results, result.metadata)
+
+        verdicts = await asyncio.gather(*(one(i, s) for i, s in enumerate(samples)))
+        seconds = time.perf_counter() - started
+    return Run(name=f"trident grader ({kind})", seconds=seconds, verdicts=list(verdicts))
+
+
+def grade_forked(samples: list[Sample], workers: int, timeout: float, progress: Progress) -> Run:
+    task = progress.add_task("forked exec (upstream's design)", total=len(samples))
+    jobs = [job_for(s.problem, s.code, "all", timeout=timeout) for s in samples]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = submit_all(pool, jobs)
+        for _ in as_completed(futures):
+            progress.advance(task)
+        outcomes = [f.result() for f in futures]
+    seconds = time.perf_counter() - started
+    return Run(name="forked exec", seconds=seconds, verdicts=[verdict_of(r, m) for r, m in outcomes])
+
+
+def grade_upstream(samples: list[Sample], checkout: Path, workers: int, timeout: float) -> Run:
+    """LiveCodeBench's own `evaluate_generations` (its tqdm bar shows progress)."""
+    sys.path.insert(0, str(checkout))
+    from lcb_runner.evaluation.compute_code_generation_metrics import (  # type: ignore[import-not-found]
+        evaluate_generations,
+    )
+
+    inputs = []
+    for sample in samples:
+        tests = sample.problem.tests("all")
+        spec = {"inputs": [t.input for t in tests], "outputs": [t.output for t in tests]}
+        spec["fn_name"] = sample.problem.func_name  # type: ignore[assignment]
+        inputs.append({"input_output": json.dumps(spec)})
+    started = time.perf_counter()
+    results, metadata = evaluate_generations(
+        inputs, [[s.code] for s in samples], num_process_evaluate=workers, timeout=int(timeout)
+    )
+    seconds = time.perf_counter() - started
+    verdicts = [verdict_of(list(results[i][0]), dict(metadata[i][0])) for i in range(len(samples))]
+    return Run(name="upstream evaluator", seconds=seconds, verdicts=verdicts)
+
+
+def report(console: Console, samples: list[Sample], runs: list[Run]) -> dict[str, Any]:
+    ours, *others = runs
+    table = Table(title=f"Grading throughput: {len(samples)} samples, same machine, same run")
+    for column in ("grader", "seconds", "samples/s", "trident speedup", "verdicts differing"):
+        table.add_column(column, justify="left" if column == "grader" else "right")
+    summary: dict[str, Any] = {"samples": len(samples), "runs": {}}
+    for run in runs:
+        differ = [
+            i for i, (a, b) in enumerate(zip(ours.verdicts, run.verdicts, strict=True)) if a.code != b.code
+        ]
+        ratio = ours.rate / run.rate
+        table.add_row(run.name, f"{run.seconds:.2f}", f"{run.rate:.2f}", f"{ratio:.2f}x", str(len(differ)))
+        summary["runs"][run.name] = {"seconds": run.seconds, "samples_per_s": run.rate, "ratio": ratio}
+        summary["runs"][run.name]["disagreements"] = [
+            {
+                "sample": i,
+                "question_id": samples[i].problem.question_id,
+                "label": samples[i].label,
+                "trident": ours.verdicts[i].model_dump(),
+                run.name: run.verdicts[i].model_dump(),
+            }
+            for i in differ
+        ]
+    console.print(table)
+    for run in others:
+        console.print(f"ratio: trident grader is {ours.rate / run.rate:.2f}x the throughput of {run.name}")
+        for item in summary["runs"][run.name]["disagreements"]:
+            a, b = item["trident"], item[run.name]
+            console.print(
+                f"  differs on #{item['sample']} {item['question_id']} ({item['label']}): "
+                f"trident {CODE_NAMES.get(a['code'], a['code'])} [{a['reason']}] vs "
+                f"{run.name} {CODE_NAMES.get(b['code'], b['code'])} [{b['reason']}]"
+            )
+    return summary
+
+
+def plot(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(summary["runs"])
+    rates = [summary["runs"][n]["samples_per_s"] for n in names]
+    figure, axis = plt.subplots(figsize=(7, 3))
+    axis.barh(names, rates, color=["#2a7", *["#888"] * (len(names) - 1)])
+    axis.set_xlabel("samples / s (higher is better)")
+    axis.set_title(f"Grading throughput, {summary['samples']} samples")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+async def main(args: argparse.Namespace) -> None:
+    console = Console()
+    samples = load_samples(args.repeat)
+    if args.labels:
+        samples = [s for s in samples if s.label in args.labels.split(",")]
+    workers = args.workers or default_workers()
+    console.print(f"{len(samples)} samples, {workers} workers, {args.timeout:g} s per test")
+    with Progress(console=console) as progress:
+        runs = [await grade_trident(samples, args.sandbox, workers, args.timeout, progress)]
+        runs.append(await asyncio.to_thread(grade_forked, samples, workers, args.timeout, progress))
+    if args.upstream:
+        runs.append(await asyncio.to_thread(grade_upstream, samples, args.upstream, workers, args.timeout))
+    summary = report(console, samples, runs)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        plot(summary, args.json.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sandbox", choices=["docker", "local"], default="docker")
+    parser.add_argument("--workers", type=int, default=0, help="default: the number of cores")
+    parser.add_argument("--timeout", type=float, default=6.0, help="per-test timeout (s)")
+    parser.add_argument("--repeat", type=int, default=10, help="copies of each reference solution")
+    parser.add_argument("--labels", help="only these sample kinds, e.g. reference,wrong,crash")
+    parser.add_argument("--upstream", type=Path, help="a LiveCodeBench checkout: also time its evaluator")
+    parser.add_argument("--json", type=Path, help="write the results here (and a .png plot beside it)")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,76 @@
+"""The grader on the bundled set (references pass, each variant gets its documented verdict) in both
+sandboxes, plus what isolation must guarantee: limits, no hang, sandbox errors as results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from evals.lcb.grader import default_workers, open_grader
+from evals.lcb.problems import bundled_data_dir, load_problems
+from tests.evals.lcb_cases import make_problem
+
+PROBLEMS = {p.question_id: p for p in load_problems(bundled_data_dir())[0]}
+REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json").read_text(encoding="utf-8"))
+VARIANTS: dict[str, dict[str, str]] = json.loads(
+    (bundled_data_dir() / "variants.json").read_text(encoding="utf-8")
+)
+EXPECTED = {  # evals/data/README.md
+    "wrong": "wrong_answer",
+    "slow": "time_limit",
+    "crash": "runtime_error",
+    "syntax": "compile_error",
+    "memory": "runtime_error",
+}
+
+
+@pytest.mark.parametrize("kind", ["local", "docker"])
+async def test_bundled_references_pass_and_variants_fail_as_documented(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
+    samples = [(qid, "reference", code) for qid, code in REFERENCES.items()]
+    samples += [(qid, name, code) for qid, variants in VARIANTS.items() for name, code in variants.items()]
+    async with open_grader(kind, timeout_s=6, image=image) as grader:  # type: ignore[arg-type]
+        results = await asyncio.gather(
+            *(grader.grade(PROBLEMS[qid], code, index) for index, (qid, _, code) in enumerate(samples))
+        )
+    got = {(qid, name): result.verdict_name for (qid, name, _), result in zip(samples, results, strict=True)}
+    want = {(qid, name): "pass" if name == "reference" else EXPECTED[name] for qid, name, _ in samples}
+    assert got == want
+    assert all(r.sample_index == i for i, r in enumerate(results))
+    for result in results:
+        assert result.passed == (result.verdict == 1) and result.question_id in PROBLEMS
+
+
+async def test_an_endless_sample_does_not_hold_up_the_others() -> None:
+    problem = make_problem([("1 2\n", "3\n")] * 3)
+    codes = ["while True:\n    pass"] * 3 + ["print(sum(map(int, input().split())))"] * 6
+    async with open_grader("local", timeout_s=1, workers=2) as grader:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, code, i) for i, code in enumerate(codes))), 60
+        )
+    assert [r.verdict_name for r in results] == ["time_limit"] * 3 + ["pass"] * 6
+
+
+async def test_public_and_private_tests_can_be_graded_apart() -> None:
+    problem = make_problem([("1 2\n", "3\n"), ("5 5\n", "10\n"), ("0 0\n", "0\n")])
+    code = "a, b = map(int, input().split())\nprint(a + b if a != 5 else 0)"
+    async with open_grader("local", workers=1) as grader:
+        public = await grader.grade(problem, code, tests="public")
+        private = await grader.grade(problem, code, tests="private")
+        both = await grader.grade(problem, code)
+    assert (public.test_results, private.test_results, both.test_results) == ([True], [-2], [True, -2])
+
+
+def test_workers_default_to_the_cores() -> None:
+    assert default_workers() >= 1
+    grader = open_grader("local")
+    assert getattr(grader, "workers") == default_workers()  # noqa: B009
+
+
+async def test_grading_outside_the_context_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="async with"):
+        await open_grader("local").grade(make_problem([("1\n", "1\n")]), "print(1)")

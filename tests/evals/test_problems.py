@@ -1,0 +1,177 @@
+"""Loading code_generation_lite files: both test encodings, release tags, date windows, bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import zlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.lcb.problems import (
+    ProblemFormatError,
+    bundled_data_dir,
+    decode_tests,
+    encode_tests_pickled,
+    load_problems,
+    release_numbers,
+)
+from evals.lcb.problems import (
+    TestCase as Case,
+)
+
+PUBLIC = [Case(input="1 2\n", output="3\n", testtype="stdin")]
+PRIVATE = [Case(input="5 5\n", output="10\n", testtype="stdin")] * 2
+
+
+def row(
+    question_id: str, when: str, *, pickled: bool = False, func_name: str | None = None
+) -> dict[str, Any]:
+    private = encode_tests_pickled(PRIVATE) if pickled else json.dumps([t.model_dump() for t in PRIVATE])
+    return {
+        "question_title": question_id.upper(),
+        "question_content": "Add two numbers.",
+        "platform": "atcoder",
+        "question_id": question_id,
+        "contest_id": "abc1",
+        "contest_date": when,
+        "starter_code": "",
+        "difficulty": "easy",
+        "public_test_cases": json.dumps([t.model_dump() for t in PUBLIC]),
+        "private_test_cases": private,
+        "metadata": json.dumps({"func_name": func_name} if func_name else {}),
+    }
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+# one problem per release window (v1: May 2023 - Mar 2024, v2: Apr - May 2024, ... v6: Feb - Apr 2025)
+DATES = {
+    "a": "2023-05-01T00:00:00",
+    "b": "2024-04-15T00:00:00",
+    "c": "2024-07-31T23:00:00",
+    "d": "2024-09-01T00:00:00",
+    "e": "2025-01-31T00:00:00",
+    "f": "2025-04-30T00:00:00",
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    rows = [row(qid, when, pickled=qid in "bdf") for qid, when in DATES.items()]
+    write(tmp_path / "data" / "problems.jsonl", rows[:3])
+    write(tmp_path / "data" / "more.jsonl", rows[3:])
+    return tmp_path / "data"
+
+
+def ids(path: Path, **filters: Any) -> tuple[list[str], int]:
+    problems, window = load_problems(path, **filters)
+    return [p.question_id for p in problems], window.count
+
+
+def test_both_encodings_decode_to_the_same_tests(data_dir: Path) -> None:
+    problems, window = load_problems(data_dir)
+    assert window.count == 6 and window.source == str(data_dir) and window.release is None
+    for problem in problems:
+        assert problem.public_tests == PUBLIC and problem.private_tests == PRIVATE
+        assert problem.tests() == PUBLIC + PRIVATE and problem.func_name is None
+
+
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [
+        ("release_v1", ["a"]),
+        ("release_v3", ["a", "b", "c"]),
+        ("release_latest", list("abcdef")),
+        ("v2", ["b"]),
+        ("v5", ["e"]),
+        ("v4_v6", ["d", "e", "f"]),
+        ("v1_v2", ["a", "b"]),
+    ],
+)
+def test_release_tags_select_upstream_windows(data_dir: Path, release: str, expected: list[str]) -> None:
+    assert ids(data_dir, release=release) == (expected, len(expected))
+
+
+def test_upstream_file_names_decide_the_release(tmp_path: Path) -> None:
+    # upstream's files: test.jsonl is release 1, test2.jsonl release 2, ... whatever the dates say
+    write(tmp_path / "test.jsonl", [row("x", "2023-06-01T00:00:00")])
+    write(tmp_path / "test2.jsonl", [row("y", "2023-06-02T00:00:00")])
+    assert ids(tmp_path, release="v2") == (["y"], 1)
+    assert ids(tmp_path, release="release_v2") == (["x", "y"], 2)
+
+
+def test_dates_are_inclusive_days(data_dir: Path) -> None:
+    assert ids(data_dir, start_date=date(2024, 7, 31), end_date=date(2024, 9, 1)) == (["c", "d"], 2)
+    assert ids(data_dir, release="release_v6", start_date=date(2025, 1, 1)) == (["e", "f"], 2)
+    problems, window = load_problems(data_dir, release="v2_v6", end_date=date(2024, 12, 31))
+    assert [p.question_id for p in problems] == ["b", "c", "d"]
+    assert window.model_dump() == {
+        "source": str(data_dir),
+        "release": "v2_v6",
+        "start_date": None,
+        "end_date": date(2024, 12, 31),
+        "count": 3,
+    }
+
+
+@pytest.mark.parametrize("tag", ["v7", "v3_v2", "latest", "release_v0", "v1-v2"])
+def test_unknown_release_tags_are_refused(tag: str) -> None:
+    with pytest.raises(ValueError, match="release"):
+        release_numbers(tag)
+
+
+class Boom:
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, ("echo pwned > /tmp/trident-pickle-pwned",))
+
+
+def packed(obj: Any) -> str:
+    return base64.b64encode(zlib.compress(pickle.dumps(obj))).decode("ascii")
+
+
+def test_a_malicious_pickle_is_refused_without_running() -> None:
+    with pytest.raises(ProblemFormatError, match=r"refused: the pickle asks for (posix|os)\.system"):
+        decode_tests(packed(Boom()))
+    assert not Path("/tmp/trident-pickle-pwned").exists()
+    with pytest.raises(ProblemFormatError, match="holds a list, not a str"):
+        decode_tests(packed([{"input": "1", "output": "1", "testtype": "stdin"}]))
+
+
+def test_bad_rows_name_the_file_and_line(tmp_path: Path) -> None:
+    good = row("a", "2023-06-01T00:00:00")
+    path = write(
+        tmp_path / "bad.jsonl", [good, {**row("b", "2023-06-01T00:00:00"), "private_test_cases": "%%%"}]
+    )
+    with pytest.raises(ProblemFormatError, match=r"bad\.jsonl:2: tests are neither JSON nor base64"):
+        load_problems(path)
+    broken = {k: v for k, v in good.items() if k != "difficulty"}
+    with pytest.raises(ProblemFormatError, match=r":1: missing field 'difficulty'"):
+        load_problems(write(tmp_path / "missing.jsonl", [broken]))
+    with pytest.raises(ProblemFormatError, match="duplicate question_id"):
+        load_problems(write(tmp_path / "dup.jsonl", [good, good]))
+    with pytest.raises(ProblemFormatError, match="no such file"):
+        load_problems(tmp_path / "nowhere")
+
+
+def test_functional_problems_carry_their_function_name(tmp_path: Path) -> None:
+    problems, _ = load_problems(
+        write(tmp_path / "f.jsonl", [row("f", "2023-06-01T00:00:00", func_name="solve")])
+    )
+    assert problems[0].func_name == "solve" and problems[0].metadata == {"func_name": "solve"}
+
+
+def test_the_bundled_set_loads() -> None:
+    problems, window = load_problems(bundled_data_dir())
+    assert window.count == len(problems) > 0
+    assert all(p.tests() for p in problems)

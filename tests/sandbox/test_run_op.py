@@ -1,0 +1,92 @@
+"""`RunnerSession.run`: one program with stdin on a real pipe, concurrent runs, group kill, caps."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.base import PathRefused
+from sandbox.client import RunnerSession
+from sandbox.docker import DockerSandbox, DockerSettings
+from sandbox.local import LocalSandbox
+
+
+@pytest.fixture(params=["local", "docker"])
+async def box(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RunnerSession]:
+    sandbox: RunnerSession
+    if request.param == "local":
+        sandbox = LocalSandbox(tmp_path)
+    else:
+        image = request.getfixturevalue("sandbox_image")
+        sandbox = DockerSandbox(mode="copy", settings=DockerSettings(image=image))
+    await sandbox.start()
+    yield sandbox
+    await sandbox.close()
+
+
+def python(box: RunnerSession) -> str:
+    return "python3" if box.isolated else sys.executable
+
+
+FIND = (
+    "import os, sys\n"
+    "def cmd(p):\n"
+    "    try:\n"
+    "        return open(f'/proc/{p}/cmdline', 'rb').read()\n"
+    "    except OSError:\n"
+    "        return b''\n"
+    "want = b'sleep\\x00' + sys.argv[1].encode() + b'\\x00'\n"
+    "print(any(cmd(p) == want for p in os.listdir('/proc') if p.isdigit()))"
+)
+
+
+async def sleeping(box: RunnerSession, seconds: str) -> bool:
+    """Whether a `sleep SECONDS` process (a marker value no one else uses) is alive."""
+    run = await box.run([python(box), "-c", FIND, seconds], timeout=20)
+    return run.stdout.strip() == b"True"
+
+
+async def test_stdin_is_a_real_pipe_and_streams_are_apart(box: RunnerSession) -> None:
+    code = "import os, sys; sys.stdout.write(os.read(0, 100).decode()[::-1]); print('e', file=sys.stderr)"
+    run = await box.run([python(box), "-c", code], stdin=b"abc", timeout=20)
+    assert (run.exit_code, run.stdout, run.stderr, run.timed_out) == (0, b"cba", b"e\n", False)
+
+
+async def test_runs_overlap_while_exec_is_sequential(box: RunnerSession) -> None:
+    started = time.monotonic()
+    runs = await asyncio.gather(*(box.run(["sleep", "1"], timeout=20) for _ in range(4)))
+    assert all(run.exit_code == 0 for run in runs)
+    assert time.monotonic() - started < 3.5  # four 1 s sleeps at once, not one after another
+
+
+async def test_timeout_kills_the_whole_group(box: RunnerSession) -> None:
+    running = asyncio.create_task(box.run(["bash", "-c", "sleep 31.4159 & echo started; wait"], timeout=1.5))
+    await asyncio.sleep(0.7)
+    assert await sleeping(box, "31.4159")  # the probe sees it while it runs
+    run = await running
+    assert run.timed_out and run.stdout == b"started\n"
+    assert not await sleeping(box, "31.4159")
+
+
+async def test_background_leftovers_are_killed_after_exit(box: RunnerSession) -> None:
+    probe = await box.run(["bash", "-c", "sleep 32.718 & echo $!"], timeout=10)
+    assert probe.stdout.strip().isdigit() and not probe.timed_out
+    await asyncio.sleep(0.2)
+    assert not await sleeping(box, "32.718")
+
+
+async def test_output_is_capped(box: RunnerSession) -> None:
+    run = await box.run([python(box), "-c", "print('x' * 300000)"], timeout=20, limit=1000)
+    assert len(run.stdout) == 1000 and run.stdout_omitted == 300001 - 1000
+
+
+async def test_bad_argv_and_paths_are_refused(box: RunnerSession) -> None:
+    with pytest.raises(PathRefused):
+        await box.run(["true"], timeout=5, cwd="/")
+    with pytest.raises(PathRefused):
+        await box.run(["true"], timeout=5, env={"BAD NAME": "1"})
