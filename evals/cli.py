@@ -65,28 +65,33 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("problems")
     data.add_argument(
-        "--data", type=Path, help="a JSONL file or directory of LiveCodeBench rows (default: bundled set)"
+        "--data", type=Path, metavar="PATH", help="JSONL file or directory of LCB rows (default: bundled set)"
     )
-    data.add_argument("--release", help="release_vN, release_latest, vN or vA_vB")
-    data.add_argument("--start-date", type=_date, help="first contest date, inclusive (YYYY-MM-DD)")
-    data.add_argument("--end-date", type=_date, help="last contest date, inclusive (YYYY-MM-DD)")
-    data.add_argument("--limit", type=_positive, help="only the first N selected problems (by contest date)")
+    data.add_argument("--release", metavar="TAG", help="release_vN, release_latest, vN or vA_vB")
+    data.add_argument("--start-date", type=_date, metavar="DATE", help="first contest date, inclusive")
+    data.add_argument("--end-date", type=_date, metavar="DATE", help="last contest date, inclusive")
+    data.add_argument("--limit", type=_positive, metavar="N", help="only the first N problems (by date)")
     gen = parser.add_argument_group("generation")
-    gen.add_argument("--model", help="scripted:FILE | scripted:DIR | openai:MODEL@BASE_URL | vllm:DIR")
+    gen.add_argument("--model", metavar="SPEC", help="scripted:FILE|DIR, openai:MODEL@BASE_URL, vllm:DIR")
     gen.add_argument(
         "--generations",
         type=Path,
-        help='grade given code, no model: JSON list of {"question_id", "code_list"}',
+        metavar="FILE",
+        help='grade given code, no model: a JSON list of {"question_id", "code_list"}',
+    )
+    gen.add_argument("--n", type=_positive, default=1, help="samples per problem (default 1; upstream 10)")
+    gen.add_argument("--temperature", type=float, default=0.2, metavar="T", help="default 0.2")
+    gen.add_argument("--max-tokens", type=_positive, default=32768, metavar="N", help="default 32768")
+    gen.add_argument(
+        "--effort",
+        type=_efforts,
+        default=["high"],
+        metavar="LEVELS",
+        help="reasoning_effort: none, high (default) or none,high (a scenario each)",
     )
     gen.add_argument(
-        "--n", type=_positive, default=1, help="samples per problem (default 1; upstream uses 10)"
+        "--concurrency", type=_positive, default=8, metavar="N", help="model requests / agent runs at once"
     )
-    gen.add_argument("--temperature", type=float, default=0.2, help="sampling temperature (default 0.2)")
-    gen.add_argument("--max-tokens", type=_positive, default=32768, help="answer token cap (default 32768)")
-    gen.add_argument(
-        "--effort", type=_efforts, default=["high"], help="reasoning_effort: none, high, or none,high (both)"
-    )
-    gen.add_argument("--concurrency", type=_positive, default=8, help="model requests / agent runs at once")
     agentic = parser.add_argument_group("agentic mode")
     agentic.add_argument(
         "--agentic", action="store_true", help="also solve each problem as an agent in a sandbox"
@@ -94,17 +99,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agentic.add_argument(
         "--agent-effort", choices=["auto", "none", "high"], default="auto", help="the agent's effort policy"
     )
-    agentic.add_argument("--max-steps", type=_positive, default=30, help="agent step budget per problem")
+    agentic.add_argument("--max-steps", type=_positive, default=30, metavar="N", help="steps per agent run")
     grading = parser.add_argument_group("grading")
-    grading.add_argument("--sandbox", choices=["docker", "local"], default="docker", help="where code runs")
-    grading.add_argument("--image", help="Docker image (default: the offline-built sandbox image)")
-    grading.add_argument("--workers", type=_positive, help="grading processes (default: number of cores)")
     grading.add_argument(
-        "--timeout", type=float, default=6.0, help="per-test time limit in seconds (default 6)"
+        "--sandbox", choices=["docker", "local"], default="docker", help="where code runs (default docker)"
+    )
+    grading.add_argument("--image", metavar="IMAGE", help="Docker image (default: the offline-built one)")
+    grading.add_argument("--workers", type=_positive, metavar="N", help="grading processes (default: cores)")
+    grading.add_argument(
+        "--timeout", type=float, default=6.0, metavar="SECONDS", help="per-test time limit (default 6)"
     )
     out = parser.add_argument_group("output")
-    out.add_argument("--out", type=Path, default=Path("results"), help="results root (default ./results)")
-    out.add_argument("--run", help="run name (default: date and model); an existing run is continued")
+    out.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="default ./results")
+    out.add_argument("--run", metavar="NAME", help="default: date and model; an existing run is continued")
 
 
 def _run_name(args: argparse.Namespace) -> str:

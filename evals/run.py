@@ -310,7 +310,7 @@ def _recorded_settings(config: EvalConfig, workers: int, problems: int) -> dict[
     return {
         "problems": problems,
         "limit": config.limit,
-        "n": config.n,
+        "n": None if config.generations else config.n,
         "temperature": config.temperature,
         "max_tokens": None if config.generations else config.max_tokens,
         "efforts": None if config.generations else config.efforts,

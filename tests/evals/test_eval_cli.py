@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from evals.lcb.problems import bundled_data_dir
-from tests.evals.agent_sessions import wrong_then_right
+from tests.evals.agent_sessions import write_and_stop, wrong_then_right
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
 from tests.helpers import write_session
 
@@ -223,3 +225,47 @@ def test_a_run_continued_with_other_settings_is_refused(tmp_path: Path) -> None:
     assert trident_eval(*args, "--sandbox", "local").returncode == 0
     result = trident_eval(*args, "--sandbox", "local", "--temperature", "0.7")
     assert result.returncode == 2 and "temperature differ" in result.stderr
+
+
+def test_a_missing_image_is_a_sandbox_error(tmp_path: Path, docker_client: Any) -> None:
+    args = given_mixed(tmp_path)
+    result = trident_eval(*args, "--sandbox", "docker", "--image", "trident-no-such-image:0")
+    assert result.returncode == 4, result.stderr
+    assert "sandbox error" in result.stderr
+
+
+def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "toy.jsonl", [ADD, TWICE])
+    model = tmp_path / "model"
+    write_and_stop(model / "agentic" / f"{ADD.question_id}.jsonl", RIGHT[ADD.question_id])
+    slow = [{"tool_calls": [{"name": "bash", "arguments": {"command": "sleep 60"}}]}, {"content": "done"}]
+    write_session(model / "agentic" / f"{TWICE.question_id}.jsonl", slow)
+    plain = {p.question_id: [{"content": fenced(RIGHT[p.question_id])}] for p in (ADD, TWICE)}
+    for question_id, turns in plain.items():
+        write_session(model / "codegeneration" / f"{question_id}.jsonl", turns)
+    args = ["--data", str(data), "--model", f"scripted:{model}", "--agentic", "--concurrency", "1"]
+    args += ["--sandbox", "local", "--out", str(tmp_path), "--run", "killed"]
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "eval", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    trajectory = out / "agentic" / f"{TWICE.question_id}.0" / "trajectory.jsonl"
+    deadline = time.monotonic() + 60
+    while (
+        not (trajectory.exists() and '"tool_call"' in trajectory.read_text()) and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "run the same command again" in stderr
+    done = [json.loads(line)["question_id"] for line in (out / "agentic.jsonl").read_text().splitlines()]
+    assert done == [ADD.question_id]  # the interrupted run left no record: it starts over
+    write_and_stop(model / "agentic" / f"{TWICE.question_id}.jsonl", RIGHT[TWICE.question_id])
+    (model / "agentic" / f"{ADD.question_id}.jsonl").unlink()  # finished work is not asked again
+    result = trident_eval(*args)
+    assert result.returncode == 0, result.stderr
+    assert summary_of(out)["scenarios"]["agentic"]["pass@1"] == 100.0

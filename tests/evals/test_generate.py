@@ -10,7 +10,9 @@ from agent.config import Settings
 from agent.llm.base import BackendError
 from evals.generate import Generation, generate
 from evals.models import ModelSource
+from evals.prompt import question_prompt
 from evals.store import Store
+from tests.agent.test_openai_backend import FakeOpenAIServer, Stream, chunk
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced
 from tests.helpers import write_session
 
@@ -84,3 +86,44 @@ async def test_one_scripted_file_answers_every_problem_with_its_first_turn(tmp_p
     store: Store[Generation] = Store(tmp_path / "gen.jsonl", Generation)
     done = await run(ModelSource(f"scripted:{session}", Settings()), store)
     assert [g.code for g in done] == ["print(42)"] * 3
+
+
+async def test_an_openai_compatible_server_gets_the_lcb_request(tmp_path: Path) -> None:
+    """The real OpenAI backend against the local test server: prompt, effort, sampling, reasoning."""
+    server = FakeOpenAIServer()
+    server.start()
+    try:
+        answer = [
+            chunk({"role": "assistant", "reasoning_content": "Add them. ```python\nprint(0)\n```"}),
+            chunk({"content": fenced(RIGHT[ADD.question_id])}),
+            chunk(finish="stop"),
+        ]
+        server.script(Stream(answer), Stream(answer))
+        source = ModelSource(f"openai:lcb-test@{server.base_url}", Settings())
+        store: Store[Generation] = Store(tmp_path / "gen.jsonl", Generation)
+        await generate(
+            [ADD],
+            source,
+            store,
+            scenario="codegeneration",
+            n=2,
+            effort="high",
+            temperature=0.2,
+            max_tokens=32768,
+            concurrency=2,
+        )
+        await source.close()
+    finally:
+        server.stop()
+    assert len(server.requests) == 2
+    body = server.requests[0]
+    assert (body["model"], body["reasoning_effort"], body["temperature"], body["max_tokens"]) == (
+        "lcb-test",
+        "high",
+        0.2,
+        32768,
+    )
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert body["messages"][1]["content"] == question_prompt(ADD)
+    assert [g.code for g in store.records.values()] == [RIGHT[ADD.question_id]] * 2
+    assert all(g.reasoning_chars > 0 and g.finish_reason in (None, "stop") for g in store.records.values())
