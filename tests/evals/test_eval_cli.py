@@ -238,7 +238,10 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     data = write_dataset(tmp_path / "toy.jsonl", [ADD, TWICE])
     model = tmp_path / "model"
     write_and_stop(model / "agentic" / f"{ADD.question_id}.jsonl", RIGHT[ADD.question_id])
-    slow = [{"tool_calls": [{"name": "bash", "arguments": {"command": "sleep 60"}}]}, {"content": "done"}]
+    slow: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": "bash", "arguments": {"command": "sleep 60"}}]},
+        {"content": "done"},
+    ]
     write_session(model / "agentic" / f"{TWICE.question_id}.jsonl", slow)
     plain = {p.question_id: [{"content": fenced(RIGHT[p.question_id])}] for p in (ADD, TWICE)}
     for question_id, turns in plain.items():
