@@ -82,6 +82,7 @@ class Summary(BaseModel):
     generations_file: str | None
     data: Window
     settings: dict[str, Any]
+    durations_s: dict[str, float] = Field(default_factory=dict)  # this invocation's stages
     scenarios: dict[str, Scores]
 
 
@@ -194,6 +195,14 @@ def markdown(summary: Summary) -> str:
         f"{window.count} problems",
         "- settings: "
         + ", ".join(f"{key} {value}" for key, value in summary.settings.items() if value is not None),
+        *(
+            [
+                "- time: "
+                + ", ".join(f"{stage} {seconds:g} s" for stage, seconds in summary.durations_s.items())
+            ]
+            if summary.durations_s
+            else []
+        ),
         "",
         "pass@1 in % (problems); pass@1 per problem is the fraction of its samples that pass all tests.",
         "",

@@ -10,6 +10,7 @@ different generation settings is refused rather than mixed.
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -174,9 +175,11 @@ async def run_eval(
     files = RunFiles(out)
     source = ModelSource(config.model, settings) if config.model else None
     by_id = {p.question_id: p for p in problems}
+    started = time.monotonic()
     try:
         with _progress(console) as progress:
             items = await _produce(config, problems, files, source, settings, out, concurrency, progress)
+            produced = time.monotonic()
             grade_stage = Stage(
                 progress, "grade", len(items), sum(1 for item in items if item[:3] in files.grades)
             )
@@ -192,6 +195,10 @@ async def run_eval(
         generations_file=config.generations,
         data=window,
         settings=_recorded_settings(config, workers, len(problems)),
+        durations_s={
+            "generate and agents": round(produced - started, 2),
+            "grade": round(time.monotonic() - produced, 2),
+        },
         scenarios={s.name: scores(problems, s) for s in scenarios},
     )
     write_report(out, problems, summary, scenarios)
@@ -287,10 +294,21 @@ def _scenarios(config: EvalConfig, files: RunFiles) -> list[Scenario]:
             for g in graded
         ]
         n = max((s.sample_index + 1 for s in samples), default=config.n)
-        notes = _agentic_notes(files) if name == "agentic" else None
+        notes = _agentic_notes(files) if name == "agentic" else _plain_notes(files, name)
         mode = "agentic" if name == "agentic" else "plain"
         scenarios.append(Scenario(name, mode, n, config.temperature, samples, notes))
     return scenarios
+
+
+def _plain_notes(files: RunFiles, scenario: str) -> dict[str, Any] | None:
+    generations = [g for g in files.generations.records.values() if g.scenario == scenario]
+    if not generations or all(g.effort == "given" for g in generations):
+        return None
+    return {
+        "mean output tokens": round(sum(g.output_tokens for g in generations) / len(generations)),
+        "answers without code": sum(1 for g in generations if not g.code.strip()),
+        "cut at max_tokens": sum(1 for g in generations if g.finish_reason == "length"),
+    }
 
 
 def _agentic_notes(files: RunFiles) -> dict[str, Any]:
@@ -302,6 +320,7 @@ def _agentic_notes(files: RunFiles) -> dict[str, Any]:
         "runs": len(runs),
         "escalated to high": sum(1 for r in runs if r.effort == "high"),
         "mean steps": round(sum(r.steps for r in runs) / len(runs), 2) if runs else 0,
+        "mean output tokens": round(sum(r.output_tokens for r in runs) / len(runs)) if runs else 0,
         "statuses": statuses,
     }
 
