@@ -47,7 +47,7 @@ VERDICTS = {
 }
 
 
-def tests_of(row: dict[str, Any]) -> list[dict[str, str]]:
+def cases_of(row: dict[str, Any]) -> list[dict[str, str]]:
     return decode_tests(row["public_test_cases"]) + decode_tests(row["private_test_cases"])
 
 
@@ -65,9 +65,9 @@ def test_rows_are_upstream_shaped() -> None:
         assert row["platform"] in {"atcoder", "codeforces", "leetcode"}
         assert row["difficulty"] in {"easy", "medium", "hard"}
         testtype = "functional" if func_name(row) else "stdin"
-        assert all(test["testtype"] == testtype for test in tests_of(row))
+        assert all(test["testtype"] == testtype for test in cases_of(row))
         assert all(
-            isinstance(test["input"], str) and isinstance(test["output"], str) for test in tests_of(row)
+            isinstance(test["input"], str) and isinstance(test["output"], str) for test in cases_of(row)
         )
         if testtype == "functional":
             assert f"def {func_name(row)}(" in row["starter_code"] and "class Solution" in row["starter_code"]
@@ -119,14 +119,14 @@ def test_every_problem_has_public_and_hidden_tests() -> None:
 def test_size_stays_reasonable() -> None:
     assert (DATA / JSONL_NAME).stat().st_size < 5_000_000
     for row in ROWS:
-        for test in tests_of(row):
+        for test in cases_of(row):
             assert len(test["input"]) + len(test["output"]) < 1_200_000, row["question_id"]
 
 
 @pytest.mark.parametrize("qid", sorted(BY_ID))
 def test_reference_passes_every_test(qid: str) -> None:
     row = BY_ID[qid]
-    verdict = judge(REFERENCES[qid], tests_of(row), func_name(row), REFERENCE_TIMEOUT_S)
+    verdict = judge(REFERENCES[qid], cases_of(row), func_name(row), REFERENCE_TIMEOUT_S)
     assert verdict.name == "pass", verdict
 
 
@@ -137,7 +137,7 @@ VARIANT_CASES = sorted((qid, kind) for qid, kinds in VARIANTS.items() for kind i
 def test_variant_gets_its_verdict(qid: str, kind: str) -> None:
     row = BY_ID[qid]
     timeout = SLOW_TIMEOUT_S if kind == "slow" else VARIANT_TIMEOUT_S
-    verdict = judge(VARIANTS[qid][kind], tests_of(row), func_name(row), timeout)
+    verdict = judge(VARIANTS[qid][kind], cases_of(row), func_name(row), timeout)
     assert verdict.name == VERDICTS[kind], verdict
 
 
