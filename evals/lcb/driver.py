@@ -300,6 +300,7 @@ def run_stdin_test(compiled: Any, data: str, job: dict[str, Any]) -> Child:
             os.dup2(devnull, 2)
             for fd in (in_r, in_w, out_r, out_w, rep_r, devnull):
                 os.close(fd)
+            scrub()
             limit_child(job["memory_bytes"], job["timeout"])
             reopen_std_streams()
             report: dict[str, Any] = {"status": "ok"}
@@ -326,33 +327,57 @@ def grade_stdin(job: dict[str, Any]) -> dict[str, Any]:
     except (SyntaxError, ValueError) as exc:
         return compile_error(exc)
     results: list[Any] = []
-    for data, expected in zip(job["inputs"], job["outputs"], strict=False):
-        child = run_stdin_test(compiled, data, job)
+    # by index, so no local of this frame holds an expected output while a child runs
+    for index in range(min(len(job["inputs"]), len(job["outputs"]))):
+        child = run_stdin_test(compiled, job["inputs"][index], job)
         try:
             finished = child.wait(time.monotonic() + job["timeout"], reports=1)
         finally:
             child.close()
-        details = {"inputs": truncate(data), "expected": truncate(expected)}
-        if not finished:
-            results.append(TIME)
-            return finished_with(results, "time_limit", time_limit(details))
-        report = child.reports[0] if child.reports else None
-        if report is None or report["status"] != "ok":
-            error = str(report["error"]) if report else died(child)
-            results.append(RUNTIME)
-            return finished_with(results, "runtime_error", runtime_error(error, details))
-        output = child.output.decode("utf-8", "replace")
-        message: str | None
-        if child.overflow:
-            message = f"Wrong answer: output over {job['output_limit']} bytes ({child.overflow} more cut)"
-        else:
-            message = compare_stdout(output, expected)
-        if message is not None:
-            results.append(WRONG)
-            meta = {"output": truncate(output), **details, "error_code": -2, "error_message": message}
-            return finished_with(results, "wrong_answer", meta)
+        verdict = judge_stdin(child, finished, job, index)
+        if verdict is not None:
+            results.append(verdict[0])
+            return finished_with(results, verdict[1], verdict[2])
         results.append(PASS)
     return finished_with(results, "pass", {})
+
+
+def judge_stdin(
+    child: Child, finished: bool, job: dict[str, Any], index: int
+) -> tuple[int, str, dict[str, Any]] | None:
+    """None when test `index` passed, else (code, verdict name, upstream-style metadata)."""
+    expected = job["outputs"][index]
+    details = {"inputs": truncate(job["inputs"][index]), "expected": truncate(expected)}
+    if not finished:
+        return TIME, "time_limit", time_limit(details)
+    report = child.reports[0] if child.reports else None
+    if report is None or report["status"] != "ok":
+        error = str(report["error"]) if report else died(child)
+        return RUNTIME, "runtime_error", runtime_error(error, details)
+    output = child.output.decode("utf-8", "replace")
+    message: str | None
+    if child.overflow:
+        message = f"Wrong answer: output over {job['output_limit']} bytes ({child.overflow} more cut)"
+    else:
+        message = compare_stdout(output, expected)
+    if message is None:
+        return None
+    return (
+        WRONG,
+        "wrong_answer",
+        {"output": truncate(output), **details, "error_code": -2, "error_message": message},
+    )
+
+
+JOBS: list[dict[str, Any]] = []  # the batch: its expected outputs are scrubbed in every stdin child
+
+
+def scrub() -> None:
+    """In a child about to run a solution: drop every expected output this process still holds, so
+    a solution cannot find the answers in its inherited memory (gc, frames)."""
+    for job in JOBS:
+        job["outputs"].clear()
+        job.pop("answer", None)
 
 
 # -- functional problems -----------------------------------------------------------------------
@@ -511,6 +536,16 @@ def grade(job: dict[str, Any]) -> dict[str, Any]:
     return grade_stdin(job)
 
 
+def undumpable() -> None:
+    """PR_SET_DUMPABLE 0: the solutions (same uid) cannot ptrace this process or read its memory."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def warm_up() -> None:
     """Import what every solution gets, once, before any fork."""
     namespace()
@@ -520,14 +555,14 @@ def warm_up() -> None:
 
 def main() -> None:
     """Grade each job of the batch on stdin in turn; one JSON line per job, as soon as it is done."""
-    batch = json.loads(sys.stdin.buffer.read())
+    undumpable()
+    JOBS.extend(json.loads(sys.stdin.buffer.read())["jobs"])
     warm_up()
-    for index, job in enumerate(batch["jobs"]):
+    for index, job in enumerate(JOBS):
         started = time.monotonic()
-        answer = grade(job)
-        answer["index"] = index
-        answer["duration"] = time.monotonic() - started
-        sys.stdout.write(json.dumps(answer) + "\n")
+        job["answer"] = grade(job)  # kept on the job (scrubbed in children with the outputs)
+        job["answer"].update(index=index, duration=time.monotonic() - started)
+        sys.stdout.write(json.dumps(job.pop("answer")) + "\n")
         sys.stdout.flush()
     reap(block=True)
 

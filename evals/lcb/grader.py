@@ -1,8 +1,8 @@
 """Grading samples with LiveCodeBench's rules, each sample a real process inside a sandbox.
 
-One sandbox (a hardened Docker container by default, or the local runner) serves every sample: the
-grading driver (`evals/lcb/driver.py`) is written into it once, then each sample is one
-`RunnerSession.run` of `python3 driver.py` with the job on stdin; up to `workers` run at once. The
+One sandbox (a hardened Docker container by default, or the local runner) serves every sample: a
+batch of samples is one `RunnerSession.run` of `python3 -c <evals/lcb/driver.py>` (passed as an
+argument, so no file a solution could tamper with) with the jobs on stdin; `workers` run at once. The
 driver enforces the per-test timeout (a wall-clock kill of the test's process); the runner kills the
 driver at upstream's global backstop, `(timeout + 1) * tests + 5` seconds, so no sample can hang a run.
 """
@@ -29,7 +29,6 @@ from sandbox.client import RunnerSession
 from sandbox.local import LocalSandbox
 
 DRIVER_SOURCE = (Path(__file__).parent / "driver.py").read_text(encoding="utf-8")
-DRIVER_NAME = ".trident_lcb_driver.py"
 
 VERDICT_CODES = {
     "pass": 1,
@@ -134,7 +133,6 @@ class SandboxGrader:
     async def __aenter__(self) -> SandboxGrader:
         try:
             await self.sandbox.start()
-            await self.sandbox.write_file(DRIVER_NAME, DRIVER_SOURCE.encode("utf-8"))
         except BaseException:
             await self.sandbox.close()
             raise
@@ -197,7 +195,7 @@ class SandboxGrader:
         started = time.monotonic()
         try:
             run = await self.sandbox.run(
-                [self.python, "-I", DRIVER_NAME], stdin=payload, timeout=backstop, limit=64 << 20
+                [self.python, "-I", "-c", DRIVER_SOURCE], stdin=payload, timeout=backstop, limit=64 << 20
             )
         except SandboxError as exc:
             for pending in batch:

@@ -359,3 +359,38 @@ async def test_verdicts_docker(sandbox_image: str) -> None:
     cases = [case for case in CASES if case.docker]
     results = await grade_all("docker", cases, image=sandbox_image)
     assert mismatches(cases, results) == []
+
+
+LEAK = """
+import gc, sys
+prefix = "SECRET" + chr(45)  # built at run time: not a constant the search would find
+roots = list(gc.get_objects()) + [m.__dict__ for m in list(sys.modules.values()) if hasattr(m, "__dict__")]
+frame = sys._getframe()
+while frame is not None:
+    roots.append(frame.f_locals)
+    frame = frame.f_back
+found, seen, layer = "none", set(), roots
+for depth in range(6):
+    nxt = []
+    for obj in layer:
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            if obj.startswith(prefix) and obj != prefix:
+                found = obj.strip()
+        elif isinstance(obj, dict):
+            nxt.extend(obj.values())
+        elif isinstance(obj, list | tuple | set):
+            nxt.extend(obj)
+    layer = nxt
+print(found)
+"""
+
+
+async def test_a_solution_cannot_find_the_expected_output_in_its_memory() -> None:
+    problem = make_problem([("1\n", "SECRET-1\n"), ("2\n", "SECRET-2\n")])
+    async with open_grader("local", workers=1) as grader:
+        results = await asyncio.gather(*(grader.grade(problem, LEAK, i) for i in range(3)))
+    for result in results:
+        assert result.verdict_name == "wrong_answer" and result.metadata["output"] == "none\n"
