@@ -94,7 +94,7 @@ def plot_verdicts(summary: Summary, path: Path) -> Path:
     axes.set_xlabel("samples (%)")
     axes.invert_yaxis()
     axes.set_title(f"verdicts · {summary.run}", fontsize=10)
-    axes.legend(fontsize=8, ncol=min(len(verdicts), 4), loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    axes.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     figure.savefig(path, bbox_inches="tight")
     plt.close(figure)
     return path
