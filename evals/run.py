@@ -64,6 +64,9 @@ class EvalConfig(BaseModel):
         return [(f"codegeneration-{effort}", effort) for effort in self.efforts]
 
 
+Candidate = Generation | AgentRun  # code to grade: a plain sample or an agent's final file
+
+
 class Graded(KeyedRecord):
     effort: str
     result: SampleResult
@@ -90,7 +93,8 @@ def check_settings(out: Path, config: EvalConfig) -> None:
             previous = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ConfigError(f"{path}: not JSON ({exc}); remove it or use another --run") from None
-        differ = sorted(k for k in recorded if previous.get(k) != recorded[k] and k != "sandbox")
+        where = ("sandbox", "image")  # where code runs does not change what is asked or graded
+        differ = sorted(k for k in recorded if previous.get(k) != recorded[k] and k not in where)
         if differ:
             raise ConfigError(
                 f"{out} was started with other settings ({', '.join(differ)} differ); "
@@ -127,13 +131,13 @@ class Stage:
 
 async def _grade(
     problems: dict[str, Problem],
-    items: list[tuple[str, str, int, str, str]],  # (scenario, question_id, index, effort, code)
+    items: list[Candidate],
     files: RunFiles,
     config: EvalConfig,
     workers: int,
     stage: Stage,
 ) -> None:
-    missing = [item for item in items if item[:3] not in files.grades]
+    missing = [item for item in items if item.key not in files.grades]
     if not missing:
         return
     passed = sum(g.result.passed for g in files.grades.records.values())
@@ -141,22 +145,23 @@ async def _grade(
         config.sandbox, workers=workers, timeout_s=config.timeout_s, image=config.image
     ) as grader:
 
-        async def one(scenario: str, question_id: str, index: int, effort: str, code: str) -> None:
+        async def one(item: Candidate) -> None:
             nonlocal passed
-            result = await grader.grade(problems[question_id], code, index, tests="all")  # it queues
+            problem = problems[item.question_id]
+            result = await grader.grade(problem, item.code, item.sample_index, tests="all")  # it queues
             files.grades.add(
                 Graded(
-                    scenario=scenario,
-                    question_id=question_id,
-                    sample_index=index,
-                    effort=effort,
+                    scenario=item.scenario,
+                    question_id=item.question_id,
+                    sample_index=item.sample_index,
+                    effort=item.effort,
                     result=result,
                 )
             )
             passed += result.passed
             stage.advance(f"{passed} passed")
 
-        await run_all(one(*item) for item in missing)
+        await run_all(one(item) for item in missing)
 
 
 async def run_eval(
@@ -181,7 +186,7 @@ async def run_eval(
             items = await _produce(config, problems, files, source, settings, out, concurrency, progress)
             produced = time.monotonic()
             grade_stage = Stage(
-                progress, "grade", len(items), sum(1 for item in items if item[:3] in files.grades)
+                progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
             )
             await _grade(by_id, items, files, config, workers, grade_stage)
     finally:
@@ -214,9 +219,9 @@ async def _produce(
     out: Path,
     concurrency: int,
     progress: Progress,
-) -> list[tuple[str, str, int, str, str]]:
+) -> list[Candidate]:
     """Generations and agent runs; returns what is to be graded."""
-    items: list[tuple[str, str, int, str, str]] = []
+    items: list[Candidate] = []
     for scenario, effort in config.plain_scenarios():
         if effort is None:
             assert config.generations is not None
@@ -238,11 +243,7 @@ async def _produce(
                 concurrency=concurrency,
                 on_done=stage.advance_on,
             )
-        items += [
-            (g.scenario, g.question_id, g.sample_index, g.effort, g.code)
-            for g in files.generations.records.values()
-            if g.scenario == scenario
-        ]
+        items += [g for g in files.generations.records.values() if g.scenario == scenario]
     if config.agentic:
         assert source is not None
         stage = _stage(progress, "agentic", problems, config.n, "agentic", files.agent_runs)
@@ -259,12 +260,9 @@ async def _produce(
                 f"{r.question_id}: {r.status}, {r.steps} steps, effort {r.effort}"
             ),
         )
-        items += [
-            (r.scenario, r.question_id, r.sample_index, r.effort, r.code)
-            for r in files.agent_runs.records.values()
-        ]
+        items += files.agent_runs.records.values()
     wanted = {p.question_id for p in problems}
-    return [item for item in items if item[1] in wanted]
+    return [item for item in items if item.question_id in wanted]
 
 
 def _stage(
