@@ -124,10 +124,11 @@ def scripted_model(root: Path) -> Path:
     return root
 
 
-def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path) -> None:
+def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flags: list[str]) -> None:
+    """In both sandboxes: the agents' public tests and the grading run in them."""
     data = write_dataset(tmp_path / "toy.jsonl")
     model = scripted_model(tmp_path / "model")
-    args = ["--data", str(data), "--model", f"scripted:{model}", "--agentic", "--sandbox", "local"]
+    args = ["--data", str(data), "--model", f"scripted:{model}", "--agentic", *sandbox_flags]
     args += ["--out", str(tmp_path / "results"), "--run", "both"]
     result = trident_eval(*args)
     assert result.returncode == 0, result.stderr
