@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,10 @@ def check_mixed(out: Path) -> None:
     }
     assert records[TWICE.question_id]["graded_list"] == [False, True]
     assert records[MAXIMUM.question_id]["verdict_list"] == ["compile_error", "runtime_error"]
+    # upstream's compute_scores reads these records: its pass@1 (mean of per-record pass@1) is ours
+    upstream = 100 * sum(r["pass@1"] for r in records.values()) / len(records)
+    assert round(upstream, 2) == summary["pass@1"]
+    assert all(datetime.fromisoformat(r["contest_date"]) for r in records.values())
     assert "| **overall** | **50.0** (3) |" in (out / "summary.md").read_text()
 
 
