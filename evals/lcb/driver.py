@@ -1,6 +1,6 @@
 """The in-sandbox grading driver: one process per batch of samples, reading the jobs (JSON) on stdin.
 
-Stdlib only, python3 >= 3.10 (it is copied into the sandbox and run by the sandbox's python3).
+Stdlib only, python3 >= 3.8 (it is copied into the sandbox and run by the sandbox's python3).
 It prints one JSON object: upstream's per-test result list, upstream-style metadata and a verdict
 name. The rules are LiveCodeBench's (lcb_runner/evaluation/testing_util.py); the execution is not:
 
@@ -93,7 +93,7 @@ def compare_stdout(output: str, expected: str) -> str | None:
     got, want = stripped_lines(output), stripped_lines(expected)
     if len(got) != len(want):
         return "Wrong answer: mismatched output length"
-    for index, (line, target) in enumerate(zip(got, want, strict=True)):
+    for index, (line, target) in enumerate(zip(got, want)):  # noqa: B905 (python3 >= 3.8 in sandboxes)
         if line == target:
             continue
         message = f"Wrong answer at output_line_idx={index}: {truncate(line)} != {truncate(target)}"
@@ -400,7 +400,7 @@ def functional_child(job: dict[str, Any], rep_w: int) -> None:
         send(rep_w, {"status": "load_error", "error": str(exc)})
         return
     send(rep_w, {"status": "loaded"})
-    for args, expected in zip(inputs, outputs, strict=False):
+    for args, expected in zip(inputs, outputs):  # noqa: B905
         try:
             prediction = method(*args)
             if isinstance(prediction, tuple):
@@ -450,7 +450,7 @@ def grade_functional(job: dict[str, Any]) -> dict[str, Any]:
             return crashed(job, child)
         if child.reports[0]["status"] == "load_error":
             return finished_with([RUNTIME], "compile_error", testing_error(child.reports[0]["error"]))
-        for index, (args, expected) in enumerate(zip(job["inputs"], job["outputs"], strict=False)):
+        for index, (args, expected) in enumerate(zip(job["inputs"], job["outputs"])):  # noqa: B905
             details = {"inputs": truncate(args_value(args)), "expected": truncate(json_value(expected))}
             if not child.wait(time.monotonic() + job["timeout"], reports=index + 2):
                 results.append(TIME)

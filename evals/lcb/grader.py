@@ -70,9 +70,9 @@ class Grader(Protocol):
     ) -> SampleResult: ...
 
 
-def global_timeout_s(timeout_s: float, tests: int) -> float:
+def global_timeout_s(timeout_s: float, tests: int, extra_s: float = 5.0) -> float:
     """Upstream's backstop for one sample (check_correctness's join timeout)."""
-    return (timeout_s + 1) * tests + 5
+    return (timeout_s + 1) * tests + extra_s
 
 
 def job_for(
@@ -123,10 +123,11 @@ class SandboxGrader:
         timeout_s: float,
         memory_mb: int,
         batch_max: int = 64,
+        backstop_extra_s: float = 5.0,
     ) -> None:
         self.sandbox, self.python = sandbox, python
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
-        self.batch_max = batch_max
+        self.batch_max, self.backstop_extra_s = batch_max, backstop_extra_s
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -190,7 +191,7 @@ class SandboxGrader:
 
     async def _run(self, batch: list[Pending]) -> list[Pending]:
         """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
-        backstop = sum(global_timeout_s(self.timeout_s, p.tests) for p in batch)
+        backstop = sum(global_timeout_s(self.timeout_s, p.tests, self.backstop_extra_s) for p in batch)
         payload = json.dumps({"jobs": [p.job for p in batch]}).encode("utf-8")
         started = time.monotonic()
         try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
-from evals.lcb.grader import default_workers, open_grader
+from evals.lcb.grader import SandboxGrader, TempLocalSandbox, default_workers, open_grader
 from evals.lcb.problems import bundled_data_dir, load_problems
 from tests.evals.lcb_cases import make_problem
 
@@ -74,3 +75,23 @@ def test_workers_default_to_the_cores() -> None:
 async def test_grading_outside_the_context_is_refused() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await open_grader("local").grade(make_problem([("1\n", "1\n")]), "print(1)")
+
+
+async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
+    # a "python" that never answers stands for a driver stuck beyond repair: its batch hits the summed
+    # backstop, then each sample is retried alone and gets upstream's global timeout (-1 per test)
+    stuck = tmp_path / "stuck-python"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    stuck.chmod(0o755)
+    problem = make_problem([("1\n", "1\n")])
+    grader = SandboxGrader(
+        TempLocalSandbox(), python=str(stuck), workers=1, timeout_s=0.1, memory_mb=256, backstop_extra_s=0.3
+    )
+    async with grader:
+        grader.batch_max = 2
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, "print(1)", i) for i in range(2))), 60
+        )
+    for result in results:
+        assert (result.verdict, result.verdict_name, result.test_results) == (-1, "global_timeout", [-1])
+        assert result.metadata["error_code"] == -1 and "Global timeout" in result.metadata["error_message"]
