@@ -1,10 +1,12 @@
 """Agentic mode: the agent gets the problem and a sandbox, runs the public tests itself, and its final
-`solution.py` is graded on the hidden tests.
+`solution.py` is graded on the hidden tests (with the public ones, as upstream grades plain samples,
+so the two modes compare).
 
 Per (problem, sample) a workspace under `<run>/agentic/<question_id>.<sample>/` holds `PROBLEM.md`
 (the statement), `solution.py` (the starter code, or a stdin/stdout stub), `public_tests.json` and
-`test_public.py` (`evals/public_check.py`). The test command runs the public tests, so the effort
-policy raises `reasoning_effort` when they fail; every step's effort and every change is recorded.
+`test_public.py` (`evals/public_check.py`; both protected from the file tools). The test command runs
+the public tests, so the effort policy raises `reasoning_effort` when they fail; every step's effort
+and every change is recorded.
 A backend or sandbox failure stops the eval (exit 5 / 4) and the sample is redone on resume; a run
 that ends on a budget (steps, time, tokens, stuck) is graded as it stands.
 """
@@ -38,6 +40,7 @@ from tools.base import ToolContext
 from tools.registry import default_tools
 
 TEST_COMMAND = "python3 -m unittest -v test_public"
+PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse them: the check stays the check
 STDIN_STUB = "# Read the input from stdin and write the answer to stdout.\n"
 PUBLIC_TEST_TIMEOUT_S = 6.0
 TASK = """\
@@ -159,7 +162,10 @@ async def solve(
         backend=backend,
         tools=tools,
         context=ToolContext(
-            sandbox=sandbox, test_command=TEST_COMMAND, command_timeout_s=settings.sandbox.command_timeout_s
+            sandbox=sandbox,
+            test_command=TEST_COMMAND,
+            command_timeout_s=settings.sandbox.command_timeout_s,
+            protected_paths=PROTECTED,
         ),
         policies=make_policies(settings),
         writer=writer,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.events import EffortChange, StepStart
+from agent.events import EffortChange, StepStart, ToolResult
 from agent.llm.base import BackendError
 from agent.trajectory import load
 from evals.agentic import AgentRun, solve, solve_all, workspace_files
@@ -102,3 +102,21 @@ async def test_a_backend_failure_stops_the_eval(tmp_path: Path) -> None:
         await solve(
             ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
         )
+
+
+async def test_the_public_check_is_protected_from_the_file_tools(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    cheat = {"path": "test_public.py", "content": "print('all good')\n"}
+    write_session(
+        model / f"{ADD.question_id}.jsonl",
+        [{"tool_calls": [{"name": "write", "arguments": cheat}]}, {"content": "Done."}],
+    )
+    run = await solve(
+        ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
+    )
+    assert run.step_efforts == ["none", "high"]  # the refused write was a failing step
+    events = load(run.trajectory)
+    refused = next(e for e in events if isinstance(e, ToolResult))
+    assert not refused.ok and "protected" in refused.output
+    workspace = tmp_path / "agentic" / f"{ADD.question_id}.0" / "workspace"
+    assert "unittest" in (workspace / "test_public.py").read_text()
