@@ -23,10 +23,11 @@ from agent.events import Effort
 from agent.llm.base import BackendError
 from agent.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
 from evals.lcb.grader import default_workers
-from evals.lcb.problems import Problem, Window, bundled_data_dir, load_problems
+from evals.lcb.problems import Problem
 from evals.report import Summary
 from evals.run import EvalConfig, run_eval
 from evals.store import StoreError
+from evals.suites import Suite, load_suite
 from sandbox.base import SandboxError
 
 EPILOG = """\
@@ -65,7 +66,16 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("problems")
     data.add_argument(
-        "--data", type=Path, metavar="PATH", help="JSONL file or directory of LCB rows (default: bundled set)"
+        "--benchmark",
+        choices=["lcb", "humaneval"],
+        default="lcb",
+        help="LiveCodeBench (default) or HumanEval",
+    )
+    data.add_argument(
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="JSONL file or directory of LCB rows (default: the bundled set); HumanEval: a JSONL[.gz]",
     )
     data.add_argument("--release", metavar="TAG", help="release_vN, release_latest, vN or vA_vB")
     data.add_argument("--start-date", type=_date, metavar="DATE", help="first contest date, inclusive")
@@ -136,10 +146,12 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         raise ConfigError("--agentic needs a model (--model SPEC)")
     if args.timeout <= 0:
         raise ConfigError("--timeout must be positive")
-    data = args.data or bundled_data_dir()
+    if args.agentic and args.benchmark == "humaneval":
+        raise ConfigError("--agentic needs public tests to run; HumanEval has none (use LiveCodeBench data)")
     config = EvalConfig(
         run=_run_name(args),
-        data=str(Path(data).resolve()),
+        benchmark=args.benchmark,
+        data=str(args.data.resolve()) if args.data else None,
         release=args.release,
         start_date=args.start_date,
         end_date=args.end_date,
@@ -171,12 +183,9 @@ def main(args: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         config, settings = config_from(args)
-        try:
-            problems, window = load_problems(
-                Path(config.data), config.release, config.start_date, config.end_date
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        data = Path(config.data) if config.data else None
+        suite = load_suite(config.benchmark, data, config.release, config.start_date, config.end_date)
+        problems, window = suite.problems, suite.window
         if config.limit is not None:
             problems = problems[: config.limit]
         if not problems:
@@ -194,8 +203,8 @@ def main(args: argparse.Namespace) -> int:
         summary = asyncio.run(
             _main_async(
                 config,
+                suite,
                 problems,
-                window,
                 settings,
                 out,
                 args.workers or default_workers(),
@@ -225,8 +234,8 @@ def main(args: argparse.Namespace) -> int:
 
 async def _main_async(
     config: EvalConfig,
+    suite: Suite,
     problems: list[Problem],
-    window: Window,
     settings: Settings,
     out: Path,
     workers: int,
@@ -237,5 +246,13 @@ async def _main_async(
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     return await run_eval(
-        config, problems, window, settings, out, workers=workers, concurrency=concurrency, console=console
+        config,
+        problems,
+        suite.window,
+        settings,
+        out,
+        program=suite.program,
+        workers=workers,
+        concurrency=concurrency,
+        console=console,
     )

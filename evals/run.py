@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from evals.lcb.problems import Problem, Window
 from evals.models import ModelSource
 from evals.report import Sample, Scenario, Summary, scores, write_report
 from evals.store import KeyedRecord, Store
+from evals.suites import Benchmark
 
 
 class EvalConfig(BaseModel):
@@ -37,7 +39,8 @@ class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run: str
-    data: str
+    benchmark: Benchmark = "lcb"
+    data: str | None = None  # None: the suite's bundled problems
     release: str | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -132,6 +135,7 @@ class Stage:
 async def _grade(
     problems: dict[str, Problem],
     items: list[Candidate],
+    program: Callable[[Problem, str], str],
     files: RunFiles,
     config: EvalConfig,
     workers: int,
@@ -148,7 +152,8 @@ async def _grade(
         async def one(item: Candidate) -> None:
             nonlocal passed
             problem = problems[item.question_id]
-            result = await grader.grade(problem, item.code, item.sample_index, tests="all")  # it queues
+            source = program(problem, item.code)
+            result = await grader.grade(problem, source, item.sample_index, tests="all")  # it queues
             files.grades.add(
                 Graded(
                     scenario=item.scenario,
@@ -171,6 +176,7 @@ async def run_eval(
     settings: Settings,
     out: Path,
     *,
+    program: Callable[[Problem, str], str] = lambda problem, code: code,
     workers: int,
     concurrency: int,
     console: Console,
@@ -188,7 +194,7 @@ async def run_eval(
             grade_stage = Stage(
                 progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
             )
-            await _grade(by_id, items, files, config, workers, grade_stage)
+            await _grade(by_id, items, program, files, config, workers, grade_stage)
     finally:
         files.close()
         if source is not None:
@@ -325,6 +331,7 @@ def _agentic_notes(files: RunFiles) -> dict[str, Any]:
 
 def _recorded_settings(config: EvalConfig, workers: int, problems: int) -> dict[str, Any]:
     return {
+        "benchmark": config.benchmark,
         "problems": problems,
         "limit": config.limit,
         "n": None if config.generations else config.n,

@@ -278,3 +278,36 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     result = trident_eval(*args)
     assert result.returncode == 0, result.stderr
     assert summary_of(out)["scenarios"]["agentic"]["pass@1"] == 100.0
+
+
+def test_humaneval_completions_and_whole_functions_both_grade(tmp_path: Path) -> None:
+    from evals.humaneval import load_humaneval
+
+    tasks = load_humaneval()[:4]
+    codes = {
+        t.task_id: [t.canonical_solution, t.prompt + t.canonical_solution, "    return None"] for t in tasks
+    }
+    given = generations_file(tmp_path / "he.json", codes)
+    args = ["--benchmark", "humaneval", "--limit", "4", "--generations", str(given), "--sandbox", "local"]
+    result = trident_eval(*args, "--out", str(tmp_path), "--run", "he")
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(tmp_path / "he")
+    assert summary["data"]["count"] == 164 and summary["settings"]["problems"] == 4
+    scores = summary["scenarios"]["codegeneration"]
+    assert scores["verdicts"]["pass"] == 8 and scores["problems"] == 4
+    assert scores["pass@1"] == round(100 * 2 / 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--release", "v1"], "not HumanEval"),
+        (["--agentic", "--model", "scripted:x"], "HumanEval has none"),
+    ],
+)
+def test_humaneval_refuses_what_does_not_apply(tmp_path: Path, flags: list[str], message: str) -> None:
+    given = generations_file(tmp_path / "he.json", {"HumanEval/0": ["pass"]})
+    result = trident_eval(
+        "--benchmark", "humaneval", "--generations", str(given), *flags, "--out", str(tmp_path)
+    )
+    assert result.returncode == 2 and message in result.stderr, result.stderr
