@@ -15,6 +15,7 @@ import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -135,13 +136,22 @@ def _run_name(args: argparse.Namespace) -> str:
 
 
 def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
-    if args.generations is None and args.model is None and not os.environ.get("TRIDENT_MODEL"):
+    overrides: dict[str, Any] = {
+        "effort": {"mode": args.agent_effort},
+        "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
+        "limits": {"max_steps": args.max_steps},
+        "temperature": args.temperature,
+    }
+    settings = load_settings(None, overrides)
+    configured = args.model or settings.model or os.environ.get("TRIDENT_MODEL")  # as `trident run`
+    if args.generations is None and configured is None:
         raise ConfigError(
-            "give --model SPEC (or $TRIDENT_MODEL) to generate, or --generations FILE to grade given code"
+            "give --model SPEC (or `model` in the config, or $TRIDENT_MODEL) to generate, "
+            "or --generations FILE to grade given code"
         )
     if args.generations is not None and not args.generations.is_file():
         raise ConfigError(f"--generations {args.generations}: no such file")
-    model = args.model or (None if args.generations and not args.agentic else os.environ.get("TRIDENT_MODEL"))
+    model = args.model if args.generations and not args.agentic else configured
     if args.agentic and model is None:
         raise ConfigError("--agentic needs a model (--model SPEC)")
     if args.timeout <= 0:
@@ -169,14 +179,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         image=args.image,
         timeout_s=args.timeout,
     )
-    overrides = {
-        "effort": {"mode": args.agent_effort},
-        "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
-        "limits": {"max_steps": args.max_steps},
-        "temperature": args.temperature,
-        **({"model": model} if model else {}),
-    }
-    return config, load_settings(None, overrides)
+    return config, settings
 
 
 def main(args: argparse.Namespace) -> int:
@@ -190,7 +193,7 @@ def main(args: argparse.Namespace) -> int:
             problems = problems[: config.limit]
         if not problems:
             raise ConfigError(
-                f"no problems selected from {config.data} (release {config.release}, dates "
+                f"no problems selected from {window.source} (release {config.release}, dates "
                 f"{config.start_date} to {config.end_date})"
             )
         out = args.out / config.run
