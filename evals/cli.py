@@ -203,6 +203,12 @@ def main(args: argparse.Namespace) -> int:
             f"{window.source} · {what} · sandbox {config.sandbox}",
             markup=True,
         )
+        if config.sandbox == "local":
+            console.print(
+                "trident: note: the local sandbox does not isolate: graded code and agents run as you, "
+                "on this machine (--sandbox docker for a container)",
+                markup=False,
+            )
         summary = asyncio.run(
             _main_async(
                 config,
