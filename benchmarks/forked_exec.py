@@ -20,7 +20,7 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from evals.lcb.driver import PRELUDE, compare_stdout, truncate
+from evals.lcb.driver import INT_DIGITS, PRELUDE, compare_stdout, truncate
 
 
 class Timeout(Exception):
@@ -74,6 +74,7 @@ def _timer(seconds: float) -> None:
 def run_tests(job: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """Grade in this process (the forked child), as upstream's run_test does."""
     signal.signal(signal.SIGALRM, _alarm)
+    sys.set_int_max_str_digits(INT_DIGITS)  # as upstream's evaluator module does at import
     timeout = float(job["timeout"])
     functional = bool(job["fn_name"])
     try:

@@ -53,6 +53,7 @@ PLAIN_IMPORTS = (
 )
 STAR_IMPORTS = (*PLAIN_IMPORTS, "builtins", "typing")
 RECURSION_LIMIT = 50000
+INT_DIGITS = 50000  # upstream's evaluator sets sys.set_int_max_str_digits(50000) for every solution
 TRUNCATE = 300
 
 PASS, GLOBAL, WRONG, TIME, RUNTIME = True, -1, -2, -3, -4
@@ -105,6 +106,8 @@ def compare_stdout(output: str, expected: str) -> str | None:
 
 # -- child processes ---------------------------------------------------------------------------
 def limit_child(memory_bytes: int, cpu_s: float) -> None:
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(INT_DIGITS)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     cpu = int(cpu_s) + 1
@@ -139,6 +142,14 @@ def namespace() -> dict[str, Any]:
     scope.update(__name__="__main__", stdin=sys.stdin, stdout=sys.stdout)
     sys.setrecursionlimit(RECURSION_LIMIT)
     return scope
+
+
+def safe_repr(exc: BaseException, show: Any = repr) -> str:
+    """repr() (or `show`) of a solution's exception, which may itself fail."""
+    try:
+        return str(show(exc))
+    except Exception:
+        return type(exc).__name__ + "(<unprintable>)"
 
 
 def send(fd: int, message: dict[str, Any]) -> None:
@@ -309,7 +320,7 @@ def run_stdin_test(compiled: Any, data: str, job: dict[str, Any]) -> Child:
             except SystemExit:
                 pass  # upstream: exit() ends the program, its output counts
             except BaseException as exc:
-                report = {"status": "error", "error": repr(exc)}
+                report = {"status": "error", "error": safe_repr(exc)}
             with contextlib.suppress(BaseException):
                 sys.stdout.flush()
             send(rep_w, report)
@@ -397,7 +408,7 @@ def functional_child(job: dict[str, Any], rep_w: int) -> None:
     except SystemExit:
         return  # upstream's child dies without a result
     except BaseException as exc:
-        send(rep_w, {"status": "load_error", "error": str(exc)})
+        send(rep_w, {"status": "load_error", "error": safe_repr(exc, str)})
         return
     send(rep_w, {"status": "loaded"})
     for args, expected in zip(inputs, outputs):  # noqa: B905
@@ -406,12 +417,13 @@ def functional_child(job: dict[str, Any], rep_w: int) -> None:
             if isinstance(prediction, tuple):
                 prediction = list(prediction)
             ok = bool(prediction == expected)
+            output = "" if ok else truncate(prediction)  # upstream formats it inside its try
         except SystemExit:
             return
         except BaseException as exc:
-            send(rep_w, {"status": "error", "error": repr(exc)})
+            send(rep_w, {"status": "error", "error": safe_repr(exc)})
             return
-        send(rep_w, {"status": "ok" if ok else "wrong", "output": truncate(prediction)})
+        send(rep_w, {"status": "ok" if ok else "wrong", "output": output})
         if not ok:
             return
 

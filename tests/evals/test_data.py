@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -196,3 +197,95 @@ def test_a_bad_problem_file_names_itself(tmp_path: Path) -> None:
     bad.write_text((PROBLEMS_DIR / "tabc301_a.toml").read_text().replace('"easy"', '"trivial"'))
     with pytest.raises(SpecError, match=r"broken\.toml"):
         load_spec(bad)
+
+
+def reference_outputs(qid: str) -> tuple[list[dict[str, str]], list[str]]:
+    from evals.data.build import run_solution
+
+    tests = cases_of(BY_ID[qid])
+    return tests, run_solution(REFERENCES[qid], func_name(BY_ID[qid]), [t["input"] for t in tests])
+
+
+@pytest.mark.parametrize("qid", ["tabc305_b", "t2081a", "t2057e"])
+def test_decimal_cases_differ_in_text_and_agree_as_decimals(qid: str) -> None:
+    tests, outputs = reference_outputs(qid)
+    differing = [
+        (t["output"], out)
+        for t, out in zip(tests, outputs, strict=True)
+        if t["output"].strip() != out.strip()
+    ]
+    assert differing, f"{qid}: no test where the expected text differs from the reference's"
+    assert all(stdout_matches(out, expected) for expected, out in differing)
+
+
+def test_trailing_space_case_is_real() -> None:
+    tests, outputs = reference_outputs("t1842a")
+    assert any(line.endswith(" ") for t in tests for line in t["output"].splitlines())
+    assert not any(line.endswith(" ") for out in outputs for line in out.splitlines())
+
+
+BUFFER_READERS = ["tabc303_d", "tabc352_b", "t1846f", "t1895b", "t2004c", "tabc327_f", "tabc371_g"]
+
+
+@pytest.mark.parametrize("qid", BUFFER_READERS)
+def test_buffer_readers_fail_under_a_mocked_text_stdin(qid: str) -> None:
+    """What several ports did (stdin replaced by a StringIO) breaks these references; a real pipe does not."""
+    import subprocess
+    import sys
+
+    mock = "import io, sys\nsys.stdin = io.StringIO(sys.stdin.read())\nexec(sys.argv[1])"
+    test = decode_tests(BY_ID[qid]["public_test_cases"])[0]
+    done = subprocess.run(
+        [sys.executable, "-c", mock, REFERENCES[qid]], input=test["input"], capture_output=True, text=True
+    )
+    assert "sys.stdin.buffer" in REFERENCES[qid]
+    assert done.returncode != 0 and "AttributeError" in done.stderr
+
+
+def test_big_integer_cases_exceed_the_digit_limit() -> None:
+    for qid in ["tabc362_c", "t1934d"]:
+        tokens = [token for t in cases_of(BY_ID[qid]) for token in (t["input"] + " " + t["output"]).split()]
+        assert max(map(len, tokens)) > 4300, qid
+    exponents = [int(t["input"]) for t in cases_of(BY_ID["tabc383_b"])]
+    assert max(exponents) * math.log10(2) > 4300  # 2^N is printed to sum its digits
+
+
+def test_deep_and_long_cases() -> None:
+    depth_test = max(cases_of(BY_ID["tabc380_f"]), key=lambda t: len(t["input"]))
+    n, *parents = map(int, depth_test["input"].split())
+    parent = dict(zip(range(2, n + 1), parents, strict=True))
+    depth, v = 0, next(iter(set(range(1, n + 1)) - set(parents)))  # a leaf
+    while v != 1:
+        v, depth = parent[v], depth + 1
+    assert depth >= 99_999
+    for qid in ["tabc352_b", "tabc303_d", "tabc371_g"]:
+        assert max(t["output"].count("\n") for t in cases_of(BY_ID[qid])) >= 10_000, qid
+
+
+def test_functional_return_types() -> None:
+    expected = {"t2710": list, "t3210": tuple, "t2651": bool, "t3170": str, "t3100": float, "t2800": list}
+    for qid, kind in expected.items():
+        namespace: dict[str, Any] = {}
+        exec(compile(REFERENCES[qid], qid, "exec"), namespace)
+        args = [
+            json.loads(line) for line in decode_tests(BY_ID[qid]["public_test_cases"])[0]["input"].split("\n")
+        ]
+        result = getattr(namespace["Solution"](), str(func_name(BY_ID[qid])))(*args)
+        assert type(result) is kind, qid
+
+
+def test_build_command_writes_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from evals.data.build import main
+
+    problems, out = tmp_path / "problems", tmp_path / "out"
+    problems.mkdir()
+    out.mkdir()
+    (problems / "t2651.toml").write_text((PROBLEMS_DIR / "t2651.toml").read_text(encoding="utf-8"))
+    assert main(["--check", "--problems", str(problems), "--out", str(out)]) == 1
+    assert main(["--problems", str(problems), "--out", str(out)]) == 0
+    assert main(["--check", "--problems", str(problems), "--out", str(out)]) == 0
+    row = json.loads((out / JSONL_NAME).read_text())
+    assert row["question_id"] == "t2651" and json.loads(row["metadata"]) == {"func_name": "isBalanced"}
+    (out / VARIANTS_NAME).write_text("{}\n")
+    assert main(["--check", "--problems", str(problems), "--out", str(out)]) == 1
+    assert "variants.json is stale" in capsys.readouterr().err

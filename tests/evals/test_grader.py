@@ -18,6 +18,9 @@ REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json")
 VARIANTS: dict[str, dict[str, str]] = json.loads(
     (bundled_data_dir() / "variants.json").read_text(encoding="utf-8")
 )
+# These "crash" variants rely on Python's default 4300-digit int/str limit; upstream's evaluator
+# raises it to 50000 (compute_code_generation_metrics.py), so under upstream's rules they pass.
+UPSTREAM_PASSES = {("tabc383_b", "crash"), ("t1934d", "crash"), ("tabc362_c", "crash")}
 EXPECTED = {  # evals/data/README.md
     "wrong": "wrong_answer",
     "slow": "time_limit",
@@ -27,20 +30,33 @@ EXPECTED = {  # evals/data/README.md
 }
 
 
+def bundled_samples(every_variant: bool) -> list[tuple[str, str, str]]:
+    """All references, plus every variant or the first one of each kind."""
+    samples = [(qid, "reference", code) for qid, code in REFERENCES.items()]
+    kinds: set[str] = set()
+    for qid, variants in VARIANTS.items():
+        for name, code in variants.items():
+            if every_variant or name not in kinds:
+                samples.append((qid, name, code))
+                kinds.add(name)
+    return samples
+
+
 @pytest.mark.parametrize("kind", ["local", "docker"])
 async def test_bundled_references_pass_and_variants_fail_as_documented(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
     image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
-    samples = [(qid, "reference", code) for qid, code in REFERENCES.items()]
-    samples += [(qid, name, code) for qid, variants in VARIANTS.items() for name, code in variants.items()]
+    samples = bundled_samples(every_variant=kind == "local")  # Docker: one variant of each kind
     async with open_grader(kind, timeout_s=6, image=image) as grader:  # type: ignore[arg-type]
         results = await asyncio.gather(
             *(grader.grade(PROBLEMS[qid], code, index) for index, (qid, _, code) in enumerate(samples))
         )
     got = {(qid, name): result.verdict_name for (qid, name, _), result in zip(samples, results, strict=True)}
-    want = {(qid, name): "pass" if name == "reference" else EXPECTED[name] for qid, name, _ in samples}
+    want = {(q, name): "pass" if name == "reference" else EXPECTED[name] for q, name, _ in samples}
+    want.update({key: "pass" for key in UPSTREAM_PASSES if key in want})
     assert got == want
+    assert {name for _, name, _ in samples} == {"reference", *EXPECTED}
     assert all(r.sample_index == i for i, r in enumerate(results))
     for result in results:
         assert result.passed == (result.verdict == 1) and result.question_id in PROBLEMS

@@ -205,6 +205,44 @@ CASES = [
         "an endless printer runs into the per-test timeout; its output is capped, not buffered",
         docker=True,
     ),
+    Case(
+        "output flood that ends",
+        "import sys\nsys.stdout.write('x' * (8 << 20))",
+        "wrong_answer",
+        [-2],
+        "stdout past 4x the longest expected output + 1 MiB is cut and counted, never held whole",
+        docker=True,
+    ),
+    Case(
+        "10^4-digit int",
+        "print(10 ** 9999)",
+        "wrong_answer",
+        [-2],
+        "upstream's evaluator raises the int/str digit limit to 50000: printing works (and is wrong here)",
+    ),
+    Case(
+        "10^5-digit int",
+        "print(10 ** 99999)",
+        "runtime_error",
+        [-4],
+        "beyond 50000 digits str(int) raises ValueError",
+    ),
+    Case(
+        "big input",
+        "import sys\nprint(len(sys.stdin.buffer.read()))",
+        "pass",
+        [True],
+        "inputs beyond a pipe's buffer arrive whole",
+        tests=[("x" * 3_000_000, "3000000")],
+    ),
+    Case(
+        "input never read",
+        "print(3000000)",
+        "pass",
+        [True],
+        "a program that ignores a big input does not block",
+        tests=[("x" * 3_000_000, "3000000")],
+    ),
     # functional (grade_call_based)
     Case(
         "Solution method",
@@ -353,6 +391,8 @@ async def test_verdicts_local() -> None:
     assert (wrong["inputs"], wrong["output"], wrong["expected"]) == ("2 5\n", "3\n", "7\n")
     assert results["wrong answer stops"].verdict == -2 and results["time limit"].verdict == -3
     assert results["syntax error"].verdict == -4 and results["functional exit"].verdict == -1
+    flood = results["output flood that ends"].metadata
+    assert flood["error_message"].startswith("Wrong answer: output over") and len(flood["output"]) < 400
 
 
 async def test_verdicts_docker(sandbox_image: str) -> None:
