@@ -3,6 +3,8 @@
     python -m evals.data.build            # rewrite the three files
     python -m evals.data.build --check    # exit 1 when the committed files differ from a fresh build
 
+A bad problem file or a failing reference is reported in one line naming the problem (exit 2).
+
 Deterministic: generated inputs come from seeded generators, their expected outputs from running
 the reference (a subprocess per stdin test, one per functional problem), and the private tests of
 `private_encoding = "zlib"` problems are encoded exactly as upstream: base64(zlib(pickle(json))).
@@ -25,7 +27,7 @@ from typing import Any
 from rich.progress import Progress
 
 from evals.data.generators import GENERATORS
-from evals.data.spec import PROBLEMS_DIR, ProblemSpec, load_specs
+from evals.data.spec import PROBLEMS_DIR, ProblemSpec, SpecError, load_specs
 
 DATA_DIR = Path(__file__).resolve().parent
 JSONL_NAME = "trident_lcb.jsonl"
@@ -102,7 +104,7 @@ def build_row(spec: ProblemSpec) -> dict[str, str]:
     metadata: dict[str, Any] = {"func_name": spec.func_name} if spec.functional else {}
     return {
         "question_title": spec.question_title,
-        "question_content": spec.content,
+        "question_content": question_content(spec),
         "platform": spec.platform,
         "question_id": spec.question_id,
         "contest_id": spec.contest_id,
@@ -113,6 +115,17 @@ def build_row(spec: ProblemSpec) -> dict[str, str]:
         "private_test_cases": encode_private(private, spec.private_encoding),
         "metadata": json.dumps(metadata),
     }
+
+
+def question_content(spec: ProblemSpec) -> str:
+    """The statement; stdin problems get their public tests appended as samples, as on upstream's sites."""
+    if spec.functional:
+        return spec.content
+    samples = "".join(
+        f"\nSample Input {k}\n\n{test.input}\nSample Output {k}\n\n{test.output}"
+        for k, test in enumerate(spec.public, start=1)
+    )
+    return spec.content + samples
 
 
 def build_files(specs: list[ProblemSpec], progress: Progress | None = None) -> dict[str, str]:
@@ -142,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=Path, default=PROBLEMS_DIR)
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
-    with Progress(transient=True) as progress:
-        files = build_files(load_specs(args.problems), progress)
+    try:
+        with Progress(transient=True) as progress:
+            files = build_files(load_specs(args.problems), progress)
+    except (SpecError, BuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         stale = [name for name, text in files.items() if _read(args.out / name) != text]
         for name in stale:

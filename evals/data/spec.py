@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evals.data.generators import GENERATORS
+
 Platform = Literal["atcoder", "codeforces", "leetcode"]
 Difficulty = Literal["easy", "medium", "hard"]
 VariantKind = Literal["wrong", "slow", "crash", "syntax", "memory"]
@@ -89,6 +91,10 @@ def load_spec(path: Path) -> ProblemSpec:
         raise SpecError(f"{path.name}: question_id {spec.question_id!r} differs from the file name")
     if spec.functional != bool(spec.starter_code):
         raise SpecError(f"{path.name}: functional problems (func_name) need starter_code, stdin ones none")
+    used = [test.generator for test in spec.generated] + ([spec.brute.generator] if spec.brute else [])
+    unknown = sorted(set(used) - set(GENERATORS))
+    if unknown:
+        raise SpecError(f"{path.name}: unknown generator(s) {', '.join(unknown)} (see generators.py)")
     return spec
 
 

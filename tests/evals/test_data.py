@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 
 from evals.data.build import JSONL_NAME, REFERENCES_NAME, VARIANTS_NAME, build_files, generated_input
+from evals.data.build import main as build_main
 from evals.data.spec import PROBLEMS_DIR, SpecError, load_spec, load_specs
-from tests.evals.data_checker import decode_tests, judge, load_rows, stdout_matches
+from tests.evals.data_checker import Verdict, decode_tests, judge, load_rows, stdout_matches
 
 DATA = Path(__file__).resolve().parents[2] / "evals" / "data"
 ROWS = load_rows(DATA / JSONL_NAME)
@@ -38,7 +40,7 @@ FIELDS = {
 # only has to pass the small tests within SLOW_TIMEOUT_S and then exceed it on a big one.
 REFERENCE_TIMEOUT_S = 20.0
 VARIANT_TIMEOUT_S = 10.0
-SLOW_TIMEOUT_S = 2.0
+SLOW_TIMEOUT_S = 5.0
 VERDICTS = {
     "wrong": "wrong_answer",
     "slow": "time_limit",
@@ -72,6 +74,8 @@ def test_rows_are_upstream_shaped() -> None:
         )
         if testtype == "functional":
             assert f"def {func_name(row)}(" in row["starter_code"] and "class Solution" in row["starter_code"]
+        else:  # the samples are part of the statement, as on the contest sites
+            assert all(t["input"] in row["question_content"] for t in decode_tests(row["public_test_cases"]))
         encodings["json" if row["private_test_cases"].startswith("[") else "zlib"] += 1
     assert len(BY_ID) == len(ROWS)
     assert encodings["json"] >= 15 and encodings["zlib"] >= 15, encodings
@@ -124,22 +128,39 @@ def test_size_stays_reasonable() -> None:
             assert len(test["input"]) + len(test["output"]) < 1_200_000, row["question_id"]
 
 
-@pytest.mark.parametrize("qid", sorted(BY_ID))
-def test_reference_passes_every_test(qid: str) -> None:
-    row = BY_ID[qid]
-    verdict = judge(REFERENCES[qid], cases_of(row), func_name(row), REFERENCE_TIMEOUT_S)
-    assert verdict.name == "pass", verdict
-
-
 VARIANT_CASES = sorted((qid, kind) for qid, kinds in VARIANTS.items() for kind in kinds)
 
 
-@pytest.mark.parametrize(("qid", "kind"), VARIANT_CASES)
-def test_variant_gets_its_verdict(qid: str, kind: str) -> None:
+def judge_solution(qid: str, kind: str) -> Verdict:
+    """`kind` is "reference" or a variant kind; slow variants get the short timeout."""
     row = BY_ID[qid]
+    if kind == "reference":
+        return judge(REFERENCES[qid], cases_of(row), func_name(row), REFERENCE_TIMEOUT_S)
     timeout = SLOW_TIMEOUT_S if kind == "slow" else VARIANT_TIMEOUT_S
-    verdict = judge(VARIANTS[qid][kind], cases_of(row), func_name(row), timeout)
+    return judge(VARIANTS[qid][kind], cases_of(row), func_name(row), timeout)
+
+
+@pytest.fixture(scope="session")
+def verdicts() -> dict[tuple[str, str], Verdict]:
+    """Every reference and variant judged once, a few subprocesses at a time (they mostly wait)."""
+    jobs = [(qid, "reference") for qid in sorted(BY_ID)] + VARIANT_CASES
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {job: pool.submit(judge_solution, *job) for job in jobs}
+    return {job: future.result() for job, future in futures.items()}
+
+
+@pytest.mark.parametrize("qid", sorted(BY_ID))
+def test_reference_passes_every_test(qid: str, verdicts: dict[tuple[str, str], Verdict]) -> None:
+    verdict = verdicts[(qid, "reference")]
+    assert verdict.name == "pass", verdict
+
+
+@pytest.mark.parametrize(("qid", "kind"), VARIANT_CASES)
+def test_variant_gets_its_verdict(qid: str, kind: str, verdicts: dict[tuple[str, str], Verdict]) -> None:
+    verdict = verdicts[(qid, kind)]
     assert verdict.name == VERDICTS[kind], verdict
+    if kind == "slow":  # too slow on a big test, not on the small public ones
+        assert verdict.test_index >= len(decode_tests(BY_ID[qid]["public_test_cases"])), verdict
 
 
 def test_variant_counts() -> None:
@@ -151,26 +172,33 @@ def test_variant_counts() -> None:
 BRUTE_CASES = sorted(qid for qid, spec in SPECS.items() if spec.brute is not None)
 
 
-@pytest.mark.parametrize("qid", BRUTE_CASES)
-def test_reference_agrees_with_brute_force(qid: str) -> None:
-    """Generated tests take their expected output from the reference: check it independently."""
-    spec = SPECS[qid]
-    assert spec.brute is not None
-    tests = []
-    for size in spec.brute.sizes:
-        for seed in range(spec.brute.seeds):
-            text = generated_input(spec.brute.generator, 1000 + seed, size)
-            tests.append({"input": text, "output": ""})
-    expected = judge_outputs(spec.brute.code, tests, spec.func_name)
-    cases = [{"input": t["input"], "output": out} for t, out in zip(tests, expected, strict=True)]
-    verdict = judge(spec.reference, cases, spec.func_name, REFERENCE_TIMEOUT_S)
-    assert verdict.name == "pass", verdict
-
-
-def judge_outputs(code: str, tests: list[dict[str, str]], name: str | None) -> list[str]:
+def brute_verdict(qid: str) -> Verdict:
+    """The reference judged on small generated inputs whose expected outputs are the brute force's."""
     from evals.data.build import run_solution
 
-    return run_solution(code, name, [t["input"] for t in tests])
+    spec = SPECS[qid]
+    assert spec.brute is not None
+    inputs = [
+        generated_input(spec.brute.generator, 1000 + seed, size)
+        for size in spec.brute.sizes
+        for seed in range(spec.brute.seeds)
+    ]
+    expected = run_solution(spec.brute.code, spec.func_name, inputs)
+    cases = [{"input": text, "output": out} for text, out in zip(inputs, expected, strict=True)]
+    return judge(spec.reference, cases, spec.func_name, REFERENCE_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def brute_verdicts() -> dict[str, Verdict]:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {qid: pool.submit(brute_verdict, qid) for qid in BRUTE_CASES}
+    return {qid: future.result() for qid, future in futures.items()}
+
+
+@pytest.mark.parametrize("qid", BRUTE_CASES)
+def test_reference_agrees_with_brute_force(qid: str, brute_verdicts: dict[str, Verdict]) -> None:
+    """Generated tests take their expected output from the reference: check it independently."""
+    assert brute_verdicts[qid].name == "pass", brute_verdicts[qid]
 
 
 def test_build_reproduces_the_committed_files() -> None:
@@ -192,11 +220,28 @@ def test_decimal_and_whitespace_rules_of_the_checker() -> None:
     assert not stdout_matches("abc", "abd")
 
 
-def test_a_bad_problem_file_names_itself(tmp_path: Path) -> None:
-    bad = tmp_path / "broken.toml"
-    bad.write_text((PROBLEMS_DIR / "tabc301_a.toml").read_text().replace('"easy"', '"trivial"'))
-    with pytest.raises(SpecError, match=r"broken\.toml"):
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"easy"', '"trivial"', "difficulty"),
+        ('generator = "median_prices"', 'generator = "median_price"', "unknown generator"),
+        ('question_id = "tabc305_b"', 'question_id = "tabc305_c"', "differs from the file name"),
+    ],
+)
+def test_a_bad_problem_file_names_itself(tmp_path: Path, old: str, new: str, message: str) -> None:
+    bad = tmp_path / "tabc305_b.toml"
+    bad.write_text((PROBLEMS_DIR / "tabc305_b.toml").read_text(encoding="utf-8").replace(old, new))
+    with pytest.raises(SpecError, match=rf"(?s)tabc305_b\.toml: .*{message}"):
         load_spec(bad)
+    assert build_main(["--check", "--problems", str(tmp_path), "--out", str(tmp_path)]) == 2
+
+
+def test_a_failing_reference_stops_the_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = (PROBLEMS_DIR / "t2651.toml").read_text(encoding="utf-8")
+    (tmp_path / "t2651.toml").write_text(source.replace("digits = [int(ch)", "digits = [int(ch) // 0"))
+    assert build_main(["--problems", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "t2651: the reference failed" in capsys.readouterr().err
+    assert not (tmp_path / JSONL_NAME).exists()
 
 
 def reference_outputs(qid: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -275,8 +320,7 @@ def test_functional_return_types() -> None:
 
 
 def test_build_command_writes_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from evals.data.build import main
-
+    main = build_main
     problems, out = tmp_path / "problems", tmp_path / "out"
     problems.mkdir()
     out.mkdir()
