@@ -84,6 +84,8 @@ class Summary(BaseModel):
     settings: dict[str, Any]
     durations_s: dict[str, float] = Field(default_factory=dict)  # this invocation's stages
     scenarios: dict[str, Scores]
+    # per pair of scenarios "A vs B": problems A solves more often than B ("A better") and the reverse
+    differences: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
 def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
@@ -145,6 +147,28 @@ def scores(problems: list[Problem], scenario: Scenario) -> Scores:
     )
 
 
+def differences(scenarios: list[Scenario]) -> dict[str, dict[str, list[str]]]:
+    """For each scenario against the first one (plain vs agentic, effort none vs high): the problems
+    whose pass rate differs, either way."""
+    if len(scenarios) < 2:
+        return {}
+    rates = [
+        {
+            q: sum(s.result.passed for s in samples) / len(samples)
+            for q, samples in _by_problem(sc.samples).items()
+        }
+        for sc in scenarios
+    ]
+    base, out = scenarios[0].name, {}
+    for scenario, rate in zip(scenarios[1:], rates[1:], strict=True):
+        common = sorted(set(rate) & set(rates[0]))
+        out[f"{scenario.name} vs {base}"] = {
+            f"{scenario.name} better": [q for q in common if rate[q] > rates[0][q]],
+            f"{base} better": [q for q in common if rate[q] < rates[0][q]],
+        }
+    return out
+
+
 def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[str, Any]]:
     """Upstream's `*_eval_all.json` records, one per problem with samples, sorted by question_id."""
     grouped = _by_problem(scenario.samples)
@@ -178,6 +202,12 @@ def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[s
 
 def _cell(group: Group | None) -> str:
     return "–" if group is None else f"{group.pass_at_1:.1f} ({group.problems})"
+
+
+def _listed(ids: list[str], shown: int = 8) -> str:
+    if not ids:
+        return "0"
+    return f"{len(ids)} ({', '.join(ids[:shown])}{' …' if len(ids) > shown else ''})"
 
 
 def markdown(summary: Summary) -> str:
@@ -230,6 +260,9 @@ def markdown(summary: Summary) -> str:
     lines.append("|---|" + "---:|" * len(names))
     for verdict in verdict_names:
         lines.append(f"| {verdict} | " + " | ".join(str(s.verdicts.get(verdict, 0)) for s in scored) + " |")
+    for pair, sides in summary.differences.items():
+        counts = ", ".join(f"{side}: {_listed(ids)}" for side, ids in sides.items())
+        lines += ["", f"{pair}, problems whose pass rate differs: {counts}"]
     for name, score in zip(names, scored, strict=True):
         if score.notes:
             facts = ", ".join(f"{key} {value}" for key, value in score.notes.items())

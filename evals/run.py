@@ -28,7 +28,7 @@ from evals.generate import Generation, generate, given_generations
 from evals.lcb.grader import SampleResult, open_grader
 from evals.lcb.problems import Problem, Window
 from evals.models import ModelSource
-from evals.report import Sample, Scenario, Summary, scores, write_report
+from evals.report import Sample, Scenario, Summary, differences, scores, write_report
 from evals.store import KeyedRecord, Store
 from evals.suites import Benchmark
 
@@ -211,6 +211,7 @@ async def run_eval(
             "grade": round(time.monotonic() - produced, 2),
         },
         scenarios={s.name: scores(problems, s) for s in scenarios},
+        differences=differences(scenarios),
     )
     write_report(out, problems, summary, scenarios)
     return summary

@@ -144,6 +144,8 @@ def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flag
     assert plain["by_effort"] == {"high": {"problems": 3, "samples": 3, "pass@1": round(200 / 3, 2)}}
     assert agentic["by_effort"]["high"]["pass@1"] == 100.0  # every agent escalated after failing tests
     assert agentic["notes"]["escalated to high"] == 3
+    pair = {"agentic better": [TWICE.question_id], "codegeneration better": []}
+    assert summary["differences"] == {"agentic vs codegeneration": pair}
     runs = [json.loads(line) for line in (out / "agentic.jsonl").read_text().splitlines()]
     assert all(r["step_efforts"] == ["none", "none", "high", "high", "none"] for r in runs)
     assert all(Path(r["trajectory"]).is_file() for r in runs)

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from evals.lcb.grader import SampleResult
 from evals.lcb.problems import Window
-from evals.report import Sample, Scenario, Summary, eval_all_records, markdown, scores, write_report
+from evals.report import (
+    Sample,
+    Scenario,
+    Summary,
+    differences,
+    eval_all_records,
+    markdown,
+    scores,
+    write_report,
+)
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, TWICE
 
 VERDICTS = {"pass": 1, "wrong_answer": -2, "time_limit": -3, "runtime_error": -4}
@@ -74,6 +83,7 @@ def summary() -> Summary:
         data=WINDOW,
         settings={"n": 2, "temperature": 0.2},
         scenarios={s.name: scores(PROBLEMS, s) for s in (PLAIN, AGENTIC)},
+        differences=differences([PLAIN, AGENTIC]),
     )
 
 
@@ -134,6 +144,9 @@ def test_markdown_puts_scenarios_side_by_side() -> None:
     assert "| effort: none | – | 100.0 (1) |" in text
     assert "| wrong_answer | 1 | 1 |" in text
     assert "release v1_v2, dates 2023-05-01 to …: 3 problems" in text
+    # TWICE: 1/2 plain, 1/1 agentic; ADD and MAXIMUM the same both ways
+    assert "agentic vs codegeneration, problems whose pass rate differs: agentic better: 1 (3001)" in text
+    assert text.count("codegeneration better: 0\n") == 1
 
 
 def test_write_report_writes_every_file(tmp_path: Path) -> None:
