@@ -111,6 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--agent-effort", choices=["auto", "none", "high"], default="auto", help="the agent's effort policy"
     )
     agentic.add_argument("--max-steps", type=_positive, default=30, metavar="N", help="steps per agent run")
+    agentic.add_argument("--agent-timeout", type=float, metavar="SECONDS", help="wall time per agent run")
     grading = parser.add_argument_group("grading")
     grading.add_argument(
         "--sandbox", choices=["docker", "local"], default="docker", help="where code runs (default docker)"
@@ -139,7 +140,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
     overrides: dict[str, Any] = {
         "effort": {"mode": args.agent_effort},
         "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
-        "limits": {"max_steps": args.max_steps},
+        "limits": {"max_steps": args.max_steps, "timeout_s": args.agent_timeout},
         "temperature": args.temperature,
     }
     settings = load_settings(None, overrides)
@@ -175,6 +176,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         agentic=args.agentic,
         agent_effort=args.agent_effort,
         max_steps=args.max_steps,
+        agent_timeout_s=args.agent_timeout,
         sandbox=args.sandbox,
         image=args.image,
         timeout_s=args.timeout,

@@ -54,6 +54,7 @@ class EvalConfig(BaseModel):
     agentic: bool = False
     agent_effort: EffortMode = "auto"
     max_steps: int = 30
+    agent_timeout_s: float | None = None
     sandbox: Literal["docker", "local"] = "docker"
     image: str | None = None
     timeout_s: float = 6.0
@@ -342,6 +343,7 @@ def _recorded_settings(config: EvalConfig, workers: int, problems: int) -> dict[
         "agentic": config.agentic,
         "agent_effort": config.agent_effort if config.agentic else None,
         "max_steps": config.max_steps if config.agentic else None,
+        "agent_timeout_s": config.agent_timeout_s if config.agentic else None,
         "sandbox": config.sandbox,
         "workers": workers,
         "timeout_s": config.timeout_s,
