@@ -18,6 +18,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,8 @@ def grade_upstream(samples: list[Sample], checkout: Path, workers: int, timeout:
 
 
 def names(rounds: list[list[Run]]) -> list[str]:
-    return [run.name for run in sorted(rounds[0], key=lambda r: not r.name.startswith("trident"))]
+    order = ["trident", "forked", "upstream"]
+    return sorted((run.name for run in rounds[0]), key=lambda name: [w in name for w in order].index(True))
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -201,15 +203,20 @@ async def main(args: argparse.Namespace) -> None:
         samples = [s for s in samples if s.label in args.labels.split(",")]
     workers = args.workers or default_workers()
     console.print(f"{len(samples)} samples, {workers} workers, {args.timeout:g} s per test")
+    graders: list[Callable[[], Awaitable[Run]]] = [
+        lambda: grade_trident(samples, args.sandbox, workers, args.timeout, progress),
+        lambda: asyncio.to_thread(grade_forked, samples, workers, args.timeout, progress),
+    ]
+    if args.upstream:
+        graders.append(
+            lambda: asyncio.to_thread(grade_upstream, samples, args.upstream, workers, args.timeout)
+        )
     rounds: list[list[Run]] = []
     with Progress(console=console) as progress:
-        for number in range(args.rounds):  # alternate the order: a busy moment hits both alike
-            ours = await grade_trident(samples, args.sandbox, workers, args.timeout, progress)
-            forked = await asyncio.to_thread(grade_forked, samples, workers, args.timeout, progress)
-            rounds.append([ours, forked] if number % 2 == 0 else [forked, ours])
+        for number in range(args.rounds):  # rotate the order: a busy moment hits each alike
+            turn = graders[number % len(graders) :] + graders[: number % len(graders)]
+            rounds.append([await grade() for grade in turn])
     runs = [median_run([r for batch in rounds for r in batch if r.name == name]) for name in names(rounds)]
-    if args.upstream:
-        runs.append(await asyncio.to_thread(grade_upstream, samples, args.upstream, workers, args.timeout))
     summary = report(console, samples, runs)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -568,7 +568,11 @@ def warm_up() -> None:
 def main() -> None:
     """Grade each job of the batch on stdin in turn; one JSON line per job, as soon as it is done."""
     undumpable()
-    JOBS.extend(json.loads(sys.stdin.buffer.read())["jobs"])
+    batch = json.loads(sys.stdin.buffer.read())
+    for job in batch["jobs"]:  # the tests are sent once per problem; jobs share the lists
+        job.update(batch["tests"][job.pop("tests")])
+    JOBS.extend(batch.pop("jobs"))
+    batch.clear()
     warm_up()
     for index, job in enumerate(JOBS):
         started = time.monotonic()

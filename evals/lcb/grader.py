@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -103,6 +104,20 @@ class Pending:
     job: dict[str, Any]
     tests: int
     done: asyncio.Future[SampleResult]
+    key: str = ""  # the tests it shares with other samples of its problem (sent once per batch)
+    size: int = 0  # bytes of those tests
+
+
+def batch_payload(batch: list[Pending]) -> bytes:
+    """The driver's stdin: each problem's tests once, then the jobs naming them."""
+    shared: dict[str, dict[str, list[str]]] = {}
+    jobs = []
+    for pending in batch:
+        job = dict(pending.job)
+        tests = {"inputs": job.pop("inputs"), "outputs": job.pop("outputs")}
+        shared.setdefault(pending.key, tests)
+        jobs.append({**job, "tests": pending.key})
+    return json.dumps({"tests": shared, "jobs": jobs}).encode("utf-8")
 
 
 class SandboxGrader:
@@ -111,23 +126,29 @@ class SandboxGrader:
     `workers` driver processes run at once. Each takes a small batch of the samples waiting (a
     python start costs more than grading a typical sample; every test still gets its own fresh
     process), with a backstop of the batch's summed per-sample backstops; a sample whose batch hit
-    the backstop unfinished is graded again alone, against its own backstop.
+    the backstop unfinished is graded again alone, against its own backstop. If the sandbox dies
+    (a solution killed the runner, the container went away), a fresh one is started and the
+    batch's samples are graded again alone; one that breaks it again gets `runner_error`.
     """
 
     def __init__(
         self,
-        sandbox: RunnerSession,
+        make_sandbox: Callable[[], RunnerSession],
         *,
         python: str,
         workers: int,
         timeout_s: float,
         memory_mb: int,
         batch_max: int = 64,
+        batch_bytes: int = 16 << 20,
         backstop_extra_s: float = 5.0,
     ) -> None:
-        self.sandbox, self.python = sandbox, python
+        self._make_sandbox, self.python = make_sandbox, python
+        self.sandbox = make_sandbox()
+        self.restarts = 0
+        self._restarting = asyncio.Lock()
         self.workers, self.timeout_s, self.memory_mb = workers, timeout_s, memory_mb
-        self.batch_max, self.backstop_extra_s = batch_max, backstop_extra_s
+        self.batch_max, self.batch_bytes, self.backstop_extra_s = batch_max, batch_bytes, backstop_extra_s
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -164,12 +185,15 @@ class SandboxGrader:
             "memory_bytes": self.memory_mb * 1024 * 1024,
             "output_limit": output_limit_for(problem),
         }
+        job = job_for(problem, code, tests, **limits)
         pending = Pending(
             problem=problem,
             sample_index=sample_index,
-            job=job_for(problem, code, tests, **limits),
-            tests=len(problem.tests(tests)),
+            job=job,
+            tests=len(job["inputs"]),
             done=asyncio.get_running_loop().create_future(),
+            key=f"{id(problem)}|{tests}",  # the problem object lives as long as the sample waits
+            size=sum(map(len, job["inputs"])) + sum(map(len, job["outputs"])),
         )
         await self._queue.put(pending)
         return await pending.done
@@ -178,27 +202,45 @@ class SandboxGrader:
         while True:
             batch = [await self._queue.get()]
             share = -(-(self._queue.qsize() + 1) // self.workers)
+            sizes = {batch[0].key: batch[0].size}
             while len(batch) < min(self.batch_max, share) and not self._queue.empty():
+                if sum(sizes.values()) >= self.batch_bytes:
+                    break  # big tests: fewer samples per batch (each problem's tests go once)
                 batch.append(self._queue.get_nowait())
+                sizes[batch[-1].key] = batch[-1].size
             try:
-                left = await self._run(batch)
-                for pending in left:  # the batch hit its backstop: each alone, against its own
-                    await self._run([pending])
+                left = await self._run(batch, retry=True)
+                for pending in left:  # each alone, against its own backstop, in a live sandbox
+                    await self._run([pending], retry=False)
             except Exception as exc:  # never leave a caller waiting
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_exception(exc)
 
-    async def _run(self, batch: list[Pending]) -> list[Pending]:
-        """Grade a batch in one driver run; returns the samples left unfinished by a batch timeout."""
+    async def _restart(self, dead: RunnerSession) -> None:
+        async with self._restarting:
+            if self.sandbox is not dead:
+                return  # another worker already replaced it
+            with contextlib.suppress(Exception):
+                await dead.close()
+            self.sandbox = self._make_sandbox()
+            await self.sandbox.start()
+            self.restarts += 1
+
+    async def _run(self, batch: list[Pending], *, retry: bool) -> list[Pending]:
+        """Grade a batch in one driver run; returns the samples to grade again alone (`retry`)."""
         backstop = sum(global_timeout_s(self.timeout_s, p.tests, self.backstop_extra_s) for p in batch)
-        payload = json.dumps({"jobs": [p.job for p in batch]}).encode("utf-8")
+        payload = batch_payload(batch)
         started = time.monotonic()
+        box = self.sandbox
         try:
-            run = await self.sandbox.run(
+            run = await box.run(
                 [self.python, "-I", "-c", DRIVER_SOURCE], stdin=payload, timeout=backstop, limit=64 << 20
             )
         except SandboxError as exc:
+            await self._restart(box)
+            if retry:
+                return list(batch)
             for pending in batch:
                 settle(pending, runner_error(pending, str(exc), time.monotonic() - started))
             return []
@@ -269,6 +311,12 @@ class TempLocalSandbox(LocalSandbox):
         self._scratch.cleanup()
 
 
+def container_memory_mb(memory_mb: int, workers: int) -> int:
+    """One sample may use its whole limit while the others use 1 GiB each; at most 3/4 of the host."""
+    host_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    return max(512, min(memory_mb + 1024 * (workers - 1) + 512, host_mb * 3 // 4))
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -284,17 +332,21 @@ def open_grader(
     """A grader (use as `async with`): one sandbox serving `workers` samples at a time."""
     workers = workers or default_workers()
     if kind == "local":
-        local = TempLocalSandbox()
         return SandboxGrader(
-            local, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
+            TempLocalSandbox, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
         )
     from sandbox.docker import DockerSandbox, DockerSettings
 
     settings = DockerSettings(
         image=image,
-        memory_mb=memory_mb + 1024 * min(workers, 2),
+        memory_mb=container_memory_mb(memory_mb, workers),
         cpus=float(min(workers, default_workers())),
         pids_limit=max(512, 256 * workers),
     )
-    box = DockerSandbox(mode="copy", settings=settings)
-    return SandboxGrader(box, python="python3", workers=workers, timeout_s=timeout_s, memory_mb=memory_mb)
+    return SandboxGrader(
+        lambda: DockerSandbox(mode="copy", settings=settings),
+        python="python3",
+        workers=workers,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
     stuck.chmod(0o755)
     problem = make_problem([("1\n", "1\n")])
     grader = SandboxGrader(
-        TempLocalSandbox(), python=str(stuck), workers=1, timeout_s=0.1, memory_mb=256, backstop_extra_s=0.3
+        TempLocalSandbox, python=str(stuck), workers=1, timeout_s=0.1, memory_mb=256, backstop_extra_s=0.3
     )
     async with grader:
         grader.batch_max = 2
@@ -111,3 +112,44 @@ async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
     for result in results:
         assert (result.verdict, result.verdict_name, result.test_results) == (-1, "global_timeout", [-1])
         assert result.metadata["error_code"] == -1 and "Global timeout" in result.metadata["error_message"]
+
+
+async def test_batches_share_a_problems_tests_and_keep_problems_apart() -> None:
+    # same question_id, different tests: each sample is judged on its own problem's tests
+    doubles = make_problem([("3\n", "6\n")], question_id="same")
+    squares = make_problem([("3\n", "9\n")], question_id="same")
+    big = make_problem([("x" * 1_000_000 + "\n", "1000000\n")] * 3, question_id="big")
+    samples = [(doubles, "print(int(input()) * 2)"), (squares, "print(int(input()) ** 2)")] * 4
+    samples += [(big, "print(len(input()))")] * 6
+    grader = SandboxGrader(TempLocalSandbox, python=sys.executable, workers=2, timeout_s=6, memory_mb=1024)
+    grader.batch_bytes = 2_500_000  # the big problem's tests (3 MB) fill a batch alone
+    async with grader:
+        results = await asyncio.gather(*(grader.grade(p, code, i) for i, (p, code) in enumerate(samples)))
+    assert all(r.passed for r in results), [r.metadata for r in results if not r.passed]
+
+
+KILL_THE_RUNNER = """
+import os, signal
+def parent(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[1])
+os.kill(parent(os.getppid()), signal.SIGKILL)  # the driver's parent: the sandbox runner
+"""
+
+
+@pytest.mark.parametrize("kind", ["local", "docker"])
+async def test_a_sample_that_kills_the_sandbox_costs_only_itself(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
+    problem = make_problem([("1 2\n", "3\n")])
+    codes = [KILL_THE_RUNNER] + ["print(sum(map(int, input().split())))"] * 3
+    async with open_grader(kind, workers=1, image=image) as grader:  # type: ignore[arg-type]
+        results = await asyncio.wait_for(
+            asyncio.gather(*(grader.grade(problem, code, i) for i, code in enumerate(codes))), 120
+        )
+        after = await grader.grade(problem, codes[1], 9)
+        restarts = getattr(grader, "restarts")  # noqa: B009
+    assert [r.verdict_name for r in results] == ["runner_error", "pass", "pass", "pass"]
+    assert results[0].verdict == -5 and after.passed
+    assert restarts == 2  # the batch, then the killer alone
