@@ -81,6 +81,20 @@ def _parser() -> argparse.ArgumentParser:
     gc_parser = box_sub.add_parser("gc", help="remove sandbox containers left by crashed runs")
     gc_parser.add_argument("--all", action="store_true", help="remove every trident sandbox container")
 
+    from evals.cli import EPILOG as EVAL_EPILOG
+    from evals.cli import add_arguments as add_eval_arguments
+
+    add_eval_arguments(
+        sub.add_parser(
+            "eval",
+            help="LiveCodeBench-style eval: generate or take code, grade it in a sandbox, report",
+            description="Evaluate a model (or given code) on LiveCodeBench-format problems: plain "
+            "generation and, with --agentic, the agent with a sandbox; graded on hidden tests.",
+            epilog=EVAL_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
     config = sub.add_parser("config", help="show the effective configuration")
     config.add_argument("--repo", type=Path, default=Path.cwd())
     return parser
@@ -237,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_config(args)
     if args.command == "sandbox":
         return _cmd_sandbox(args)
+    if args.command == "eval":
+        from evals.cli import main as eval_main
+
+        return eval_main(args)
     parser.print_help()
     return 0
 

@@ -1,0 +1,230 @@
+"""Agentic mode: the agent gets the problem and a sandbox, runs the public tests itself, and its final
+`solution.py` is graded on the hidden tests (with the public ones, as upstream grades plain samples,
+so the two modes compare).
+
+Per (problem, sample) a workspace under `<run>/agentic/<question_id>.<sample>/` holds `PROBLEM.md`
+(the statement), `solution.py` (the starter code, or a stdin/stdout stub), `public_tests.json` and
+`test_public.py` (`evals/public_check.py`; both protected from the file tools). The test command runs
+the public tests, so the effort policy raises `reasoning_effort` when they fail; every step's effort
+and every change is recorded.
+A backend or sandbox failure stops the eval (exit 5 / 4) and the sample is redone on resume; a run
+that ends on a budget (steps, time, tokens, stuck) is graded as it stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from agent.config import Settings
+from agent.events import EffortChange, Event, RunEnd, RunStart, StepStart, SystemMessage, UserMessage
+from agent.llm.base import BackendError
+from agent.loop import Agent
+from agent.prompt import system_prompt
+from agent.run import make_policies
+from agent.trajectory import TrajectoryWriter
+from evals.concurrency import run_all
+from evals.lcb.problems import Problem
+from evals.models import ModelSource
+from evals.store import KeyedRecord, Store
+from sandbox.base import SandboxError
+from sandbox.factory import open_sandbox
+from tools.base import ToolContext
+from tools.registry import default_tools
+
+TEST_COMMAND = "python3 -m unittest -v test_public"
+PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse them: the check stays the check
+STDIN_STUB = "# Read the input from stdin and write the answer to stdout.\n"
+PUBLIC_TEST_TIMEOUT_S = 6.0
+TASK = """\
+Solve the programming problem in PROBLEM.md: write the program in `solution.py`.
+{format_note}
+`run_tests` runs the public examples (`{test_command}`). They are only examples: hidden tests with
+other inputs, larger ones included, grade `solution.py` when you finish, so write a correct and
+efficient solution, not one fitted to the examples. When the public tests pass, answer with a short
+summary and no tool call.
+"""
+
+
+class EffortStep(BaseModel):
+    step: int
+    previous: str
+    effort: str
+    reason: str
+
+
+class AgentRun(KeyedRecord):
+    """One agentic sample: the final code and how the run went."""
+
+    effort: str  # the highest reasoning_effort any step ran at: none | high
+    code: str
+    status: str  # the RunEnd status (finished, max_steps, timeout, ...)
+    reason: str
+    steps: int
+    step_efforts: list[str]  # the effort of each step, in order
+    effort_changes: list[EffortStep]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    duration_s: float = 0.0
+    trajectory: str
+
+
+def problem_markdown(problem: Problem) -> str:
+    return f"# {problem.question_title}\n\n{problem.question_content.strip()}\n"
+
+
+def workspace_files(problem: Problem) -> dict[str, str]:
+    """The files an agent starts from."""
+    tests = {
+        "func_name": problem.func_name,
+        "timeout_s": PUBLIC_TEST_TIMEOUT_S,
+        "tests": [test.model_dump() for test in problem.public_tests],
+    }
+    starter = problem.starter_code.rstrip() + "\n        pass\n" if problem.starter_code else STDIN_STUB
+    return {
+        "PROBLEM.md": problem_markdown(problem),
+        "solution.py": starter,
+        "public_tests.json": json.dumps(tests, indent=1) + "\n",
+        "test_public.py": (Path(__file__).parent / "public_check.py").read_text(encoding="utf-8"),
+    }
+
+
+def task_text(problem: Problem) -> str:
+    if problem.starter_code:
+        note = f"Complete the starter code in `solution.py` (keep the signature of `{problem.func_name}`)."
+    else:
+        note = "`solution.py` reads the input from stdin and writes the answer to stdout."
+    return TASK.format(format_note=note, test_command=TEST_COMMAND)
+
+
+def _summarize(
+    events: list[Event], scenario: str, problem: Problem, index: int, code: str, trajectory: Path
+) -> AgentRun:
+    end = next(e for e in reversed(events) if isinstance(e, RunEnd))
+    efforts = [e.effort for e in events if isinstance(e, StepStart)]
+    step = 0
+    changes: list[EffortStep] = []
+    for event in events:
+        if isinstance(event, StepStart):
+            step = event.step
+        elif isinstance(event, EffortChange):
+            changes.append(
+                EffortStep(step=step, previous=event.previous, effort=event.effort, reason=event.reason)
+            )
+    return AgentRun(
+        scenario=scenario,
+        question_id=problem.question_id,
+        sample_index=index,
+        effort="high" if "high" in efforts else "none",
+        code=code,
+        status=end.status,
+        reason=end.reason,
+        steps=end.steps,
+        step_efforts=efforts,
+        effort_changes=changes,
+        input_tokens=end.input_tokens,
+        output_tokens=end.output_tokens,
+        duration_s=round(end.duration_s, 3),
+        trajectory=str(trajectory),
+    )
+
+
+async def solve(
+    problem: Problem, index: int, source: ModelSource, settings: Settings, root: Path, scenario: str
+) -> AgentRun:
+    """One agent run on a fresh workspace under `root`; raises on backend or sandbox failure."""
+    base = root / f"{problem.question_id}.{index}"
+    shutil.rmtree(base, ignore_errors=True)  # an interrupted attempt starts over
+    workspace = base / "workspace"
+    for name, text in workspace_files(problem).items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text, encoding="utf-8")
+    backend = source.backend(scenario, problem.question_id, index)
+    sandbox = open_sandbox(
+        settings.sandbox.kind,
+        workspace,
+        image=settings.sandbox.image,
+        memory_mb=settings.sandbox.memory_mb,
+        cpus=settings.sandbox.cpus,
+        pids_limit=settings.sandbox.pids_limit,
+    )
+    trajectory = base / "trajectory.jsonl"
+    writer = TrajectoryWriter(trajectory)
+    tools = default_tools()
+    agent = Agent(
+        backend=backend,
+        tools=tools,
+        context=ToolContext(
+            sandbox=sandbox,
+            test_command=TEST_COMMAND,
+            command_timeout_s=settings.sandbox.command_timeout_s,
+            protected_paths=PROTECTED,
+        ),
+        policies=make_policies(settings),
+        writer=writer,
+        temperature=settings.temperature,
+    )
+    opening: list[Event] = [
+        RunStart(
+            run_id=uuid.uuid4().hex[:12],
+            model=source.spec,
+            effort_mode=settings.effort.mode,
+            tools=tools.names(),
+            workspace=str(workspace),
+            settings={"question_id": problem.question_id, "sample_index": index},
+        ),
+        SystemMessage(text=system_prompt(sandbox.workspace, TEST_COMMAND)),
+        UserMessage(text=task_text(problem)),
+    ]
+    try:
+        events = [event async for event in agent.run(opening)]
+        final = (await sandbox.read_files(["solution.py"]))["solution.py"]  # None: the agent deleted it
+        code = (final or b"").decode("utf-8", errors="replace")
+    finally:
+        writer.close()
+        await sandbox.close()
+    end = events[-1]
+    assert isinstance(end, RunEnd)
+    if end.status == "backend_error":
+        raise BackendError(f"{problem.question_id} sample {index}: {end.reason}")
+    if end.status == "sandbox_error":
+        raise SandboxError(f"{problem.question_id} sample {index}: {end.reason}")
+    return _summarize(events, scenario, problem, index, code, trajectory)
+
+
+async def solve_all(
+    problems: list[Problem],
+    source: ModelSource,
+    settings: Settings,
+    store: Store[AgentRun],
+    *,
+    root: Path,
+    scenario: str,
+    n: int,
+    concurrency: int,
+    on_done: Callable[[AgentRun], None] = lambda run: None,
+) -> None:
+    """An agent run per (problem, sample) the store lacks, at most `concurrency` at once."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(problem: Problem, index: int) -> None:
+        async with limit:
+            started = time.monotonic()
+            run = await solve(problem, index, source, settings, root, scenario)
+        run.duration_s = round(time.monotonic() - started, 3)
+        store.add(run)
+        on_done(run)
+
+    await run_all(
+        one(problem, index)
+        for problem in problems
+        for index in range(n)
+        if (scenario, problem.question_id, index) not in store
+    )

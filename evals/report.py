@@ -1,0 +1,292 @@
+"""The results of an eval run: LCB-compatible records, a summary (JSON and markdown), PNG plots.
+
+`results/<run>/` gets, per scenario (`codegeneration` for plain generation, one per effort level
+when several are asked; `agentic` for agent runs), `<scenario>_<n>_<T>_eval_all.json` with
+upstream's per-problem records (question fields, `output_list`, `code_list`, `graded_list`,
+`pass@1`, `metadata` as JSON strings) plus `effort_list` and `verdict_list`; then `summary.json`
+(data window and problem count, settings, pass@1 and pass@k overall, by difficulty, platform and
+effort, verdict counts), `summary.md` (the same as tables, scenarios side by side), and
+`pass1_by_difficulty.png` and `verdicts.png`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from evals.lcb.grader import SampleResult
+from evals.lcb.passk import pass_at_k
+from evals.lcb.problems import Problem, Window
+
+DIFFICULTIES = ("easy", "medium", "hard")
+PLATFORMS = ("atcoder", "codeforces", "leetcode")
+KS = (1, 5, 10)
+
+
+class Sample(BaseModel):
+    """A graded sample of one scenario."""
+
+    question_id: str
+    sample_index: int
+    effort: str
+    output: str
+    code: str
+    result: SampleResult
+
+
+@dataclass
+class Scenario:
+    name: str
+    mode: str  # plain | agentic
+    n: int
+    temperature: float | None
+    samples: list[Sample]
+    notes: dict[str, Any] | None = None  # extra per-scenario facts (agentic: statuses, steps)
+
+    @property
+    def eval_all_name(self) -> str:
+        return f"{self.name}_{self.n}_{self.temperature}_eval_all.json"
+
+
+class Group(BaseModel):
+    problems: int
+    samples: int
+    pass_at_1: float = Field(serialization_alias="pass@1")
+
+
+class Scores(BaseModel):
+    mode: str
+    n: int
+    temperature: float | None
+    problems: int
+    samples: int
+    pass_at_1: float = Field(serialization_alias="pass@1")
+    pass_at_k: dict[str, float] = Field(serialization_alias="pass@k")
+    by_difficulty: dict[str, Group]
+    by_platform: dict[str, Group]
+    by_effort: dict[str, Group]
+    verdicts: dict[str, int]
+    eval_all: str
+    notes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Summary(BaseModel):
+    run: str
+    model: str | None
+    generations_file: str | None
+    data: Window
+    settings: dict[str, Any]
+    durations_s: dict[str, float] = Field(default_factory=dict)  # this invocation's stages
+    scenarios: dict[str, Scores]
+    # per pair of scenarios "A vs B": problems A solves more often than B ("A better") and the reverse
+    differences: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+
+
+def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
+    grouped: dict[str, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        grouped[sample.question_id].append(sample)
+    return grouped
+
+
+def _mean_pass(grouped: dict[str, list[Sample]], k: int = 1) -> float:
+    """pass@k averaged over problems (the unbiased estimator per problem), as a fraction."""
+    values = [
+        pass_at_k(len(samples), sum(s.result.passed for s in samples), k)
+        for samples in grouped.values()
+        if len(samples) >= k
+    ]
+    return sum(values) / len(values) if values else 0.0
+
+
+def _group(grouped: dict[str, list[Sample]]) -> Group:
+    return Group(
+        problems=len(grouped),
+        samples=sum(len(s) for s in grouped.values()),
+        pass_at_1=round(100 * _mean_pass(grouped), 2),
+    )
+
+
+def _split(
+    grouped: dict[str, list[Sample]], label: dict[str, str], order: tuple[str, ...]
+) -> dict[str, Group]:
+    parts: dict[str, dict[str, list[Sample]]] = defaultdict(dict)
+    for question_id, samples in grouped.items():
+        parts[label[question_id]][question_id] = samples
+    names = [name for name in order if name in parts] + sorted(set(parts) - set(order))
+    return {name: _group(parts[name]) for name in names}
+
+
+def scores(problems: list[Problem], scenario: Scenario) -> Scores:
+    grouped = _by_problem(scenario.samples)
+    by_effort: dict[str, dict[str, list[Sample]]] = defaultdict(dict)
+    for question_id, samples in grouped.items():
+        for effort in sorted({s.effort for s in samples}):
+            by_effort[effort][question_id] = [s for s in samples if s.effort == effort]
+    verdicts = Counter(sample.result.verdict_name for sample in scenario.samples)
+    return Scores(
+        mode=scenario.mode,
+        n=scenario.n,
+        temperature=scenario.temperature,
+        problems=len(grouped),
+        samples=len(scenario.samples),
+        pass_at_1=round(100 * _mean_pass(grouped), 2),
+        pass_at_k={f"pass@{k}": round(100 * _mean_pass(grouped, k), 2) for k in KS if k <= scenario.n},
+        by_difficulty=_split(grouped, {p.question_id: p.difficulty for p in problems}, DIFFICULTIES),
+        by_platform=_split(grouped, {p.question_id: p.platform for p in problems}, PLATFORMS),
+        by_effort={effort: _group(part) for effort, part in sorted(by_effort.items())},
+        verdicts=dict(verdicts.most_common()),
+        eval_all=scenario.eval_all_name,
+        notes=scenario.notes or {},
+    )
+
+
+def differences(scenarios: list[Scenario]) -> dict[str, dict[str, list[str]]]:
+    """For each scenario against the first one (plain vs agentic, effort none vs high): the problems
+    whose pass rate differs, either way."""
+    if len(scenarios) < 2:
+        return {}
+    rates = [
+        {
+            q: sum(s.result.passed for s in samples) / len(samples)
+            for q, samples in _by_problem(sc.samples).items()
+        }
+        for sc in scenarios
+    ]
+    base, out = scenarios[0].name, {}
+    for scenario, rate in zip(scenarios[1:], rates[1:], strict=True):
+        common = sorted(set(rate) & set(rates[0]))
+        out[f"{scenario.name} vs {base}"] = {
+            f"{scenario.name} better": [q for q in common if rate[q] > rates[0][q]],
+            f"{base} better": [q for q in common if rate[q] < rates[0][q]],
+        }
+    return out
+
+
+def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[str, Any]]:
+    """Upstream's `*_eval_all.json` records, one per problem with samples, sorted by question_id."""
+    grouped = _by_problem(scenario.samples)
+    records: list[dict[str, Any]] = []
+    for problem in sorted(problems, key=lambda p: p.question_id):
+        samples = sorted(grouped.get(problem.question_id, []), key=lambda s: s.sample_index)
+        if not samples:
+            continue
+        graded = [s.result.passed for s in samples]
+        records.append(
+            {
+                "question_title": problem.question_title,
+                "question_content": problem.question_content,
+                "platform": problem.platform,
+                "question_id": problem.question_id,
+                "contest_id": problem.contest_id,
+                "contest_date": problem.contest_date.isoformat(),
+                "starter_code": problem.starter_code,
+                "difficulty": problem.difficulty,
+                "output_list": [s.output for s in samples],
+                "code_list": [s.code for s in samples],
+                "graded_list": graded,
+                "pass@1": graded.count(True) / len(graded),
+                "metadata": [json.dumps(s.result.metadata) for s in samples],
+                "effort_list": [s.effort for s in samples],
+                "verdict_list": [s.result.verdict_name for s in samples],
+            }
+        )
+    return records
+
+
+def _cell(group: Group | None) -> str:
+    return "–" if group is None else f"{group.pass_at_1:.1f} ({group.problems})"
+
+
+def _listed(ids: list[str], shown: int = 8) -> str:
+    if not ids:
+        return "0"
+    return f"{len(ids)} ({', '.join(ids[:shown])}{' …' if len(ids) > shown else ''})"
+
+
+def markdown(summary: Summary) -> str:
+    """The summary as markdown tables: one column per scenario, side by side."""
+    names = list(summary.scenarios)
+    scored = [summary.scenarios[name] for name in names]
+    window = summary.data
+    dates = f"{window.start_date or '…'} to {window.end_date or '…'}"
+    lines = [
+        f"# trident eval `{summary.run}`",
+        "",
+        f"- model: `{summary.model or 'none (graded given code)'}`"
+        + (f", generations `{summary.generations_file}`" if summary.generations_file else ""),
+        f"- data: `{window.source}`, release {window.release or 'all'}, dates {dates}: "
+        f"{window.count} problems",
+        "- settings: "
+        + ", ".join(f"{key} {value}" for key, value in summary.settings.items() if value is not None),
+        *(
+            [
+                "- time: "
+                + ", ".join(f"{stage} {seconds:g} s" for stage, seconds in summary.durations_s.items())
+            ]
+            if summary.durations_s
+            else []
+        ),
+        "",
+        "pass@1 in % (problems); pass@1 per problem is the fraction of its samples that pass all tests.",
+        "",
+        "| | " + " | ".join(f"`{name}`" for name in names) + " |",
+        "|---|" + "---:|" * len(names),
+        "| **overall** | " + " | ".join(f"**{s.pass_at_1:.1f}** ({s.problems})" for s in scored) + " |",
+    ]
+    for k in KS[1:]:
+        if any(f"pass@{k}" in s.pass_at_k for s in scored):
+            cells = [f"{s.pass_at_k[f'pass@{k}']:.1f}" if f"pass@{k}" in s.pass_at_k else "–" for s in scored]
+            lines.append(f"| pass@{k} | " + " | ".join(cells) + " |")
+    rows: list[tuple[str, str, tuple[str, ...]]] = [
+        ("difficulty", "by_difficulty", DIFFICULTIES),
+        ("platform", "by_platform", PLATFORMS),
+        ("effort", "by_effort", ()),
+    ]
+    for title, field, order in rows:
+        keys = list(order) + sorted({key for s in scored for key in getattr(s, field)} - set(order))
+        for key in keys:
+            groups = [getattr(s, field).get(key) for s in scored]
+            if any(groups):
+                lines.append(f"| {title}: {key} | " + " | ".join(_cell(g) for g in groups) + " |")
+    verdict_names = sorted({v for s in scored for v in s.verdicts}, key=lambda v: (v != "pass", v))
+    lines += ["", "Verdicts (samples):", "", "| verdict | " + " | ".join(f"`{n}`" for n in names) + " |"]
+    lines.append("|---|" + "---:|" * len(names))
+    for verdict in verdict_names:
+        lines.append(f"| {verdict} | " + " | ".join(str(s.verdicts.get(verdict, 0)) for s in scored) + " |")
+    for pair, sides in summary.differences.items():
+        counts = ", ".join(f"{side}: {_listed(ids)}" for side, ids in sides.items())
+        lines += ["", f"{pair}, problems whose pass rate differs: {counts}"]
+    for name, score in zip(names, scored, strict=True):
+        if score.notes:
+            facts = ", ".join(f"{key} {value}" for key, value in score.notes.items())
+            lines += ["", f"`{name}`: {facts}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    out: Path, problems: list[Problem], summary: Summary, scenarios: list[Scenario]
+) -> list[Path]:
+    """Write every result file of the run into `out`; returns their paths."""
+    from evals.plots import plot_pass_by_difficulty, plot_verdicts
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for scenario in scenarios:
+        path = out / scenario.eval_all_name
+        path.write_text(json.dumps(eval_all_records(problems, scenario), indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    summary_path = out / "summary.json"
+    summary_path.write_text(summary.model_dump_json(indent=2, by_alias=True) + "\n", encoding="utf-8")
+    markdown_path = out / "summary.md"
+    markdown_path.write_text(markdown(summary), encoding="utf-8")
+    written += [summary_path, markdown_path]
+    written.append(plot_pass_by_difficulty(summary, out / "pass1_by_difficulty.png"))
+    written.append(plot_verdicts(summary, out / "verdicts.png"))
+    return written

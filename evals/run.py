@@ -1,0 +1,350 @@
+"""One eval run: generate (or take given code), run agents, grade, report; resumable at every stage.
+
+`results/<run>/` holds the run's settings (`run.json`), the stores (`generations.jsonl`,
+`agentic.jsonl`, `grades.jsonl`, appended as each item finishes), the agentic workspaces and
+trajectories (`agentic/`), and the report (see `evals.report`). Running again with the same
+`--run` continues: only what the stores lack is asked, run or graded. A run directory started with
+different generation settings is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agent.config import ConfigError, Settings
+from agent.events import Effort, EffortMode
+from evals.agentic import AgentRun, solve_all
+from evals.concurrency import run_all
+from evals.generate import Generation, generate, given_generations
+from evals.lcb.grader import SampleResult, open_grader
+from evals.lcb.problems import Problem, Window
+from evals.models import ModelSource
+from evals.report import Sample, Scenario, Summary, differences, scores, write_report
+from evals.store import KeyedRecord, Store
+from evals.suites import Benchmark
+
+
+class EvalConfig(BaseModel):
+    """Everything that decides a run's results (recorded in `run.json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: str
+    benchmark: Benchmark = "lcb"
+    data: str | None = None  # None: the suite's bundled problems
+    release: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    limit: int | None = None
+    model: str | None = None
+    generations: str | None = None
+    n: int = 1
+    temperature: float | None = 0.2
+    max_tokens: int | None = None
+    efforts: list[Effort] = ["high"]
+    agentic: bool = False
+    agent_effort: EffortMode = "auto"
+    max_steps: int = 30
+    agent_timeout_s: float | None = None
+    sandbox: Literal["docker", "local"] = "docker"
+    image: str | None = None
+    timeout_s: float = 6.0
+
+    def plain_scenarios(self) -> list[tuple[str, Effort | None]]:
+        """(scenario, effort) of plain generation; effort None for given code."""
+        if self.generations is not None:
+            return [("codegeneration", None)]
+        if len(self.efforts) == 1:
+            return [("codegeneration", self.efforts[0])]
+        return [(f"codegeneration-{effort}", effort) for effort in self.efforts]
+
+
+Candidate = Generation | AgentRun  # code to grade: a plain sample or an agent's final file
+
+
+class Graded(KeyedRecord):
+    effort: str
+    result: SampleResult
+
+
+class RunFiles:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.generations: Store[Generation] = Store(out / "generations.jsonl", Generation)
+        self.agent_runs: Store[AgentRun] = Store(out / "agentic.jsonl", AgentRun)
+        self.grades: Store[Graded] = Store(out / "grades.jsonl", Graded)
+
+    def close(self) -> None:
+        for store in (self.generations, self.agent_runs, self.grades):
+            store.close()
+
+
+def check_settings(out: Path, config: EvalConfig) -> None:
+    """Record the config in `run.json`, or refuse a resume whose results would not be comparable."""
+    path = out / "run.json"
+    recorded = config.model_dump(mode="json")
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not JSON ({exc}); remove it or use another --run") from None
+        where = ("sandbox", "image")  # where code runs does not change what is asked or graded
+        differ = sorted(k for k in recorded if previous.get(k) != recorded[k] and k not in where)
+        if differ:
+            raise ConfigError(
+                f"{out} was started with other settings ({', '.join(differ)} differ); "
+                "continue it with the same flags or choose another --run"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    )
+
+
+class Stage:
+    """A progress bar over a set of keys, started at what the store already holds."""
+
+    def __init__(self, progress: Progress, description: str, total: int, done: int) -> None:
+        self.progress = progress
+        self.task = progress.add_task(description, total=total, completed=done, note="")
+
+    def advance(self, note: str = "") -> None:
+        self.progress.update(self.task, advance=1, note=note)
+
+    def advance_on(self, record: KeyedRecord) -> None:
+        self.advance(f"last: {record.question_id}")
+
+
+async def _grade(
+    problems: dict[str, Problem],
+    items: list[Candidate],
+    program: Callable[[Problem, str], str],
+    files: RunFiles,
+    config: EvalConfig,
+    workers: int,
+    stage: Stage,
+) -> None:
+    missing = [item for item in items if item.key not in files.grades]
+    if not missing:
+        return
+    passed = sum(g.result.passed for g in files.grades.records.values())
+    async with open_grader(
+        config.sandbox, workers=workers, timeout_s=config.timeout_s, image=config.image
+    ) as grader:
+
+        async def one(item: Candidate) -> None:
+            nonlocal passed
+            problem = problems[item.question_id]
+            source = program(problem, item.code)
+            result = await grader.grade(problem, source, item.sample_index, tests="all")  # it queues
+            files.grades.add(
+                Graded(
+                    scenario=item.scenario,
+                    question_id=item.question_id,
+                    sample_index=item.sample_index,
+                    effort=item.effort,
+                    result=result,
+                )
+            )
+            passed += result.passed
+            stage.advance(f"{passed} passed")
+
+        await run_all(one(item) for item in missing)
+
+
+async def run_eval(
+    config: EvalConfig,
+    problems: list[Problem],
+    window: Window,
+    settings: Settings,
+    out: Path,
+    *,
+    program: Callable[[Problem, str], str] = lambda problem, code: code,
+    workers: int,
+    concurrency: int,
+    console: Console,
+) -> Summary:
+    """Run every stage the config asks for and write the report; returns the summary."""
+    check_settings(out, config)
+    files = RunFiles(out)
+    source = ModelSource(config.model, settings) if config.model else None
+    by_id = {p.question_id: p for p in problems}
+    started = time.monotonic()
+    try:
+        with _progress(console) as progress:
+            items = await _produce(config, problems, files, source, settings, out, concurrency, progress)
+            produced = time.monotonic()
+            grade_stage = Stage(
+                progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
+            )
+            await _grade(by_id, items, program, files, config, workers, grade_stage)
+    finally:
+        files.close()
+        if source is not None:
+            await source.close()
+    scenarios = _scenarios(config, files)
+    summary = Summary(
+        run=config.run,
+        model=config.model,
+        generations_file=config.generations,
+        data=window,
+        settings=_recorded_settings(config, workers, len(problems)),
+        durations_s={
+            "generate and agents": round(produced - started, 2),
+            "grade": round(time.monotonic() - produced, 2),
+        },
+        scenarios={s.name: scores(problems, s) for s in scenarios},
+        differences=differences(scenarios),
+    )
+    write_report(out, problems, summary, scenarios)
+    return summary
+
+
+async def _produce(
+    config: EvalConfig,
+    problems: list[Problem],
+    files: RunFiles,
+    source: ModelSource | None,
+    settings: Settings,
+    out: Path,
+    concurrency: int,
+    progress: Progress,
+) -> list[Candidate]:
+    """Generations and agent runs; returns what is to be graded."""
+    items: list[Candidate] = []
+    for scenario, effort in config.plain_scenarios():
+        if effort is None:
+            assert config.generations is not None
+            for generation in given_generations(Path(config.generations), problems, scenario):
+                if generation.key not in files.generations:
+                    files.generations.add(generation)
+        else:
+            assert source is not None
+            stage = _stage(progress, f"generate {scenario}", problems, config.n, scenario, files.generations)
+            await generate(
+                problems,
+                source,
+                files.generations,
+                scenario=scenario,
+                n=config.n,
+                effort=effort,
+                temperature=config.temperature,
+                max_tokens=config.max_tokens,
+                concurrency=concurrency,
+                on_done=stage.advance_on,
+            )
+        items += [g for g in files.generations.records.values() if g.scenario == scenario]
+    if config.agentic:
+        assert source is not None
+        stage = _stage(progress, "agentic", problems, config.n, "agentic", files.agent_runs)
+        await solve_all(
+            problems,
+            source,
+            settings,
+            files.agent_runs,
+            root=out / "agentic",
+            scenario="agentic",
+            n=config.n,
+            concurrency=concurrency,
+            on_done=lambda r: stage.advance(
+                f"{r.question_id}: {r.status}, {r.steps} steps, effort {r.effort}"
+            ),
+        )
+        items += files.agent_runs.records.values()
+    wanted = {p.question_id for p in problems}
+    return [item for item in items if item.question_id in wanted]
+
+
+def _stage(
+    progress: Progress, description: str, problems: list[Problem], n: int, scenario: str, store: Store[Any]
+) -> Stage:
+    keys = [(scenario, p.question_id, i) for p in problems for i in range(n)]
+    return Stage(progress, description, len(keys), sum(1 for key in keys if key in store))
+
+
+def _scenarios(config: EvalConfig, files: RunFiles) -> list[Scenario]:
+    outputs: dict[tuple[str, str, int], str] = {g.key: g.output for g in files.generations.records.values()}
+    codes: dict[tuple[str, str, int], str] = {g.key: g.code for g in files.generations.records.values()}
+    codes.update({r.key: r.code for r in files.agent_runs.records.values()})
+    names = [name for name, _ in config.plain_scenarios()] + (["agentic"] if config.agentic else [])
+    scenarios: list[Scenario] = []
+    for name in names:
+        graded = [g for g in files.grades.records.values() if g.scenario == name]
+        samples = [
+            Sample(
+                question_id=g.question_id,
+                sample_index=g.sample_index,
+                effort=g.effort,
+                output=outputs.get(g.key, ""),
+                code=codes.get(g.key, ""),
+                result=g.result,
+            )
+            for g in graded
+        ]
+        n = max((s.sample_index + 1 for s in samples), default=config.n)
+        notes = _agentic_notes(files) if name == "agentic" else _plain_notes(files, name)
+        mode = "agentic" if name == "agentic" else "plain"
+        scenarios.append(Scenario(name, mode, n, config.temperature, samples, notes))
+    return scenarios
+
+
+def _plain_notes(files: RunFiles, scenario: str) -> dict[str, Any] | None:
+    generations = [g for g in files.generations.records.values() if g.scenario == scenario]
+    if not generations or all(g.effort == "given" for g in generations):
+        return None
+    return {
+        "mean output tokens": round(sum(g.output_tokens for g in generations) / len(generations)),
+        "answers without code": sum(1 for g in generations if not g.code.strip()),
+        "cut at max_tokens": sum(1 for g in generations if g.finish_reason == "length"),
+    }
+
+
+def _agentic_notes(files: RunFiles) -> dict[str, Any]:
+    runs = list(files.agent_runs.records.values())
+    statuses: dict[str, int] = {}
+    for run in runs:
+        statuses[run.status] = statuses.get(run.status, 0) + 1
+    return {
+        "runs": len(runs),
+        "escalated to high": sum(1 for r in runs if r.effort == "high"),
+        "mean steps": round(sum(r.steps for r in runs) / len(runs), 2) if runs else 0,
+        "mean output tokens": round(sum(r.output_tokens for r in runs) / len(runs)) if runs else 0,
+        "statuses": statuses,
+    }
+
+
+def _recorded_settings(config: EvalConfig, workers: int, problems: int) -> dict[str, Any]:
+    return {
+        "benchmark": config.benchmark,
+        "problems": problems,
+        "limit": config.limit,
+        "n": None if config.generations else config.n,
+        "temperature": config.temperature,
+        "max_tokens": None if config.generations else config.max_tokens,
+        "efforts": None if config.generations else config.efforts,
+        "agentic": config.agentic,
+        "agent_effort": config.agent_effort if config.agentic else None,
+        "max_steps": config.max_steps if config.agentic else None,
+        "agent_timeout_s": config.agent_timeout_s if config.agentic else None,
+        "sandbox": config.sandbox,
+        "workers": workers,
+        "timeout_s": config.timeout_s,
+    }

@@ -1,0 +1,122 @@
+"""Agentic mode: workspace, public tests as the test command, effort escalation, the final file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings
+from agent.events import EffortChange, StepStart, ToolResult
+from agent.llm.base import BackendError
+from agent.trajectory import load
+from evals.agentic import AgentRun, solve, solve_all, workspace_files
+from evals.lcb.problems import Problem
+from evals.models import ModelSource
+from evals.store import Store
+from tests.evals.agent_sessions import write_and_stop, wrong_then_right
+from tests.evals.toy_problems import ADD, MAXIMUM, RIGHT, TWICE, WRONG
+from tests.helpers import write_session
+
+SETTINGS = Settings.model_validate({"sandbox": {"kind": "local"}, "limits": {"max_steps": 10}})
+
+
+def public_tests(tmp_path: Path, problem: Problem, code: str) -> subprocess.CompletedProcess[str]:
+    """Run a workspace's test_public.py the way the agent's test command does."""
+    tmp_path.mkdir()
+    for name, text in workspace_files(problem).items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "solution.py").write_text(code + "\n")
+    return subprocess.run(
+        [sys.executable, "-m", "unittest", "-v", "test_public"], cwd=tmp_path, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("problem", [ADD, TWICE, MAXIMUM], ids=lambda p: p.question_id)
+def test_public_tests_pass_the_right_code_and_fail_the_wrong(tmp_path: Path, problem: Problem) -> None:
+    right = public_tests(tmp_path / "right", problem, RIGHT[problem.question_id])
+    wrong = public_tests(tmp_path / "wrong", problem, WRONG[problem.question_id])
+    assert right.returncode == 0, right.stderr
+    assert f"Ran {len(problem.public_tests)} test" in right.stderr
+    assert wrong.returncode == 1 and "FAILED (failures=1)" in wrong.stderr
+
+
+def test_the_starter_workspace_is_valid_python(tmp_path: Path) -> None:
+    files = workspace_files(TWICE)
+    compile(files["solution.py"], "solution.py", "exec")
+    assert json.loads(files["public_tests.json"])["func_name"] == "twice"
+    assert "Return twice the sum" in files["PROBLEM.md"]
+
+
+async def test_failing_public_tests_raise_effort_and_the_final_file_is_kept(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    wrong_then_right(model / f"{ADD.question_id}.jsonl", WRONG[ADD.question_id], RIGHT[ADD.question_id])
+    run = await solve(
+        ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
+    )
+    assert run.status == "finished" and run.steps == 5
+    assert run.code.strip() == RIGHT[ADD.question_id]
+    # raised after the failing test run (step 2), lowered after two good steps (hysteresis 2)
+    assert run.step_efforts == ["none", "none", "high", "high", "none"]
+    assert run.effort == "high"
+    changes = [(c.step, c.previous, c.effort) for c in run.effort_changes]
+    assert changes == [(2, "none", "high"), (4, "high", "none")]
+    assert "`run_tests` failed" in run.effort_changes[0].reason
+    events = load(run.trajectory)
+    change = next(e for e in events if isinstance(e, EffortChange))
+    assert change.effort == "high"
+    assert [e.effort for e in events if isinstance(e, StepStart)] == run.step_efforts
+
+
+async def test_solve_all_runs_problems_concurrently_and_resumes(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    for problem in (ADD, TWICE, MAXIMUM):
+        write_and_stop(model / f"{problem.question_id}.jsonl", RIGHT[problem.question_id])
+    store: Store[AgentRun] = Store(tmp_path / "agentic.jsonl", AgentRun)
+    root = tmp_path / "agentic"
+
+    async def everything() -> None:
+        source = ModelSource(f"scripted:{model}", SETTINGS)
+        await solve_all(
+            [ADD, TWICE, MAXIMUM], source, SETTINGS, store, root=root, scenario="agentic", n=1, concurrency=3
+        )
+
+    await everything()
+    assert {r.question_id: r.code.strip() for r in store.records.values()} == RIGHT
+    assert all(r.effort == "none" and r.step_efforts == ["none", "none"] for r in store.records.values())
+    for session in model.iterdir():
+        session.unlink()  # nothing may be asked again
+    await everything()
+    assert len(store.records) == 3
+
+
+async def test_a_backend_failure_stops_the_eval(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    write_session(
+        model / f"{ADD.question_id}.jsonl", [{"tool_calls": [{"name": "run_tests", "arguments": {}}]}]
+    )
+    with pytest.raises(BackendError, match="abc001_a sample 0"):
+        await solve(
+            ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
+        )
+
+
+async def test_the_public_check_is_protected_from_the_file_tools(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    cheat = {"path": "test_public.py", "content": "print('all good')\n"}
+    write_session(
+        model / f"{ADD.question_id}.jsonl",
+        [{"tool_calls": [{"name": "write", "arguments": cheat}]}, {"content": "Done."}],
+    )
+    run = await solve(
+        ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
+    )
+    assert run.step_efforts == ["none", "high"]  # the refused write was a failing step
+    events = load(run.trajectory)
+    refused = next(e for e in events if isinstance(e, ToolResult))
+    assert not refused.ok and "protected" in refused.output
+    workspace = tmp_path / "agentic" / f"{ADD.question_id}.0" / "workspace"
+    assert "unittest" in (workspace / "test_public.py").read_text()

@@ -1,0 +1,171 @@
+"""Reports from SampleResults built here: scores, LCB records, markdown, PNGs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from evals.lcb.grader import SampleResult
+from evals.lcb.problems import Window
+from evals.report import (
+    Sample,
+    Scenario,
+    Summary,
+    differences,
+    eval_all_records,
+    markdown,
+    scores,
+    write_report,
+)
+from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, TWICE
+
+VERDICTS = {"pass": 1, "wrong_answer": -2, "time_limit": -3, "runtime_error": -4}
+
+
+def sample(question_id: str, index: int, verdict: str, effort: str = "high") -> Sample:
+    result = SampleResult(
+        question_id=question_id,
+        sample_index=index,
+        passed=verdict == "pass",
+        verdict=VERDICTS[verdict],
+        verdict_name=verdict,
+        test_results=[True] if verdict == "pass" else [VERDICTS[verdict]],
+        metadata={} if verdict == "pass" else {"error_code": VERDICTS[verdict]},
+        duration_s=0.1,
+    )
+    return Sample(
+        question_id=question_id,
+        sample_index=index,
+        effort=effort,
+        output=f"out{index}",
+        code=f"code{index}",
+        result=result,
+    )
+
+
+# plain: ADD 2/2, TWICE 1/2, MAXIMUM 0/2 -> pass@1 (1 + 0.5 + 0) / 3 = 50%, pass@2 (1 + 1 + 0) / 3
+PLAIN = Scenario(
+    "codegeneration",
+    "plain",
+    2,
+    0.2,
+    [
+        sample(ADD.question_id, 0, "pass"),
+        sample(ADD.question_id, 1, "pass"),
+        sample(TWICE.question_id, 0, "wrong_answer"),
+        sample(TWICE.question_id, 1, "pass"),
+        sample(MAXIMUM.question_id, 0, "time_limit"),
+        sample(MAXIMUM.question_id, 1, "runtime_error"),
+    ],
+)
+# agentic: ADD solved at none, TWICE solved after escalating, MAXIMUM failed at high
+AGENTIC = Scenario(
+    "agentic",
+    "agentic",
+    1,
+    0.2,
+    [
+        sample(ADD.question_id, 0, "pass", "none"),
+        sample(TWICE.question_id, 0, "pass", "high"),
+        sample(MAXIMUM.question_id, 0, "wrong_answer", "high"),
+    ],
+    {"escalated to high": 2},
+)
+WINDOW = Window(source="/data", release="v1_v2", start_date=date(2023, 5, 1), end_date=None, count=3)
+
+
+def summary() -> Summary:
+    return Summary(
+        run="test-run",
+        model="scripted:x",
+        generations_file=None,
+        data=WINDOW,
+        settings={"n": 2, "temperature": 0.2},
+        scenarios={s.name: scores(PROBLEMS, s) for s in (PLAIN, AGENTIC)},
+        differences=differences([PLAIN, AGENTIC]),
+    )
+
+
+def test_scores_overall_and_by_group() -> None:
+    plain = scores(PROBLEMS, PLAIN)
+    assert plain.pass_at_1 == 50.0 and plain.pass_at_k == {"pass@1": 50.0}
+    assert (plain.problems, plain.samples) == (3, 6)
+    assert {k: g.pass_at_1 for k, g in plain.by_difficulty.items()} == {
+        "easy": 100.0,
+        "medium": 50.0,
+        "hard": 0.0,
+    }
+    assert list(plain.by_platform) == ["atcoder", "codeforces", "leetcode"]
+    assert plain.by_effort["high"].pass_at_1 == 50.0
+    assert plain.verdicts == {"pass": 3, "wrong_answer": 1, "time_limit": 1, "runtime_error": 1}
+    agentic = scores(PROBLEMS, AGENTIC)
+    assert agentic.pass_at_1 == round(200 / 3, 2)
+    assert {k: (g.problems, g.pass_at_1) for k, g in agentic.by_effort.items()} == {
+        "high": (2, 50.0),
+        "none": (1, 100.0),
+    }
+
+
+def test_pass_at_k_uses_the_unbiased_estimator() -> None:
+    ten = Scenario(
+        "x",
+        "plain",
+        10,
+        0.2,
+        [sample(ADD.question_id, i, "pass" if i < 3 else "wrong_answer") for i in range(10)],
+    )
+    result = scores(PROBLEMS, ten)
+    assert result.pass_at_1 == 30.0
+    # 1 - C(7,5)/C(10,5) = 1 - 21/252
+    assert result.pass_at_k["pass@5"] == round(100 * (1 - 21 / 252), 2)
+    assert result.pass_at_k["pass@10"] == 100.0
+
+
+def test_eval_all_records_are_upstreams_shape() -> None:
+    records = eval_all_records(PROBLEMS, PLAIN)
+    assert [r["question_id"] for r in records] == sorted(p.question_id for p in PROBLEMS)
+    twice = next(r for r in records if r["question_id"] == TWICE.question_id)
+    assert twice["graded_list"] == [False, True] and twice["pass@1"] == 0.5
+    assert twice["code_list"] == ["code0", "code1"] and twice["output_list"] == ["out0", "out1"]
+    assert [json.loads(m) for m in twice["metadata"]] == [{"error_code": -2}, {}]
+    assert (
+        twice["contest_date"] == TWICE.contest_date.isoformat()
+        and twice["starter_code"] == TWICE.starter_code
+    )
+    assert {"question_title", "question_content", "platform", "contest_id", "difficulty"} <= set(twice)
+
+
+def test_markdown_puts_scenarios_side_by_side() -> None:
+    text = markdown(summary())
+    assert "| | `codegeneration` | `agentic` |" in text
+    assert "| **overall** | **50.0** (3) | **66.7** (3) |" in text
+    assert "| difficulty: medium | 50.0 (1) | 100.0 (1) |" in text
+    assert "| effort: none | – | 100.0 (1) |" in text
+    assert "| wrong_answer | 1 | 1 |" in text
+    assert "release v1_v2, dates 2023-05-01 to …: 3 problems" in text
+    # TWICE: 1/2 plain, 1/1 agentic; ADD and MAXIMUM the same both ways
+    assert "agentic vs codegeneration, problems whose pass rate differs: agentic better: 1 (3001)" in text
+    assert text.count("codegeneration better: 0\n") == 1
+
+
+def test_write_report_writes_every_file(tmp_path: Path) -> None:
+    written = write_report(tmp_path, PROBLEMS, summary(), [PLAIN, AGENTIC])
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        [
+            "codegeneration_2_0.2_eval_all.json",
+            "agentic_1_0.2_eval_all.json",
+            "summary.json",
+            "summary.md",
+            "pass1_by_difficulty.png",
+            "verdicts.png",
+        ]
+    )
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["data"]["count"] == 3 and data["data"]["release"] == "v1_v2"
+    assert data["scenarios"]["codegeneration"]["pass@1"] == 50.0
+    assert data["scenarios"]["agentic"]["by_effort"]["none"]["pass@1"] == 100.0
+    for png in ("pass1_by_difficulty.png", "verdicts.png"):
+        content = (tmp_path / png).read_bytes()
+        assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
