@@ -176,9 +176,13 @@ class RunnerSession:
         env: dict[str, str] | None = None,
         limit: int = 64 * 1024,
     ) -> ExecResult:
-        answer = await self.call(
-            "exec", timeout=timeout, command=command, time_limit=timeout, cwd=cwd, env=env, limit=limit
-        )
+        try:
+            answer = await self.call(
+                "exec", timeout=timeout, command=command, time_limit=timeout, cwd=cwd, env=env, limit=limit
+            )
+        except asyncio.CancelledError:
+            self._interrupt()  # the caller gave up (Esc in the TUI, SIGINT): the command must not live on
+            raise
         head = base64.b64decode(answer["head"]).decode("utf-8", "replace")
         tail = base64.b64decode(answer["tail"]).decode("utf-8", "replace")
         omitted = int(answer["omitted"])
@@ -192,6 +196,13 @@ class RunnerSession:
             duration_s=float(answer["duration"]),
             killed_by=answer.get("killed_by"),
         )
+
+    def _interrupt(self) -> None:
+        """Tell the runner to kill the running command, without waiting (called while cancelling)."""
+        if self._writer is None or self._dead:
+            return
+        with contextlib.suppress(OSError, RuntimeError):
+            self._writer.write(json.dumps({"id": next(self._ids), "op": "interrupt"}).encode() + b"\n")
 
     async def read_file(self, path: str) -> bytes:
         return base64.b64decode((await self.call("read", path=path))["data"])

@@ -198,6 +198,10 @@ class Runner:
             "duration": time.monotonic() - started,
         }
 
+    def op_interrupt(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Kill the running command's process group (the user cancelled it); the shell restarts."""
+        return {"killed": self.shell.interrupt()}
+
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
             "protocol": PROTOCOL,
@@ -320,6 +324,14 @@ class Shell:
             kill_group(self.proc.pid)
             self.proc.wait()
             self.proc = None
+
+    def interrupt(self) -> bool:
+        """Called from another thread while `run` reads: `_read` then sees the shell gone."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return False
+        kill_group(proc.pid)
+        return True
 
     def run(
         self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
