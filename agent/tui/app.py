@@ -18,6 +18,7 @@ from textual.worker import Worker
 
 from agent import mentions
 from agent.chat import ChatSession, Decision
+from agent.config import ConfigError
 from agent.events import EffortMode, Event, ToolCall
 from agent.history import InputHistory
 from agent.llm.base import BackendError
@@ -230,7 +231,7 @@ class TridentApp(App[None]):
             return
         try:
             await self.session.set_model(arg)
-        except BackendError as exc:
+        except (BackendError, ConfigError) as exc:
             self.transcript.notice(f"model unchanged: {exc}", "error")
             return
         self.transcript.notice(f"model: {arg} (from the next step)")

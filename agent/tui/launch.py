@@ -51,6 +51,9 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
     mode = approval or settings.approval or default_mode(box.kind, box.network)
     try:
         session = ChatSession.start(settings, repo, model, sandbox, ApprovalPolicy(mode=mode))
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BackendError as exc:
         print(f"trident: {exc}", file=sys.stderr)
         return EXIT_BACKEND

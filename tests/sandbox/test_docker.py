@@ -247,3 +247,18 @@ def test_the_cli_solves_the_example_in_a_docker_sandbox(sandbox_image: str, tmp_
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "+    minutes = (seconds % 3600) // 60" in (tmp_path / "fix.patch").read_text()
+
+
+async def test_a_cancelled_command_is_killed_inside_the_container(box: DockerSandbox) -> None:
+    await box.exec("export KEEP=1", timeout=10)
+    running = asyncio.create_task(box.exec("sleep 300", timeout=600))
+    while "sleep 300" not in (await box.exec(SLEEPERS, timeout=10)).output:
+        await asyncio.sleep(0.05)
+    running.cancel()  # what Esc in the TUI does to a step
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    after = await box.exec(f'{SLEEPERS}; echo "alive $KEEP"', timeout=10)
+    assert "sleep 300" not in after.output and after.output.strip().endswith("alive 1")
+
+
+SLEEPERS = "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo"
