@@ -74,6 +74,7 @@ class TridentApp(App[None]):
         self.started = clock()
         self.unsent = unsent
         self.turn: Worker[None] | None = None
+        self._closing = False
         self.transcript = Transcript()
         self.status_bar = StatusBar()
         session.ask = self._ask
@@ -91,6 +92,13 @@ class TridentApp(App[None]):
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+
+    async def on_unmount(self) -> None:
+        """The app owns the session's resources: the trajectory, the model backend, the sandbox."""
+        self._closing = True
+        self.session.close()
+        await self.session.backend.aclose()
+        await self.session.sandbox.close()
 
     def _welcome(self) -> None:
         s = self.session
@@ -169,7 +177,8 @@ class TridentApp(App[None]):
         try:
             await self.session.send(text, self._on_event)
         except asyncio.CancelledError:
-            self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
+            if self.transcript.is_attached and not self._closing:
+                self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
             raise
         except SandboxError as exc:
             self.transcript.notice(f"sandbox error: {exc}", "error")

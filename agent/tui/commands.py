@@ -61,13 +61,19 @@ def complete(prefix: str) -> str | None:
     return f"/{match.name} " if match else None
 
 
+def _cell(usage: str) -> str:
+    """A usage string as a table cell: `|` separates alternatives, not columns."""
+    return "`" + usage.replace("|", "\\|") + "`"
+
+
 def help_text(agents_files: list[str], mode: str) -> str:
     """The /help answer (markdown)."""
-    rows = "\n".join(f"| `{c.usage}` | {c.help} |" for c in COMMANDS)
+    rows = "\n".join(f"| {_cell(c.usage)} | {c.help} |" for c in COMMANDS)
     keys = "\n".join(f"| {key} | {what} |" for key, what in KEYS)
     files = "\n".join(f"- `{name}`" for name in agents_files) or "- none found"
     return (
-        f"**Commands**\n\n| command | |\n|---|---|\n{rows}\n\n**Keys**\n\n| key | |\n|---|---|\n{keys}\n\n"
+        f"**Commands**\n\n| command | what it does |\n|---|---|\n{rows}\n\n"
+        f"**Keys**\n\n| key | what it does |\n|---|---|\n{keys}\n\n"
         f"**Approval modes** (now: `{mode}`): `ask` asks before edits and commands; `auto-edit` makes "
         "edits without asking and asks before commands; `full-auto` asks nothing. Reading and searching "
         "never ask. Answer a prompt with **y** (yes), **a** (always this session) or **n** (no, with a "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -58,14 +57,5 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
         print(f"trident: {exc}", file=sys.stderr)
         return EXIT_BACKEND
 
-    async def main() -> None:
-        app = TridentApp(session)
-        try:
-            await app.run_async()
-        finally:
-            app.session.close()
-            await app.session.backend.aclose()
-            await sandbox.close()
-
-    asyncio.run(main())
+    TridentApp(session).run()  # it closes the session, backend and sandbox when it ends
     return 0
