@@ -10,6 +10,7 @@ from typing import Any
 from agent.chat import ChatSession
 from agent.config import ConfigError, load_settings, resolve_model
 from agent.llm.base import BackendError
+from agent.llm.resolve import make_backend
 from agent.policies.approval import ApprovalMode, ApprovalPolicy, default_mode
 from sandbox.factory import open_sandbox
 
@@ -33,8 +34,18 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
             raise ConfigError(f"--repo {repo} is not a directory")
         settings = load_settings(repo, overrides)
         model = resolve_model(settings)
+        backend = make_backend(model, settings)
     except ConfigError as exc:
         print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BackendError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_BACKEND
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "trident: the interactive TUI needs a terminal; use `trident run` for headless work",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     box = settings.sandbox
     sandbox = open_sandbox(
@@ -48,14 +59,6 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
         pids_limit=box.pids_limit,
     )
     mode = approval or settings.approval or default_mode(box.kind, box.network)
-    try:
-        session = ChatSession.start(settings, repo, model, sandbox, ApprovalPolicy(mode=mode))
-    except ConfigError as exc:
-        print(f"trident: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BackendError as exc:
-        print(f"trident: {exc}", file=sys.stderr)
-        return EXIT_BACKEND
-
+    session = ChatSession.start(settings, repo, model, sandbox, ApprovalPolicy(mode=mode), backend=backend)
     TridentApp(session).run()  # it closes the session, backend and sandbox when it ends
     return 0
