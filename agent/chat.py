@@ -85,7 +85,9 @@ class ChatSession:
     ask: Asker = _always_yes
     journal: UndoJournal = field(default_factory=UndoJournal)
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
+    on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
     _sink: Sink | None = None
+    _running_call: str | None = None
     _step_open: bool = False
     _partial: list[str] = field(default_factory=list)  # text streamed in the open step
 
@@ -131,6 +133,7 @@ class ChatSession:
             agents_files=find_agents_files(repo, Path.cwd()),
         )
         agent.approver = session._approve
+        context.on_output = session._live_output
         return session
 
     @classmethod
@@ -232,10 +235,17 @@ class ChatSession:
             self._step_open = False
         elif isinstance(event, TextDelta):
             self._partial.append(event.text)
+        elif isinstance(event, ToolCall):
+            self._running_call = event.call_id
         elif isinstance(event, ToolResult):
+            self._running_call = None
             self.journal.after_call(event.call_id, event.ok)
         if self._sink is not None:
             self._sink(event)
+
+    def _live_output(self, text: str) -> None:
+        if self.on_output is not None and self._running_call is not None:
+            self.on_output(self._running_call, text)
 
     def _close_interrupted(self) -> None:
         """Close the open step: a cut answer keeps its text, unfinished calls get an 'interrupted' result."""

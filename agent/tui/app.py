@@ -68,7 +68,6 @@ class TridentApp(App[None]):
         unsent: str = "",
     ) -> None:
         super().__init__()
-        self.session = session
         self.history = history or InputHistory()
         self.clock = clock
         self.started = clock()
@@ -77,7 +76,12 @@ class TridentApp(App[None]):
         self._closing = False
         self.transcript = Transcript()
         self.status_bar = StatusBar()
-        session.ask = self._ask
+        self._adopt(session)
+
+    def _adopt(self, session: ChatSession) -> None:
+        """Make `session` the app's: its approvals and live output come here."""
+        self.session = session
+        session.ask, session.on_output = self._ask, self._on_output
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -189,6 +193,11 @@ class TridentApp(App[None]):
         self.transcript.show(event)
         self.refresh_status()
 
+    def _on_output(self, call_id: str, text: str) -> None:
+        card = self.transcript.cards.get(call_id)
+        if card is not None:
+            card.add_live_output(text)
+
     async def _ask(self, call: ToolCall) -> Decision:
         answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
 
@@ -275,10 +284,11 @@ class TridentApp(App[None]):
 
     async def cmd_clear(self, arg: str) -> None:
         old = self.session
-        self.session = ChatSession.start(
-            old.settings, old.repo, old.model, old.sandbox, old.approvals, backend=old.backend
+        self._adopt(
+            ChatSession.start(
+                old.settings, old.repo, old.model, old.sandbox, old.approvals, backend=old.backend
+            )
         )
-        self.session.ask = self._ask
         old.close()
         self.transcript.clear()
         self.started = self.clock()
@@ -310,8 +320,7 @@ class TridentApp(App[None]):
             self.transcript.notice(f"cannot resume: {exc}", "error")
             return
         old.close()
-        self.session = session
-        session.ask = self._ask
+        self._adopt(session)
         self.transcript.clear()
         for event in session.history():
             self.transcript.show(event)

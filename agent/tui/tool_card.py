@@ -18,6 +18,7 @@ from agent.tui.diff_view import call_diff, render_diff
 from agent.undo import edited_paths
 
 RESULT_LINES = 4
+LIVE_LINES, LIVE_CHARS = 8, 8192
 MAIN_ARGUMENT = {
     "read": "path",
     "edit": "path",
@@ -84,6 +85,7 @@ class ToolCard(Vertical):
         self._approval.display = False
         self._result = Static("", classes="result", markup=False)
         self._result.display = False
+        self._live = ""
 
     @classmethod
     def for_call(cls, call: ToolCall) -> ToolCard:
@@ -105,8 +107,10 @@ class ToolCard(Vertical):
         self._approval.update(Text(text))
         self._approval.display = True
 
-    def set_live_output(self, text: str) -> None:
-        self._result.update(compact_result(text, 8))
+    def add_live_output(self, text: str) -> None:
+        """A running command's output so far: its last lines, until the result replaces them."""
+        self._live = (self._live + text)[-LIVE_CHARS:]
+        self._result.update("\n".join(self._live.rstrip().splitlines()[-LIVE_LINES:]))
         self._result.display = True
 
     def set_result(self, result: ToolResult) -> None:

@@ -247,3 +247,28 @@ def _flagging(flag: asyncio.Event) -> Callable[[ToolCall], Awaitable[Decision]]:
         raise AssertionError("unreachable")
 
     return ask
+
+
+async def test_a_running_command_streams_its_output(tmp_path: Path) -> None:
+    # The command waits for a file the test writes only after it has seen "ready" live:
+    # if output came only at the end, this would never finish.
+    handshake = "echo ready; while [ ! -f go ]; do sleep 0.05; done; echo finished"
+    session = chat_session(
+        tmp_path,
+        [{"tool_calls": [{"name": "bash", "arguments": {"command": handshake, "timeout_s": 60}}]}, answer()],
+        mode="full-auto",
+    )
+    seen: list[tuple[str, str]] = []
+
+    def live(call_id: str, text: str) -> None:
+        seen.append((call_id, text))
+        if "ready" in text:
+            (session.repo / "go").write_text("")
+
+    session.on_output = live
+    events: list[Event] = []
+    await session.send("handshake", events.append)
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert result.ok and result.output.endswith("ready\nfinished")
+    assert {call_id for call_id, _ in seen} == {result.call_id}
+    assert "".join(text for _, text in seen) == "ready\nfinished\n"

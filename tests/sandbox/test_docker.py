@@ -262,3 +262,16 @@ async def test_a_cancelled_command_is_killed_inside_the_container(box: DockerSan
 
 
 SLEEPERS = "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo"
+
+
+async def test_output_streams_out_of_the_container(box: DockerSandbox) -> None:
+    chunks: list[str] = []
+
+    def live(text: str) -> None:
+        chunks.append(text)
+        if "ready" in text:
+            asyncio.get_running_loop().create_task(box.write_file("go", b""))
+
+    command = "echo ready; while [ ! -f go ]; do sleep 0.05; done; echo finished"
+    result = await box.exec(command, timeout=60, on_output=live)
+    assert result.output == "ready\nfinished\n" and "".join(chunks) == result.output

@@ -270,3 +270,18 @@ async def test_path_completion_and_history(make_app: AppFactory) -> None:
         await pilot.press("down")
         assert prompt.value == ""
         await asyncio.sleep(0)
+
+
+async def test_a_running_command_shows_live_output(make_app: AppFactory) -> None:
+    handshake = "echo compiling; echo ready; while [ ! -f go ]; do sleep 0.05; done; echo finished"
+    call = {"tool_calls": [{"name": "bash", "arguments": {"command": handshake, "timeout_s": 60}}]}
+    app = make_app([call, answer("Built.")], mode="full-auto")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "build it")
+        await until(pilot, lambda: "compiling\nready" in visible_text(app), "live output in the card")
+        assert app.busy and "running…" in visible_text(app)
+        (app.session.repo / "go").write_text("")
+        await idle(pilot)
+        assert "exit code 0\ncompiling\nready\nfinished" in visible_text(app) and "Built." in visible_text(
+            app
+        )
