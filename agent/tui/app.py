@@ -7,6 +7,7 @@ sandbox, a slow model) runs; Esc or Ctrl+C cancels that worker's step, and the a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from agent import mentions
 from agent.chat import ChatSession, Decision
@@ -100,6 +101,10 @@ class TridentApp(App[None]):
     async def on_unmount(self) -> None:
         """The app owns the session's resources: the trajectory, the model backend, the sandbox."""
         self._closing = True
+        if self.turn is not None and self.turn.is_running:  # its step is closed in the trajectory first
+            self.turn.cancel()
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self.turn.wait()
         self.session.close()
         await self.session.backend.aclose()
         await self.session.sandbox.close()

@@ -1,10 +1,11 @@
-"""Snapshots of the main screens (SVG under tests/tui/__snapshots__; update with --snapshot-update).
+"""Snapshots of the main screens (SVG under tests/tui/__snapshots__; TRIDENT_SNAPSHOT_UPDATE=1 updates).
 
 Deterministic: fixed terminal size, a fixed clock, recorded token counts, no paths on screen.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -12,6 +13,7 @@ from textual.pilot import Pilot
 from agent.tui.prompt_input import PromptInput
 from tests.chat_helpers import edit_turn
 from tests.tui.conftest import SIZE, AppFactory
+from tests.tui.snapshots import assert_snapshot, screenshot
 from tests.tui.test_app import ask_approval, idle, type_line
 
 USAGE = {"usage": {"input_tokens": 1830, "output_tokens": 64}}
@@ -36,24 +38,25 @@ async def steady(pilot: Pilot[None]) -> None:
     await pilot.pause(0.3)
 
 
-def test_conversation_screen(snap_compare: Any, make_app: AppFactory) -> None:
+async def test_conversation_screen(make_app: AppFactory, tmp_path: Path) -> None:
     async def run(pilot: Pilot[None]) -> None:
         await type_line(pilot, "add() is broken, fix it")
         await idle(pilot)
         await steady(pilot)
 
-    assert snap_compare(make_app(SESSION, mode="full-auto"), terminal_size=SIZE, run_before=run)
+    svg = await screenshot(make_app(SESSION, mode="full-auto"), SIZE, run)
+    assert_snapshot("conversation", svg, tmp_path)
 
 
-def test_approval_screen(snap_compare: Any, make_app: AppFactory) -> None:
+async def test_approval_screen(make_app: AppFactory, tmp_path: Path) -> None:
     async def run(pilot: Pilot[None]) -> None:
         await ask_approval(pilot, "fix add")
         await steady(pilot)
 
-    assert snap_compare(make_app(SESSION[1:]), terminal_size=SIZE, run_before=run)
+    assert_snapshot("approval", await screenshot(make_app(SESSION[1:]), SIZE, run), tmp_path)
 
 
-def test_failed_edit_raises_effort_screen(snap_compare: Any, make_app: AppFactory) -> None:
+async def test_failed_edit_raises_effort_screen(make_app: AppFactory, tmp_path: Path) -> None:
     wrong = {**edit_turn("    return a * b\n", "    return a + b\n"), **USAGE}
     turns = [wrong, {**edit_turn(), **USAGE}, {"content": "Fixed on the second try.", **USAGE}]
 
@@ -62,12 +65,12 @@ def test_failed_edit_raises_effort_screen(snap_compare: Any, make_app: AppFactor
         await idle(pilot)
         await steady(pilot)
 
-    assert snap_compare(make_app(turns, mode="full-auto"), terminal_size=SIZE, run_before=run)
+    assert_snapshot("effort_raised", await screenshot(make_app(turns, mode="full-auto"), SIZE, run), tmp_path)
 
 
-def test_help_screen(snap_compare: Any, make_app: AppFactory) -> None:
+async def test_help_screen(make_app: AppFactory, tmp_path: Path) -> None:
     async def run(pilot: Pilot[None]) -> None:
         await type_line(pilot, "/help")
         await steady(pilot)
 
-    assert snap_compare(make_app(SESSION), terminal_size=(110, 60), run_before=run)
+    assert_snapshot("help", await screenshot(make_app(SESSION), (110, 60), run), tmp_path)
