@@ -1,4 +1,4 @@
-"""The `trident` command: subcommands run (headless) and config; the TUI comes with its issue."""
+"""The `trident` command: the TUI (no subcommand, or `chat`), `run` (headless), `sandbox`, `config`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agent import __version__
 from agent.config import ConfigError, Settings, load_settings, resolve_model, user_config_path
 from agent.events import Event
+from agent.policies.approval import MODES, ApprovalMode
 from agent.progress import Progress
 from agent.run import EXIT_INTERRUPTED, EXIT_USAGE, Outcome, RunRequest, execute, recorded_run
 
@@ -74,6 +75,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=2, help="batch: instances run at once (default 2)")
     run.add_argument("--out", type=Path, default=Path("trident-results"), help="batch: output directory")
 
+    chat = sub.add_parser(
+        "chat",
+        help="the interactive TUI on a repository (also: `trident` alone, inside a repository)",
+        description="Open the full-screen TUI. The repository is edited in place, through the sandbox; "
+        "edits and commands ask first unless the approval mode says otherwise.",
+    )
+    chat.add_argument("--repo", type=Path, help="the repository (default: the git work tree around here)")
+    chat.add_argument("--model", help="scripted:FILE | openai:MODEL@BASE_URL | vllm:DIR")
+    chat.add_argument("--effort", choices=["auto", "none", "high"], help="reasoning effort policy")
+    chat.add_argument("--sandbox", choices=["docker", "local"], help="where tools act")
+    chat.add_argument("--image", help="Docker image for the sandbox")
+    chat.add_argument(
+        "--approval",
+        choices=MODES,
+        help="ask | auto-edit | full-auto (default: full-auto in Docker without network)",
+    )
+
     box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
     box_sub = box.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
     box_sub.add_parser("build", help="build the base image offline (mmdebstrap + docker import), once")
@@ -109,6 +127,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     sandbox = {key: value for key, value in (("kind", args.sandbox), ("image", args.image)) if value}
     if sandbox:
         out["sandbox"] = sandbox
+    if args.command == "chat":
+        return out
     limits = {
         key: value
         for key, value in (
@@ -242,21 +262,36 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from agent.tui.launch import repo_root, run_chat
+
+    repo = args.repo if args.repo is not None else repo_root(Path.cwd())
+    return run_chat(repo, _overrides(args), cast(ApprovalMode | None, args.approval))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            parser.print_usage(sys.stderr)
+            print(
+                "trident: the interactive TUI needs a terminal; use `trident run` for headless work",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        args = parser.parse_args(["chat"])
+    if args.command == "chat":
+        return _cmd_chat(args)
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "config":
         return _cmd_config(args)
-    if args.command == "sandbox":
-        return _cmd_sandbox(args)
     if args.command == "eval":
         from evals.cli import main as eval_main
 
         return eval_main(args)
-    parser.print_help()
-    return 0
+    return _cmd_sandbox(args)
 
 
 if __name__ == "__main__":

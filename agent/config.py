@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.events import EffortMode
+from agent.policies.approval import ApprovalMode
 
 
 class ConfigError(Exception):
@@ -65,6 +66,9 @@ class Settings(_Section):
     temperature: float | None = Field(None, ge=0, le=2)
     test_command: str | None = None
     protected_paths: list[str] = Field(default_factory=list, description="globs the agent must not touch")
+    approval: ApprovalMode | None = Field(
+        None, description="TUI approvals; default: full-auto in a Docker sandbox without network, else ask"
+    )
     effort: EffortConfig = Field(default_factory=EffortConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig)

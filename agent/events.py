@@ -124,6 +124,17 @@ class ToolResult(_Event):
     duration_s: float = 0.0
 
 
+class Approval(_Event):
+    """A user's decision on a tool call before it ran (interactive sessions; unasked calls have none)."""
+
+    type: Literal["approval"] = "approval"
+    call_id: str
+    name: str
+    allowed: bool
+    scope: Literal["once", "session"] = "once"  # "session": this tool is allowed until the session ends
+    reason: str = ""  # a denial's reason, told to the model
+
+
 class EffortChange(_Event):
     type: Literal["effort_change"] = "effort_change"
     previous: Effort
@@ -191,6 +202,7 @@ Event = Annotated[
     | AssistantTurn
     | ToolCall
     | ToolResult
+    | Approval
     | EffortChange
     | Error
     | StepEnd

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from agent.events import (
+    Approval,
     AssistantTurn,
     Error,
     Event,
@@ -56,6 +57,10 @@ class Policies:
         return self.limits.check()
 
 
+# Asked before an accepted call runs: None lets it run unasked, an `Approval` is the user's decision.
+Approver = Callable[[ToolCall], Awaitable[Approval | None]]
+
+
 class _Halt(Exception):
     def __init__(self, status: RunStatus, reason: str) -> None:
         super().__init__(reason)
@@ -71,6 +76,7 @@ class Agent:
     writer: TrajectoryWriter | None = None
     state: RunState = field(default_factory=RunState)
     temperature: float | None = None
+    approver: Approver | None = None  # interactive sessions; headless runs never ask
     _seq: int = 0
     _started: float = field(default_factory=time.monotonic)
 
@@ -168,9 +174,24 @@ class Agent:
                 )
             )
             return
-        yield self.emit(
+        accepted = self.emit(
             ToolCall(call_id=call.id, name=verdict.name, arguments=verdict.arguments, repairs=verdict.repairs)
         )
+        yield accepted
+        if self.approver is not None:
+            assert isinstance(accepted, ToolCall)
+            approval = await self.approver(accepted)
+            if approval is not None:
+                yield self.emit(approval)
+                if not approval.allowed:
+                    why = f": {approval.reason}" if approval.reason else ""
+                    denied = f"The user did not allow this call{why}. Do not retry it unchanged."
+                    yield self.emit(
+                        ToolResult(
+                            call_id=call.id, name=verdict.name, output=denied, ok=False, error_kind="denied"
+                        )
+                    )
+                    return
         started = time.monotonic()
         kind: str | None
         try:

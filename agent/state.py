@@ -67,7 +67,7 @@ class RunState:
             if event.error_kind in REJECT_KINDS:
                 self.step_format_errors += 1
                 self.step_failures.append(f"rejected call to `{event.name}` ({event.error_kind})")
-            elif not event.ok:
+            elif not event.ok and event.error_kind != "denied":  # a user's "no" is not the model failing
                 self.step_failures.append(f"`{event.name}` failed")
             self.messages.append(
                 Message(role="tool", content=event.output, tool_call_id=event.call_id, name=event.name)

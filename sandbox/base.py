@@ -7,6 +7,7 @@ persistent shell state behave the same everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -67,8 +68,11 @@ class Sandbox(Protocol):
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         limit: int = 64 * 1024,
+        on_output: Callable[[str], None] | None = None,
     ) -> ExecResult:
-        """Run in the session's shell (cd, variables, functions persist); output capped at `limit` bytes."""
+        """Run in the session's shell (cd, variables, functions persist); output capped at `limit` bytes.
+
+        `on_output` gets the output as it comes (in batches, up to a cap), before the result."""
         ...
 
     async def read_file(self, path: str) -> bytes: ...

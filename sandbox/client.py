@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import codecs
 import contextlib
 import errno
 import io
 import itertools
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +46,7 @@ class RunnerSession:
         self._writer: ByteWriter | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._listeners: dict[int, Callable[[bytes], None]] = {}  # live output by request id
         self._dead: str | None = None
         self._pump: asyncio.Task[None] | None = None
         self._connecting: asyncio.Lock | None = None
@@ -93,6 +96,11 @@ class RunnerSession:
                     answer = json.loads(line)
                 except ValueError:
                     continue
+                if answer.get("progress"):
+                    listener = self._listeners.get(answer.get("id"))
+                    if listener is not None:
+                        listener(base64.b64decode(answer.get("data", "")))
+                    continue
                 future = self._pending.pop(answer.get("id"), None)
                 if future is not None and not future.done():
                     future.set_result(answer)
@@ -110,18 +118,34 @@ class RunnerSession:
                 future.set_exception(SandboxError(self._dead))
         self._pending.clear()
 
-    async def call(self, op: str, *, timeout: float = 60.0, **fields: Any) -> dict[str, Any]:
+    async def call(
+        self,
+        op: str,
+        *,
+        timeout: float = 60.0,
+        on_progress: Callable[[bytes], None] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         if self._writer is None:
             await self.start()
-        return await self._request(op, timeout=timeout, fields=fields)
+        return await self._request(op, timeout=timeout, fields=fields, on_progress=on_progress)
 
-    async def _request(self, op: str, *, timeout: float, fields: dict[str, Any]) -> dict[str, Any]:
+    async def _request(
+        self,
+        op: str,
+        *,
+        timeout: float,
+        fields: dict[str, Any],
+        on_progress: Callable[[bytes], None] | None = None,
+    ) -> dict[str, Any]:
         if self._dead:
             raise SandboxError(self._dead)
         assert self._writer is not None
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        if on_progress is not None:
+            self._listeners[request_id] = on_progress
         try:
             self._writer.write(json.dumps({"id": request_id, "op": op, **fields}).encode() + b"\n")
             await self._writer.drain()
@@ -134,6 +158,7 @@ class RunnerSession:
             answer = await self._watchdog(op, request_id, future)
         finally:
             self._pending.pop(request_id, None)
+            self._listeners.pop(request_id, None)
         if answer.get("ok"):
             return answer
         kind, message = answer.get("kind"), str(answer.get("error"))
@@ -175,10 +200,27 @@ class RunnerSession:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         limit: int = 64 * 1024,
+        on_output: Callable[[str], None] | None = None,
     ) -> ExecResult:
-        answer = await self.call(
-            "exec", timeout=timeout, command=command, time_limit=timeout, cwd=cwd, env=env, limit=limit
-        )
+        listener = None
+        if on_output is not None:
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            listener = lambda data: on_output(decoder.decode(data))  # noqa: E731
+        try:
+            answer = await self.call(
+                "exec",
+                timeout=timeout,
+                on_progress=listener,
+                command=command,
+                time_limit=timeout,
+                cwd=cwd,
+                env=env,
+                limit=limit,
+                stream=on_output is not None,
+            )
+        except asyncio.CancelledError:
+            self._interrupt()  # the caller gave up (Esc in the TUI, SIGINT): the command must not live on
+            raise
         head = base64.b64decode(answer["head"]).decode("utf-8", "replace")
         tail = base64.b64decode(answer["tail"]).decode("utf-8", "replace")
         omitted = int(answer["omitted"])
@@ -227,6 +269,13 @@ class RunnerSession:
             timed_out=bool(answer["timed_out"]),
             duration_s=float(answer["duration"]),
         )
+
+    def _interrupt(self) -> None:
+        """Tell the runner to kill the running command, without waiting (called while cancelling)."""
+        if self._writer is None or self._dead:
+            return
+        with contextlib.suppress(OSError, RuntimeError):
+            self._writer.write(json.dumps({"id": next(self._ids), "op": "interrupt"}).encode() + b"\n")
 
     async def read_file(self, path: str) -> bytes:
         return base64.b64decode((await self.call("read", path=path))["data"])

@@ -38,6 +38,8 @@ from typing import Any, BinaryIO
 PROTOCOL = 1
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 DRAIN_AFTER_EXIT_S = 0.3  # how long output is still read after the command exits (background jobs)
+STREAM_EVERY_S = 0.05  # live output (`"stream": true`) is sent at most this often
+STREAM_CAP = 256 * 1024  # and at most this much per command: the answer still has head and tail
 
 
 class Refused(Exception):
@@ -57,6 +59,7 @@ class Runner:
         self.uploads: dict[str, str] = {}
         self.lock = threading.Lock()  # one command at a time: the shell state is sequential
         self.out_lock = threading.Lock()
+        self.stdout: BinaryIO | None = None
 
     # -- paths -------------------------------------------------------------------------------
     def resolve(self, path: str, must_exist: bool = False) -> str:
@@ -176,10 +179,15 @@ class Runner:
         for name in env:
             if not _is_identifier(name):
                 raise Refused(f"{name!r} is not a valid environment variable name")
-        capture = Capture(int(req.get("limit", self.output_limit)))
+        limit = int(req.get("limit", self.output_limit))
+        if req.get("stream"):
+            capture: Capture = StreamingCapture(limit, lambda data: self.progress(req.get("id"), data))
+        else:
+            capture = Capture(limit)
         oom_before = oom_kills()
         started = time.monotonic()
         code, timed_out = self.shell.run(req["command"], cwd, env, started + timeout, capture)
+        capture.flush()
         killed_by = None
         if timed_out:
             killed_by = "timeout"
@@ -253,6 +261,10 @@ class Runner:
             answer[name + "_omitted"] = omitted
         return answer
 
+    def op_interrupt(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Kill the running command's process group (the user cancelled it); the shell restarts."""
+        return {"killed": self.shell.interrupt()}
+
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
             "protocol": PROTOCOL,
@@ -282,14 +294,24 @@ class Runner:
         result["ok"] = True
         return result
 
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message).encode("utf-8") + b"\n"
+        assert self.stdout is not None
+        with self.out_lock:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+    def progress(self, request_id: Any, data: bytes) -> None:
+        """Live output of a running command: sent before its answer, never instead of it."""
+        self.send({"id": request_id, "progress": True, "data": base64.b64encode(data).decode("ascii")})
+
     def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
+        self.stdout = stdout
+
         def answer(req: dict[str, Any]) -> None:
             response = self.handle(req)
             response["id"] = req.get("id")
-            line = json.dumps(response).encode("utf-8") + b"\n"
-            with self.out_lock:
-                stdout.write(line)
-                stdout.flush()
+            self.send(response)
 
         for raw in stdin:
             try:
@@ -328,6 +350,41 @@ class Capture:
 
     def result(self) -> tuple[bytes, bytes, int]:
         return bytes(self.head), bytes(self.tail), self.omitted
+
+    def tick(self) -> None:
+        """Called while the command runs and is quiet."""
+
+    def flush(self) -> None:
+        """Called when the command has ended."""
+
+
+class StreamingCapture(Capture):
+    """A capture that also sends what comes, in small batches, up to `STREAM_CAP` bytes."""
+
+    def __init__(self, limit: int, emit: Any) -> None:
+        super().__init__(limit)
+        self.emit = emit
+        self.pending = bytearray()
+        self.sent = 0
+        self.last = time.monotonic()
+
+    def add(self, data: bytes) -> None:
+        super().add(data)
+        room = STREAM_CAP - self.sent - len(self.pending)
+        if room > 0:
+            self.pending += data[:room]
+        self.tick()
+
+    def tick(self) -> None:
+        if self.pending and time.monotonic() - self.last >= STREAM_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.emit(bytes(self.pending))
+            self.sent += len(self.pending)
+            self.pending.clear()
+        self.last = time.monotonic()
 
 
 class Shell:
@@ -376,6 +433,14 @@ class Shell:
             self.proc.wait()
             self.proc = None
 
+    def interrupt(self) -> bool:
+        """Called from another thread while `run` reads: `_read` then sees the shell gone."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return False
+        kill_group(proc.pid)
+        return True
+
     def run(
         self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
     ) -> tuple[int, bool]:
@@ -420,6 +485,11 @@ class Shell:
                 break  # the shell is gone; background jobs still hold the pipe
             ready, _, _ = select.select([fd], [], [], min(0.05, deadline - now))
             if not ready:
+                if pending and self.marker not in pending:  # quiet: pass on what cannot be the marker
+                    cut = len(pending) - _marker_start(pending, self.marker)
+                    capture.add(bytes(pending[:cut]))
+                    del pending[:cut]
+                capture.tick()
                 continue
             data = os.read(fd, 65536)
             if not data:
@@ -452,6 +522,14 @@ def _feed(stream: Any, data: bytes) -> None:
         stream.write(data)
     with contextlib.suppress(OSError, ValueError):
         stream.close()
+
+
+def _marker_start(data: bytearray, marker: bytes) -> int:
+    """How many bytes at the end of `data` could be the beginning of `marker`."""
+    for size in range(min(len(marker), len(data)), 0, -1):
+        if data.endswith(marker[:size]):
+            return size
+    return 0
 
 
 def _q(value: str) -> str:

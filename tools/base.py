@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -32,6 +33,7 @@ class ToolContext:
     test_command: str | None = None
     command_timeout_s: float = 120.0
     protected_paths: tuple[str, ...] = ()  # globs (from .trident.toml) the agent must not touch
+    on_output: Callable[[str], None] | None = None  # live output of commands (the TUI); None: at the end
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ class BashTool(Tool[BashArgs]):
 
     async def run(self, args: BashArgs, ctx: ToolContext) -> ToolOutput:
         timeout = args.timeout_s or ctx.command_timeout_s
-        result = await ctx.sandbox.exec(args.command, timeout=timeout)
+        result = await ctx.sandbox.exec(args.command, timeout=timeout, on_output=ctx.on_output)
         if result.timed_out:
             status = f"killed after {timeout:g}s (timeout)"
         else:

@@ -156,6 +156,7 @@ class RunTestsTool(Tool[RunTestsArgs]):
             cwd=".",  # the workspace root, whatever `cd` the model's shell made
             env={"PYTHONUNBUFFERED": "1"},  # a killed run still shows how far it got
             limit=OUTPUT_LIMIT,
+            on_output=ctx.on_output,
         )
         summary = parse(result.output)
         parts = [

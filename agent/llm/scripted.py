@@ -8,6 +8,7 @@ run picks up at the right line. Asking for more turns than recorded is an error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -44,6 +45,7 @@ class ScriptedTurn(BaseModel):
     tool_calls: list[ScriptedCall] | None = None
     raw: str | None = None
     usage: Usage | None = None
+    delay: float = Field(0.0, ge=0, le=60, description="Seconds between streamed pieces (demos, interrupts).")
     comment: str | None = Field(None, description="Ignored: a note for readers of the session file.")
 
 
@@ -85,6 +87,8 @@ class ScriptedBackend:
             text = f"[THINK]{turn.reasoning}[/THINK]" if turn.reasoning else ""
             text += turn.content or ""
         for piece in _pieces(text):
+            if turn.delay:
+                await asyncio.sleep(turn.delay)
             for chunk in splitter.feed(piece):
                 yield chunk
         for chunk in splitter.flush():

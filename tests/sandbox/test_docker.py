@@ -247,3 +247,40 @@ def test_the_cli_solves_the_example_in_a_docker_sandbox(sandbox_image: str, tmp_
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "+    minutes = (seconds % 3600) // 60" in (tmp_path / "fix.patch").read_text()
+
+
+async def test_a_cancelled_command_is_killed_inside_the_container(box: DockerSandbox) -> None:
+    await box.exec("export KEEP=1", timeout=10)
+    running = asyncio.create_task(box.exec("touch started; sleep 300", timeout=600))
+    while not await _exists_in(box, "started"):  # file reads do not wait for the running command
+        await asyncio.sleep(0.05)
+    running.cancel()  # what Esc in the TUI does to a step
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    # bounded: were the command still running, this exec would wait for it
+    after = await asyncio.wait_for(box.exec(f'{SLEEPERS}; echo "alive $KEEP"', timeout=10), 60)
+    assert "sleep 300" not in after.output and after.output.strip().endswith("alive 1")
+
+
+SLEEPERS = "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo"
+
+
+async def _exists_in(box: DockerSandbox, path: str) -> bool:
+    try:
+        await box.read_file(path)
+    except PathRefused:
+        return False
+    return True
+
+
+async def test_output_streams_out_of_the_container(box: DockerSandbox) -> None:
+    chunks: list[str] = []
+
+    def live(text: str) -> None:
+        chunks.append(text)
+        if "ready" in text:
+            asyncio.get_running_loop().create_task(box.write_file("go", b""))
+
+    command = "echo ready; while [ ! -f go ]; do sleep 0.05; done; echo finished"
+    result = await box.exec(command, timeout=60, on_output=live)
+    assert result.output == "ready\nfinished\n" and "".join(chunks) == result.output

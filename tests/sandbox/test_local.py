@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -100,3 +101,18 @@ async def test_memory_limit_stops_a_memory_bomb(tmp_path: Path) -> None:
         assert result.exit_code != 0 and "MemoryError" in result.output
     finally:
         await box.close()
+
+
+async def test_a_cancelled_command_is_killed_and_the_shell_stays(box: LocalSandbox) -> None:
+    await box.exec("export KEEP=1", timeout=10)
+    running = asyncio.create_task(box.exec("sleep 300 & echo $! > sleeper.pid; wait", timeout=600))
+    pid_file = Path(box.workspace) / "sleeper.pid"
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        await asyncio.sleep(0.05)
+    running.cancel()  # what Esc in the TUI does to a step
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await asyncio.wait_for(box.exec("true", timeout=10), 60)  # served once the killed command has ended
+    stat = Path(f"/proc/{pid_file.read_text().strip()}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1].startswith("Z")
+    assert (await box.exec('echo "alive $KEEP"', timeout=10)).output.strip() == "alive 1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -44,8 +44,11 @@ class CountingSandbox:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         limit: int = 64 * 1024,
+        on_output: Callable[[str], None] | None = None,
     ) -> ExecResult:
-        return await self.inner.exec(command, timeout=timeout, cwd=cwd, env=env, limit=limit)
+        return await self.inner.exec(
+            command, timeout=timeout, cwd=cwd, env=env, limit=limit, on_output=on_output
+        )
 
     async def read_file(self, path: str) -> bytes:
         self.read_paths.append(path)

@@ -1,0 +1,342 @@
+"""An interactive session: one conversation across many user turns, on top of `agent.loop.Agent`.
+
+Each user message runs the loop until the model answers without a tool call (a `run_end` per
+turn); the next message continues on the same state and trajectory. The session adds what a person
+at the keyboard needs and a headless run does not: approvals before edits and commands, effort and
+model switches, `/undo`, `/compact`, and a clean stop when a step is cancelled (the open step is
+closed in the trajectory, so the conversation stays valid and resumable).
+
+No UI here: the TUI (agent/tui/) drives it, and tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from agent.agents_md import AgentsFile, find_agents_files, with_agents_files
+from agent.config import Settings, state_dir
+from agent.events import (
+    Approval,
+    AssistantTurn,
+    EffortChange,
+    EffortMode,
+    Event,
+    RunEnd,
+    RunStart,
+    StepEnd,
+    StepStart,
+    SystemMessage,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from agent.llm.base import Backend
+from agent.llm.resolve import make_backend
+from agent.loop import Agent
+from agent.policies.approval import ApprovalPolicy
+from agent.policies.compaction import estimate_tokens
+from agent.prompt import system_prompt
+from agent.run import make_policies
+from agent.sessions import chat_resume_point
+from agent.trajectory import TrajectoryWriter, load
+from agent.undo import UndoJournal
+from sandbox.base import Sandbox
+from tools.base import ToolContext, Toolset
+from tools.registry import default_tools
+
+INTERRUPTED = "[interrupted by the user]"
+Sink = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The user's answer to an approval prompt."""
+
+    answer: Literal["yes", "always", "no"]
+    reason: str = ""
+
+
+Asker = Callable[[ToolCall], Awaitable[Decision]]
+
+
+async def _always_yes(call: ToolCall) -> Decision:
+    return Decision("yes")
+
+
+@dataclass
+class ChatSession:
+    """One conversation. Create with `ChatSession.start` or `ChatSession.resume`."""
+
+    settings: Settings
+    repo: Path
+    model: str
+    sandbox: Sandbox
+    backend: Backend
+    agent: Agent
+    writer: TrajectoryWriter
+    approvals: ApprovalPolicy
+    agents_files: list[AgentsFile]
+    ask: Asker = _always_yes
+    journal: UndoJournal = field(default_factory=UndoJournal)
+    notes: list[str] = field(default_factory=list)  # told to the model with the next user message
+    on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
+    _sink: Sink | None = None
+    _running_call: str | None = None
+    _step_open: bool = False
+    _partial: list[str] = field(default_factory=list)  # text streamed in the open step
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def _build(
+        cls,
+        settings: Settings,
+        repo: Path,
+        model: str,
+        sandbox: Sandbox,
+        approvals: ApprovalPolicy,
+        trajectory: Path,
+        kept: list[Event] | None,
+        backend: Backend | None,
+        tools: Toolset | None,
+    ) -> ChatSession:
+        backend = backend or make_backend(model, settings)
+        context = ToolContext(
+            sandbox=sandbox,
+            test_command=settings.test_command,
+            command_timeout_s=settings.sandbox.command_timeout_s,
+            protected_paths=tuple(settings.protected_paths),
+        )
+        writer = TrajectoryWriter(trajectory, kept=kept)
+        agent = Agent(
+            backend=backend,
+            tools=tools or default_tools(),
+            context=context,
+            policies=make_policies(settings),
+            writer=writer,
+            temperature=settings.temperature,
+        )
+        session = cls(
+            settings=settings,
+            repo=repo.resolve(),
+            model=model,
+            sandbox=sandbox,
+            backend=backend,
+            agent=agent,
+            writer=writer,
+            approvals=approvals,
+            agents_files=find_agents_files(repo, Path.cwd()),
+        )
+        agent.approver = session._approve
+        context.on_output = session._live_output
+        return session
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings,
+        repo: Path,
+        model: str,
+        sandbox: Sandbox,
+        approvals: ApprovalPolicy,
+        *,
+        backend: Backend | None = None,
+        tools: Toolset | None = None,
+        run_id: str | None = None,
+    ) -> ChatSession:
+        """A new conversation; its run start and system prompt are written at once."""
+        run_id = run_id or uuid.uuid4().hex[:12]
+        trajectory = state_dir() / "runs" / run_id / "trajectory.jsonl"
+        session = cls._build(settings, repo, model, sandbox, approvals, trajectory, None, backend, tools)
+        prompt = with_agents_files(
+            system_prompt(sandbox.workspace, settings.test_command), session.agents_files, session.repo
+        )
+        for event in (
+            RunStart(
+                run_id=run_id,
+                model=model,
+                effort_mode=settings.effort.mode,
+                tools=session.agent.tools.names(),
+                workspace=sandbox.workspace,
+                settings={
+                    "chat": True,
+                    "repo": str(session.repo),
+                    "settings": settings.model_dump(mode="json"),
+                },
+            ),
+            SystemMessage(text=prompt),
+        ):
+            session.agent.emit(event)
+        return session
+
+    @classmethod
+    def resume(
+        cls,
+        trajectory: Path,
+        settings: Settings,
+        repo: Path,
+        model: str,
+        sandbox: Sandbox,
+        approvals: ApprovalPolicy,
+        *,
+        backend: Backend | None = None,
+        tools: Toolset | None = None,
+    ) -> tuple[ChatSession, list[str]]:
+        """A saved conversation, continued; also the user messages of a turn cut short (to retype)."""
+        kept, unsent = chat_resume_point(load(trajectory))
+        session = cls._build(settings, repo, model, sandbox, approvals, trajectory, kept, backend, tools)
+        session.agent.replay(kept)
+        return session, unsent
+
+    def history(self) -> list[Event]:
+        """The conversation so far, as events (to redraw it after /resume)."""
+        return load(self.writer.path)
+
+    # -- a user turn -------------------------------------------------------------------------
+    async def send(self, text: str, sink: Sink) -> RunEnd | None:
+        """Run one user turn to its end; every event goes to `sink`. Cancelling it closes the step."""
+        if self.notes:
+            text = "\n".join(f"[note: {n}]" for n in self.notes) + "\n\n" + text
+            self.notes.clear()
+        self._sink = sink
+        self._extend_budgets()
+        end: RunEnd | None = None
+        try:
+            async for event in self.agent.run([UserMessage(text=text)]):
+                self._see(event)
+                if isinstance(event, RunEnd):
+                    end = event
+        except asyncio.CancelledError:
+            self._close_interrupted()
+            raise
+        finally:
+            self._sink = None
+        return end
+
+    def _extend_budgets(self) -> None:
+        """Budgets count per user turn: a long session is not stopped by its earlier turns."""
+        limits, base = self.agent.policies.limits, self.settings.limits
+        limits.max_steps = self.agent.state.step + base.max_steps
+        limits.format_error_streak = 0
+        if base.max_tokens is not None:
+            limits.max_tokens = limits.tokens + base.max_tokens
+        if base.timeout_s is not None:
+            limits.timeout_s = limits.elapsed_s() + base.timeout_s
+
+    def _see(self, event: Event) -> None:
+        if isinstance(event, StepStart):
+            self._step_open, self._partial = True, []
+        elif isinstance(event, StepEnd):
+            self._step_open = False
+        elif isinstance(event, TextDelta):
+            self._partial.append(event.text)
+        elif isinstance(event, ToolCall):
+            self._running_call = event.call_id
+        elif isinstance(event, ToolResult):
+            self._running_call = None
+            self.journal.after_call(event.call_id, event.ok)
+        if self._sink is not None:
+            self._sink(event)
+
+    def _live_output(self, text: str) -> None:
+        if self.on_output is not None and self._running_call is not None:
+            self.on_output(self._running_call, text)
+
+    def _close_interrupted(self) -> None:
+        """Close the open step: a cut answer keeps its text, unfinished calls get an 'interrupted' result."""
+        if not self._step_open:
+            return
+        state = self.agent.state
+        if state.pending_turn is None:
+            partial = "".join(self._partial).strip()
+            self._see(self.agent.emit(AssistantTurn(content=f"{partial}\n{INTERRUPTED}".strip())))
+        turn = state.pending_turn
+        assert turn is not None
+        for call in turn.tool_calls:
+            if call.id not in state.done_calls:
+                self._see(
+                    self.agent.emit(
+                        ToolResult(
+                            call_id=call.id,
+                            name=call.name,
+                            output=f"{INTERRUPTED}: the call was stopped or never ran",
+                            ok=False,
+                            error_kind="interrupted",
+                        )
+                    )
+                )
+        self._see(self.agent.emit(StepEnd(step=state.step + 1)))
+
+    async def _approve(self, call: ToolCall) -> Approval | None:
+        if self.approvals.needs_approval(call.name, call.arguments):
+            decision = await self.ask(call)
+            if decision.answer == "always":
+                self.approvals.allow_for_session(call.name)
+            approval = Approval(
+                call_id=call.call_id,
+                name=call.name,
+                allowed=decision.answer != "no",
+                scope="session" if decision.answer == "always" else "once",
+                reason=decision.reason,
+            )
+        else:
+            approval = None
+        if approval is None or approval.allowed:
+            await self.journal.before_call(call.call_id, call.name, call.arguments, self.agent.context)
+        return approval
+
+    # -- commands ----------------------------------------------------------------------------
+    def set_effort(self, mode: EffortMode) -> EffortChange | None:
+        """`/effort`: the user's choice; recorded in the trajectory when the effort changes."""
+        change = self.agent.policies.effort.override(mode)
+        if change is None:
+            return None
+        emitted = self.agent.emit(change)
+        assert isinstance(emitted, EffortChange)
+        return emitted
+
+    async def set_model(self, spec: str) -> None:
+        """`/model SPEC`: the next model turn goes to this backend (a bad spec raises, nothing changes)."""
+        backend = make_backend(spec, self.settings)
+        old, self.backend, self.agent.backend, self.model = self.backend, backend, backend, spec
+        await old.aclose()
+
+    def compact(self) -> tuple[int, int]:
+        """`/compact`: from now on old tool outputs are elided; (tokens before, after) estimated."""
+        messages = self.agent.state.messages
+        compactor = self.agent.policies.compactor
+        compactor.budget_tokens = 0
+        return estimate_tokens(messages), estimate_tokens(compactor.compact(messages))
+
+    async def undo(self) -> str:
+        """`/undo`: trident's last edit or commit in this session; the model is told with the next message."""
+        answer = await self.journal.undo(self.agent.context)
+        if not answer.startswith("nothing to undo"):
+            self.notes.append(f"the user undid your last change ({answer})")
+        return answer
+
+    async def diff(self) -> str:
+        """`/diff`: the working tree against HEAD, new files included (empty: no change)."""
+        script = (
+            "git rev-parse --is-inside-work-tree >/dev/null 2>&1 "
+            "|| { echo 'not a git repository'; exit 3; }; "
+            "git -c core.quotepath=off --no-pager diff --no-color HEAD 2>/dev/null "
+            "|| git --no-pager diff --no-color; "
+            "git ls-files --others --exclude-standard -z | "
+            "xargs -0 -r -n1 git --no-pager diff --no-color --no-index /dev/null 2>/dev/null; true"
+        )
+        result = await self.sandbox.exec(script, timeout=60, cwd=self.sandbox.workspace, limit=512 * 1024)
+        return result.output
+
+    @property
+    def run_id(self) -> str:
+        return self.agent.state.run_id
+
+    def close(self) -> None:
+        """Close the trajectory. The sandbox and backend belong to the caller (a new session reuses them)."""
+        self.writer.close()

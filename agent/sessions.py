@@ -1,0 +1,87 @@
+"""Saved chat sessions: listing them for `/resume`, and where a saved one continues.
+
+A chat session is a trajectory like a headless run's (`<state>/runs/<id>/trajectory.jsonl`) whose
+run start says `"chat": true`. It holds many user turns, each ending with a `run_end`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from agent.config import state_dir
+from agent.events import Event, RunEnd, RunStart, StepEnd, StepStart, UserMessage
+from agent.trajectory import TrajectoryError
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    run_id: str
+    path: Path
+    started: float  # unix time
+    repo: str
+    title: str  # the first user message's first line
+    turns: int
+
+    def label(self) -> str:
+        when = datetime.fromtimestamp(self.started).strftime("%Y-%m-%d %H:%M")
+        return f"{when}  {self.turns} turn(s)  {self.title}"
+
+
+def _info(path: Path) -> SessionInfo | None:
+    start: dict[str, object] | None = None
+    title, turns = "", 0
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if '"run_start"' in line and start is None:
+                    start = json.loads(line)
+                elif '"user_message"' in line:
+                    turns += 1
+                    if not title:
+                        text = str(json.loads(line).get("text", "")).strip()
+                        title = text.splitlines()[0][:80] if text else ""
+    except (OSError, ValueError):
+        return None
+    if start is None:
+        return None
+    settings = start.get("settings")
+    if not isinstance(settings, dict) or not settings.get("chat"):
+        return None
+    return SessionInfo(
+        run_id=str(start.get("run_id", "")),
+        path=path,
+        started=float(str(start.get("ts", 0))),
+        repo=str(settings.get("repo", "")),
+        title=title or "(no message)",
+        turns=turns,
+    )
+
+
+def list_sessions(repo: Path | None = None, root: Path | None = None) -> list[SessionInfo]:
+    """Chat sessions, newest first; only those on `repo` when given."""
+    runs = root or state_dir() / "runs"
+    found = [info for path in runs.glob("*/trajectory.jsonl") if (info := _info(path)) is not None]
+    if repo is not None:
+        found = [info for info in found if info.repo == str(repo.resolve())]
+    return sorted(found, key=lambda info: info.started, reverse=True)
+
+
+def chat_resume_point(events: list[Event]) -> tuple[list[Event], list[str]]:
+    """The events a resumed chat keeps, and the user messages of a turn cut short (to type again).
+
+    A chat continues from its last settled point: the end of a turn or of a step (an interrupted
+    step is closed by the session before it stops, so its end is settled too). What came after (a
+    turn cut by a crash) is dropped, and its user messages are handed back.
+    """
+    if not any(isinstance(e, RunStart) for e in events):
+        raise TrajectoryError("not a trajectory of a session: it has no run start")
+    settled = max((i for i, e in enumerate(events) if isinstance(e, RunEnd | StepEnd)), default=None)
+    if settled is None:
+        first_step = next((i for i, e in enumerate(events) if isinstance(e, StepStart)), len(events))
+        head: list[Event] = [e for e in events[:first_step] if not isinstance(e, UserMessage)]
+        return head, [e.text for e in events[:first_step] if isinstance(e, UserMessage)]
+    kept, rest = events[: settled + 1], events[settled + 1 :]
+    return kept, [e.text for e in rest if isinstance(e, UserMessage)]

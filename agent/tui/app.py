@@ -1,0 +1,349 @@
+"""The full-screen app: a transcript, the message line and the status bar, around one `ChatSession`.
+
+The agent loop runs in a Textual worker, so the UI stays live while a step (a test suite in the
+sandbox, a slow model) runs; Esc or Ctrl+C cancels that worker's step, and the app stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
+
+from agent import mentions
+from agent.chat import ChatSession, Decision
+from agent.config import ConfigError
+from agent.events import EffortMode, Event, ToolCall
+from agent.history import InputHistory
+from agent.llm.base import BackendError
+from agent.policies.approval import MODES
+from agent.sessions import list_sessions
+from agent.trajectory import TrajectoryError
+from agent.tui import commands
+from agent.tui.approval_screen import ApprovalScreen
+from agent.tui.diff_view import render_diff
+from agent.tui.messages import AssistantText
+from agent.tui.prompt_input import PromptInput
+from agent.tui.resume_screen import ResumeScreen
+from agent.tui.status_bar import Status, StatusBar
+from agent.tui.transcript import Transcript
+from sandbox.base import SandboxError
+
+EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
+BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}
+
+
+def sandbox_label(kind: str, network: bool) -> str:
+    if kind == "docker":
+        return "docker, network on" if network else "docker, no network"
+    return "local, not isolated"
+
+
+class TridentApp(App[None]):
+    TITLE = "trident"
+    CSS = """
+    Screen { layout: vertical; }
+    #prompt { dock: bottom; margin: 0 0 1 0; border: round $accent 60%; }
+    #prompt:focus { border: round $accent; }
+    """
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "interrupt", "cancel step", show=False),
+        Binding("ctrl+c", "interrupt", "cancel step", show=False, priority=True),
+        Binding("shift+tab", "cycle_mode", "approval mode", show=False, priority=True),
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        session: ChatSession,
+        *,
+        history: InputHistory | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        unsent: str = "",
+    ) -> None:
+        super().__init__()
+        self.history = history or InputHistory()
+        self.clock = clock
+        self.started = clock()
+        self.unsent = unsent
+        self.turn: Worker[None] | None = None
+        self._closing = False
+        self.transcript = Transcript()
+        self.status_bar = StatusBar()
+        self._adopt(session)
+
+    def _adopt(self, session: ChatSession) -> None:
+        """Make `session` the app's: its approvals and live output come here."""
+        self.session = session
+        session.ask, session.on_output = self._ask, self._on_output
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield self.transcript
+        yield PromptInput(self.history, self.session.repo)
+        yield self.status_bar
+
+    def on_mount(self) -> None:
+        self._welcome()
+        prompt = self.query_one(PromptInput)
+        prompt.value = self.unsent
+        prompt.focus()
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+
+    async def on_unmount(self) -> None:
+        """The app owns the session's resources: the trajectory, the model backend, the sandbox."""
+        self._closing = True
+        if self.turn is not None and self.turn.is_running:  # its step is closed in the trajectory first
+            self.turn.cancel()
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self.turn.wait()
+        self.session.close()
+        await self.session.backend.aclose()
+        await self.session.sandbox.close()
+
+    def _welcome(self) -> None:
+        s = self.session
+        lines = Text.assemble(
+            ("trident", "bold"),
+            f" in {s.repo.name}/ · {len(s.agents_files)} AGENTS.md file(s)"
+            " · /help for commands, keys and modes",
+        )
+        self.transcript.notice(lines)
+        if (
+            s.approvals.mode == "full-auto"
+            and s.settings.sandbox.kind == "docker"
+            and not s.settings.sandbox.network
+        ):
+            self.transcript.notice(
+                "full-auto: the Docker sandbox has no network, so edits and commands run without asking "
+                "(/mode ask to review each one)",
+                "good",
+            )
+        elif not s.sandbox.isolated:
+            self.transcript.notice(
+                "the local sandbox does not isolate: commands run as you on this machine, so edits and "
+                "commands ask first (--sandbox docker for a container)"
+            )
+
+    @property
+    def busy(self) -> bool:
+        return self.turn is not None and self.turn.is_running
+
+    def status(self) -> Status:
+        s = self.session
+        state, effort = s.agent.state, s.agent.policies.effort
+        return Status(
+            model=s.model,
+            sandbox=sandbox_label(s.settings.sandbox.kind, s.settings.sandbox.network),
+            mode=s.approvals.mode,
+            effort=effort.current,
+            effort_mode=effort.mode,
+            step=state.step,
+            tokens_in=state.input_tokens,
+            tokens_out=state.output_tokens,
+            elapsed_s=self.clock() - self.started,
+            busy=self.busy,
+        )
+
+    def refresh_status(self) -> None:
+        self.status_bar.show(self.status())
+
+    # -- input -------------------------------------------------------------------------------
+    async def on_input_submitted(self, event: PromptInput.Submitted) -> None:
+        if not isinstance(event.input, PromptInput):
+            return
+        text = event.value.strip()
+        event.input.value = ""
+        if not text:
+            return
+        self.history.add(text)
+        try:
+            parsed = commands.parse(text)
+        except commands.CommandError as exc:
+            self.transcript.notice(str(exc), "error")
+            return
+        if parsed is not None:
+            await self.run_command(*parsed)
+        elif self.busy:
+            self.transcript.notice("a step is running: wait, or Esc to cancel it", "error")
+        else:
+            self.send(text)
+
+    def send(self, text: str) -> None:
+        message, _ = mentions.attach(text, self.session.repo)
+        self.turn = self.run_worker(self._turn(message), group="turn", exclusive=True)
+        self.refresh_status()
+
+    async def _turn(self, text: str) -> None:
+        try:
+            await self.session.send(text, self._on_event)
+        except asyncio.CancelledError:
+            if self.transcript.is_attached and not self._closing:
+                self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
+            raise
+        except SandboxError as exc:
+            self.transcript.notice(f"sandbox error: {exc}", "error")
+        finally:
+            self.call_later(self.refresh_status)
+
+    def _on_event(self, event: Event) -> None:
+        self.transcript.show(event)
+        self.refresh_status()
+
+    def _on_output(self, call_id: str, text: str) -> None:
+        card = self.transcript.cards.get(call_id)
+        if card is not None:
+            card.add_live_output(text)
+
+    async def _ask(self, call: ToolCall) -> Decision:
+        answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+
+        def done(decision: Decision | None) -> None:
+            if not answered.done():
+                answered.set_result(decision or Decision("no"))
+
+        screen = ApprovalScreen(call)
+        self.push_screen(screen, callback=done)
+        try:
+            return await answered
+        except asyncio.CancelledError:
+            if screen.is_current:
+                screen.dismiss(None)
+            raise
+
+    # -- keys --------------------------------------------------------------------------------
+    def action_interrupt(self) -> None:
+        if self.busy and self.turn is not None:
+            self.turn.cancel()
+            return
+        prompt = self.query_one(PromptInput)
+        if prompt.value:
+            prompt.value = ""
+        else:
+            self.notify("nothing is running · Ctrl+Q or /quit leaves", timeout=3)
+
+    def action_cycle_mode(self) -> None:
+        mode = self.session.approvals.cycle()
+        self.transcript.notice(f"approval mode: {mode}")
+        self.refresh_status()
+
+    # -- slash commands ----------------------------------------------------------------------
+    async def run_command(self, command: commands.Command, arg: str) -> None:
+        if self.busy and command.name in BUSY_REFUSED:
+            self.transcript.notice(f"/{command.name} waits until the step ends (Esc cancels it)", "error")
+            return
+        handler = getattr(self, f"cmd_{command.name}")
+        await handler(arg)
+        self.refresh_status()
+
+    async def cmd_help(self, arg: str) -> None:
+        files = [str(f.path) for f in self.session.agents_files]
+        self.transcript.add(AssistantText(commands.help_text(files, self.session.approvals.mode)))
+
+    async def cmd_model(self, arg: str) -> None:
+        if not arg:
+            self.transcript.notice(f"model: {self.session.model}  (/model SPEC switches)")
+            return
+        try:
+            await self.session.set_model(arg)
+        except (BackendError, ConfigError) as exc:
+            self.transcript.notice(f"model unchanged: {exc}", "error")
+            return
+        self.transcript.notice(f"model: {arg} (from the next step)")
+
+    async def cmd_effort(self, arg: str) -> None:
+        if arg not in EFFORTS:
+            self.transcript.notice("usage: /effort none|high|auto", "error")
+            return
+        change = self.session.set_effort(arg)
+        if change is not None:
+            self.transcript.show(change)
+        else:
+            effort = self.session.agent.policies.effort
+            self.transcript.notice(f"reasoning effort mode {arg}; effort stays {effort.current}", "effort")
+
+    async def cmd_mode(self, arg: str) -> None:
+        if arg not in MODES:
+            self.transcript.notice("usage: /mode ask|auto-edit|full-auto", "error")
+            return
+        self.session.approvals.mode = arg
+        self.transcript.notice(f"approval mode: {arg}")
+
+    async def cmd_diff(self, arg: str) -> None:
+        diff = await self.session.diff()
+        if not diff.strip():
+            self.transcript.notice("no changes against HEAD")
+        else:
+            self.transcript.notice(render_diff(diff, max_lines=400))
+
+    async def cmd_undo(self, arg: str) -> None:
+        self.transcript.notice(await self.session.undo())
+
+    async def cmd_clear(self, arg: str) -> None:
+        old = self.session
+        self._adopt(
+            ChatSession.start(
+                old.settings, old.repo, old.model, old.sandbox, old.approvals, backend=old.backend
+            )
+        )
+        old.close()
+        self.transcript.clear()
+        self.started = self.clock()
+        self._welcome()
+        self.transcript.notice("a new conversation; the previous one is saved (/resume)")
+
+    async def cmd_compact(self, arg: str) -> None:
+        before, after = self.session.compact()
+        self.transcript.notice(
+            f"context compacted: old tool outputs elided from now on (~{before} → ~{after} tokens)"
+        )
+
+    async def cmd_resume(self, arg: str) -> None:
+        found = [s for s in list_sessions(self.session.repo) if s.run_id != self.session.run_id]
+        if not found:
+            self.transcript.notice("no saved session of this repository to resume")
+            return
+        self.push_screen(ResumeScreen(found), callback=self._resume)
+
+    def _resume(self, path: Path | None) -> None:
+        if path is None:
+            return
+        old = self.session
+        try:
+            session, unsent = ChatSession.resume(
+                path, old.settings, old.repo, old.model, old.sandbox, old.approvals, backend=old.backend
+            )
+        except TrajectoryError as exc:
+            self.transcript.notice(f"cannot resume: {exc}", "error")
+            return
+        old.close()
+        self._adopt(session)
+        self.transcript.clear()
+        for event in session.history():
+            self.transcript.show(event)
+        self.transcript.notice(f"resumed session {session.run_id}", "good")
+        if unsent:
+            self.query_one(PromptInput).value = "\n".join(unsent)
+            self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
+        self.refresh_status()
+
+    async def cmd_sandbox(self, arg: str) -> None:
+        s = self.session
+        box = s.settings.sandbox
+        image = f" · image {box.image or 'trident base (offline)'}" if box.kind == "docker" else ""
+        isolation = "isolated" if s.sandbox.isolated else "NOT isolated: commands run as you on this machine"
+        self.transcript.notice(
+            f"sandbox: {sandbox_label(box.kind, box.network)}{image} · {isolation}"
+            f" · workspace {s.sandbox.workspace}"
+        )
+
+    async def cmd_quit(self, arg: str) -> None:
+        self.exit()

@@ -1,0 +1,81 @@
+"""The approval prompt: yes / always this session / no with a reason the model is told."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from agent.chat import Decision
+from agent.events import ToolCall
+from agent.policies.approval import call_kind
+from agent.tui.diff_view import call_diff, render_diff
+from agent.tui.tool_card import summary
+
+
+class ApprovalScreen(ModalScreen[Decision]):
+    DEFAULT_CSS = """
+    ApprovalScreen { align: center bottom; background: $background 40%; }
+    ApprovalScreen > Vertical {
+        width: 100%; height: auto; max-height: 80%; border: round $warning; padding: 0 1;
+        background: $surface;
+    }
+    ApprovalScreen .question { text-style: bold; margin: 1 0 0 0; }
+    ApprovalScreen #reason { display: none; }
+    ApprovalScreen.reasoning #reason { display: block; }
+    """
+    BINDINGS = [  # noqa: RUF012
+        Binding("y", "answer('yes')", "yes"),
+        Binding("a", "answer('always')", "always this session"),
+        Binding("n", "ask_reason", "no"),
+        Binding("escape", "answer('no')", "no", show=False),
+    ]
+
+    def __init__(self, call: ToolCall) -> None:
+        super().__init__()
+        self.call = call
+
+    def compose(self) -> ComposeResult:
+        kind = call_kind(self.call.name, self.call.arguments)
+        verb = {"edit": "edit files", "exec": "run a command", "read": "read"}[kind]
+        with Vertical() as box:
+            box.border_title = f"trident wants to {verb}"
+            yield Static(
+                Text.assemble(
+                    (self.call.name, "bold"), "  ", summary(self.call.name, self.call.arguments, 200)
+                )
+            )
+            diff = call_diff(self.call.name, self.call.arguments)
+            if diff:
+                yield Static(render_diff(diff, max_lines=30))
+            yield Static(
+                Text.assemble(
+                    "Allow?  ",
+                    ("y", "bold"),
+                    " yes   ",
+                    ("a", "bold"),
+                    f" always `{self.call.name}` this session   ",
+                    ("n", "bold"),
+                    " no (tell it why)   ",
+                    ("Esc", "bold"),
+                    " no",
+                ),
+                classes="question",
+            )
+            yield Input(placeholder="why not? (Enter sends; the model is told)", id="reason", disabled=True)
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(Decision("yes" if answer == "yes" else "always" if answer == "always" else "no"))
+
+    def action_ask_reason(self) -> None:
+        self.add_class("reasoning")
+        reason = self.query_one("#reason", Input)
+        reason.disabled = False
+        reason.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(Decision("no", event.value.strip()))

@@ -1,0 +1,83 @@
+"""Slash commands: the table (/help prints it, completion offers it) and parsing a typed line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    help: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", "/help", "commands, keys, approval modes and the AGENTS.md files in use"),
+    Command("model", "/model [SPEC]", "show the model, or switch to SPEC (openai:MODEL@URL, vllm:DIR, …)"),
+    Command("effort", "/effort none|high|auto", "set reasoning effort (auto: raised on failing steps)"),
+    Command("mode", "/mode ask|auto-edit|full-auto", "approval mode (Shift+Tab cycles)"),
+    Command("diff", "/diff", "the working tree's changes against HEAD"),
+    Command("undo", "/undo", "take back trident's last edit or commit"),
+    Command("clear", "/clear", "start a new conversation (the old one stays saved)"),
+    Command("compact", "/compact", "elide old tool outputs from the context from now on"),
+    Command("resume", "/resume", "pick a saved session of this repository and continue it"),
+    Command("sandbox", "/sandbox", "where commands run, and how isolated that is"),
+    Command("quit", "/quit", "leave (the session stays saved for /resume)"),
+)
+NAMES = {command.name: command for command in COMMANDS}
+
+KEYS = (
+    ("Enter", "send the message"),
+    ("Esc / Ctrl+C", "cancel the running step (the app stays)"),
+    ("Shift+Tab", "cycle the approval mode"),
+    ("Up / Down", "input history (kept across sessions)"),
+    ("Tab or →", "accept the completion of @path or /command"),
+    ("Ctrl+Q", "quit"),
+)
+
+
+class CommandError(ValueError):
+    """A slash command typed wrong: the message says what is expected."""
+
+
+def parse(line: str) -> tuple[Command, str] | None:
+    """`/name args` → (command, args); None for a line that is not a command; unknown → CommandError."""
+    line = line.strip()
+    if not line.startswith("/") or line.startswith("//"):
+        return None
+    name, _, rest = line[1:].partition(" ")
+    command = NAMES.get(name.lower())
+    if command is None:
+        raise CommandError(f"unknown command /{name}; /help lists them")
+    return command, rest.strip()
+
+
+def complete(prefix: str) -> str | None:
+    """`/ef` → `/effort `."""
+    if not prefix.startswith("/") or " " in prefix:
+        return None
+    match = next((c for c in COMMANDS if c.name.startswith(prefix[1:].lower())), None)
+    return f"/{match.name} " if match else None
+
+
+def _cell(usage: str) -> str:
+    """A usage string as a table cell: `|` separates alternatives, not columns."""
+    return "`" + usage.replace("|", "\\|") + "`"
+
+
+def help_text(agents_files: list[str], mode: str) -> str:
+    """The /help answer (markdown)."""
+    rows = "\n".join(f"| {_cell(c.usage)} | {c.help} |" for c in COMMANDS)
+    keys = "\n".join(f"| {key} | {what} |" for key, what in KEYS)
+    files = "\n".join(f"- `{name}`" for name in agents_files) or "- none found"
+    return (
+        f"**Commands**\n\n| command | what it does |\n|---|---|\n{rows}\n\n"
+        f"**Keys**\n\n| key | what it does |\n|---|---|\n{keys}\n\n"
+        f"**Approval modes** (now: `{mode}`): `ask` asks before edits and commands; `auto-edit` makes "
+        "edits without asking and asks before commands; `full-auto` asks nothing. Reading and searching "
+        "never ask. Answer a prompt with **y** (yes), **a** (always this session) or **n** (no, with a "
+        "reason the model is told).\n\n"
+        "Type `@path` to attach a file to your message.\n\n"
+        f"**AGENTS.md files in the system prompt**\n\n{files}"
+    )

@@ -1,0 +1,124 @@
+"""A tool call as a card: what was called with which arguments, the user's approval, a compact result.
+
+Edits show their change as a coloured diff; long outputs show their first lines and a count.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from agent.events import Approval, ToolCall, ToolResult
+from agent.tui.diff_view import call_diff, render_diff
+from agent.undo import edited_paths
+
+RESULT_LINES = 4
+LIVE_LINES, LIVE_CHARS = 8, 8192
+MAIN_ARGUMENT = {
+    "read": "path",
+    "edit": "path",
+    "write": "path",
+    "outline": "path",
+    "ls": "path",
+    "bash": "command",
+    "grep": "pattern",
+    "glob": "pattern",
+    "git": "action",
+    "run_tests": "command",
+}
+
+
+def summary(name: str, arguments: dict[str, Any], width: int = 90) -> str:
+    """One line saying what the call does: its main argument, else its arguments as JSON."""
+    if name == "apply_patch":
+        text = ", ".join(edited_paths(name, arguments)) or "(patch)"
+    elif name == "run_tests" and not arguments.get("command"):
+        text = "the project's test command"
+    elif MAIN_ARGUMENT.get(name) in arguments:
+        text = str(arguments[MAIN_ARGUMENT[name]])
+        rest = {k: v for k, v in arguments.items() if k != MAIN_ARGUMENT[name] and k not in _BULKY}
+        if rest:
+            text += "  " + " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in rest.items())
+    else:
+        text = json.dumps(arguments, ensure_ascii=False)
+    text = text.replace("\n", "⏎ ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_BULKY = {"old_text", "new_text", "content", "patch"}  # shown as the diff instead
+
+
+def compact_result(output: str, lines: int = RESULT_LINES) -> str:
+    rows = output.rstrip().splitlines()
+    if len(rows) <= lines:
+        return "\n".join(rows)
+    return "\n".join(rows[:lines]) + f"\n… {len(rows) - lines} more lines"
+
+
+class ToolCard(Vertical):
+    DEFAULT_CSS = """
+    ToolCard { height: auto; margin: 1 0 0 0; padding: 0 1; border: round $primary 60%; }
+    ToolCard.ok { border: round $success 60%; }
+    ToolCard.failed { border: round $error 70%; }
+    ToolCard.denied { border: round $warning 70%; }
+    ToolCard > .args { color: $text; }
+    ToolCard > .approval { color: $warning; }
+    ToolCard > .result { color: $text-muted; }
+    ToolCard.failed > .result { color: $error; }
+    """
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.call_id, self.tool = call_id, name
+        self.arguments = arguments or {}
+        self.border_title = f"• {name}"
+        self.border_subtitle = "running…" if arguments is not None else ""
+        self._args = Static(Text(summary(name, self.arguments)), classes="args")
+        diff = call_diff(name, self.arguments)
+        self._diff = Static(render_diff(diff), classes="diff") if diff else None
+        self._approval = Static("", classes="approval")
+        self._approval.display = False
+        self._result = Static("", classes="result", markup=False)
+        self._result.display = False
+        self._live = ""
+
+    @classmethod
+    def for_call(cls, call: ToolCall) -> ToolCard:
+        return cls(call.call_id, call.name, call.arguments)
+
+    def compose(self) -> ComposeResult:
+        yield self._args
+        if self._diff is not None:
+            yield self._diff
+        yield self._approval
+        yield self._result
+
+    def set_approval(self, approval: Approval) -> None:
+        if approval.allowed:
+            text = "allowed by you" + (" (always, this session)" if approval.scope == "session" else "")
+        else:
+            text = "denied by you" + (f": {approval.reason}" if approval.reason else "")
+            self.add_class("denied")
+        self._approval.update(Text(text))
+        self._approval.display = True
+
+    def add_live_output(self, text: str) -> None:
+        """A running command's output so far: its last lines, until the result replaces them."""
+        self._live = (self._live + text)[-LIVE_CHARS:]
+        self._result.update("\n".join(self._live.rstrip().splitlines()[-LIVE_LINES:]))
+        self._result.display = True
+
+    def set_result(self, result: ToolResult) -> None:
+        self.border_subtitle = "✓" if result.ok else f"✗ {result.error_kind or 'failed'}"
+        self.add_class("ok" if result.ok else "denied" if result.error_kind == "denied" else "failed")
+        if result.error_kind == "denied":
+            return  # the approval line says it
+        lines = result.output.strip().splitlines()
+        edited = result.ok and self._diff is not None and lines  # the diff shows it: one line is enough
+        self._result.update(lines[0] if edited else compact_result(result.output))
+        self._result.display = bool(result.output.strip())

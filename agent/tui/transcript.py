@@ -1,0 +1,101 @@
+"""The conversation view: folds the session's events into widgets (live, or replayed on /resume)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+
+from agent.events import (
+    Approval,
+    AssistantTurn,
+    EffortChange,
+    Error,
+    Event,
+    ReasoningDelta,
+    RunEnd,
+    StepStart,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble
+from agent.tui.tool_card import ToolCard
+
+
+class Transcript(VerticalScroll):
+    DEFAULT_CSS = """
+    Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text: AssistantText | None = None
+        self._reasoning: ReasoningBlock | None = None
+        self.cards: dict[str, ToolCard] = {}
+
+    def on_mount(self) -> None:
+        self.anchor()  # stay at the bottom as content comes, until the user scrolls up
+
+    def add(self, widget: Widget) -> None:
+        self.mount(widget)
+
+    def notice(self, text: str | Text, kind: str = "") -> None:
+        self.add(Notice(text, kind))
+
+    def clear(self) -> None:
+        self.remove_children()
+        self._text, self._reasoning, self.cards = None, None, {}
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, UserMessage):
+            self.add(UserBubble(event.text))
+            self.anchor()  # a new turn: follow it again
+        elif isinstance(event, StepStart):
+            self._text, self._reasoning = None, None
+        elif isinstance(event, ReasoningDelta):
+            if self._reasoning is None:
+                self._reasoning = ReasoningBlock()
+                self.add(self._reasoning)
+            self._reasoning.add(event.text)
+        elif isinstance(event, TextDelta):
+            if self._text is None:
+                self._text = AssistantText()
+                self.add(self._text)
+            self._text.add(event.text)
+        elif isinstance(event, AssistantTurn):
+            self._finish_turn(event)
+        elif isinstance(event, ToolCall):
+            self.cards[event.call_id] = ToolCard.for_call(event)
+            self.add(self.cards[event.call_id])
+        elif isinstance(event, Approval) and event.call_id in self.cards:
+            self.cards[event.call_id].set_approval(event)
+        elif isinstance(event, ToolResult):
+            card = self.cards.get(event.call_id)
+            if card is None:  # rejected at intake: there was no accepted call to show
+                card = self.cards[event.call_id] = ToolCard(event.call_id, event.name, None)
+                self.add(card)
+            card.set_result(event)
+        elif isinstance(event, EffortChange):
+            self.notice(f"reasoning effort {event.previous} → {event.effort}: {event.reason}", "effort")
+        elif isinstance(event, Error):
+            self.notice(f"{event.kind}: {event.message}", "error")
+        elif isinstance(event, RunEnd) and event.status not in ("finished", "interrupted"):
+            self.notice(f"stopped ({event.status}): {event.reason}", "error")
+
+    def _finish_turn(self, turn: AssistantTurn) -> None:
+        if turn.reasoning:
+            if self._reasoning is None:
+                self._reasoning = ReasoningBlock(turn.reasoning, collapsed=True)
+                self.add(self._reasoning)
+            self._reasoning.finish(turn.reasoning)
+        elif self._reasoning is not None:
+            self._reasoning.finish("")
+        if turn.content.strip():
+            if self._text is None:
+                self._text = AssistantText(turn.content)
+                self.add(self._text)
+            else:
+                self._text.finish(turn.content)
+        self._text, self._reasoning = None, None

@@ -1,0 +1,107 @@
+"""The UI-independent pieces of the TUI: approval policy, AGENTS.md, input history, @mentions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agent.agents_md import find_agents_files, with_agents_files
+from agent.history import InputHistory, history_path
+from agent.mentions import attach, complete, mentioned, repo_files
+from agent.policies.approval import ApprovalPolicy, call_kind, default_mode
+from agent.undo import edited_paths
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "kind"),
+    [
+        ("read", {"path": "a.py"}, "read"),
+        ("grep", {"pattern": "x"}, "read"),
+        ("git", {"action": "diff"}, "read"),
+        ("git", {"action": "commit", "message": "m"}, "exec"),
+        ("edit", {"path": "a.py"}, "edit"),
+        ("apply_patch", {"patch": "..."}, "edit"),
+        ("bash", {"command": "ls"}, "exec"),
+        ("run_tests", {}, "exec"),
+        ("some_new_tool", {}, "exec"),
+    ],
+)
+def test_call_kinds(name: str, arguments: dict[str, str], kind: str) -> None:
+    assert call_kind(name, arguments) == kind
+
+
+def test_modes_and_session_allowances() -> None:
+    policy = ApprovalPolicy("ask")
+    assert policy.needs_approval("edit", {}) and policy.needs_approval("bash", {})
+    assert not policy.needs_approval("read", {})
+    policy.mode = "auto-edit"
+    assert not policy.needs_approval("write", {}) and policy.needs_approval("bash", {})
+    policy.allow_for_session("bash")
+    assert not policy.needs_approval("bash", {}) and policy.needs_approval("run_tests", {})
+    assert [policy.cycle(), policy.cycle(), policy.cycle()] == ["full-auto", "ask", "auto-edit"]
+    assert default_mode("docker", network=False) == "full-auto"
+    assert default_mode("docker", network=True) == "ask" and default_mode("local", network=False) == "ask"
+
+
+def test_agents_files_from_user_dir_and_repo_root_down_to_cwd(tmp_path: Path) -> None:
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "trident" / "AGENTS.md"
+    user.parent.mkdir(parents=True)
+    user.write_text("Answer in English.\n")
+    repo = tmp_path / "repo"
+    (repo / "pkg" / "sub").mkdir(parents=True)
+    (repo / "AGENTS.md").write_text("Run tests with pytest -q.\n")
+    (repo / "pkg" / "sub" / "AGENTS.md").write_text("This package is frozen.\n")
+    (tmp_path / "AGENTS.md").write_text("outside the repo: never read\n")
+    found = find_agents_files(repo, repo / "pkg" / "sub")
+    assert [f.path for f in found] == [user, repo / "AGENTS.md", repo / "pkg" / "sub" / "AGENTS.md"]
+    assert [f.path for f in find_agents_files(repo, tmp_path)] == [user, repo / "AGENTS.md"]
+    prompt = with_agents_files("BASE", found, repo)
+    assert prompt.startswith("BASE") and "## pkg/sub/AGENTS.md\n\nThis package is frozen." in prompt
+    assert prompt.index("English") < prompt.index("Run tests") < prompt.index("frozen")
+    assert with_agents_files("BASE", [], repo) == "BASE"
+
+
+def test_history_persists_across_sessions_and_walks_like_a_shell(tmp_path: Path) -> None:
+    assert history_path().is_relative_to(Path(os.environ["XDG_STATE_HOME"]))
+    first = InputHistory()
+    for text in ("one", "two", "two", "  ", "three"):
+        first.add(text)
+    with history_path().open("a") as handle:
+        handle.write('"cut sho')  # a line cut by a crash
+    again = InputHistory()
+    assert again.entries == ["one", "two", "three"]
+    assert [again.previous(), again.previous(), again.previous(), again.previous()] == [
+        "three",
+        "two",
+        "one",
+        None,
+    ]
+    assert [again.next(), again.next(), again.next(), again.next()] == ["two", "three", "", None]
+
+
+def test_mentions_complete_and_attach(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('app')\n")
+    (tmp_path / "README.md").write_text("readme\n")
+    (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref\n")
+    files = repo_files(tmp_path)
+    assert files == ["README.md", "blob.bin", "src/app.py"]
+    assert complete("src/a", files) == "src/app.py" and complete("app", files) == "src/app.py"
+    assert complete("zzz", files) is None
+    assert mentioned("see @src/app.py, and mail me@example.com") == ["src/app.py"]
+    text, attached = attach("fix @src/app.py and @missing.py and @blob.bin", tmp_path)
+    assert attached == ["src/app.py"]
+    assert text.startswith("fix @src/app.py") and "<file path=\"src/app.py\">\nprint('app')\n" in text
+    assert attach("no mention here", tmp_path) == ("no mention here", [])
+
+
+def test_edited_paths_of_edit_calls() -> None:
+    patch = "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n--- /dev/null\n+++ b/new.py\n@@ -0,0 +1 @@\n+c\n"
+    assert edited_paths("apply_patch", {"patch": patch}) == ["new.py", "x.py"]
+    assert edited_paths("write", {"path": "w.py", "content": ""}) == ["w.py"]
+    assert edited_paths("apply_patch", {"patch": "not a patch"}) == []
+    assert edited_paths("bash", {"command": "rm -rf /"}) == []

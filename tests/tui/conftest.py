@@ -1,0 +1,45 @@
+"""An app on a scripted session over a fresh git repository (local sandbox), and its visible text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Markdown, Static
+
+from agent.history import InputHistory
+from agent.policies.approval import ApprovalMode
+from agent.tui.app import TridentApp
+from agent.tui.tool_card import ToolCard
+from tests.chat_helpers import chat_session
+
+SIZE = (110, 36)
+AppFactory = Callable[..., TridentApp]
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> AppFactory:
+    def factory(
+        turns: list[dict[str, Any]], mode: ApprovalMode = "ask", files: dict[str, str] | None = None
+    ) -> TridentApp:
+        session = chat_session(tmp_path, turns, mode=mode, files=files)
+        return TridentApp(session, history=InputHistory(), clock=lambda: 0.0)
+
+    return factory
+
+
+def visible_text(app: TridentApp) -> str:
+    """Everything the transcript shows, as plain text (cards with their titles)."""
+    parts: list[str] = []
+    for widget in app.transcript.query("*"):
+        if any(isinstance(above, Markdown) for above in widget.ancestors):
+            continue  # the markdown's own blocks: its source says it
+        if isinstance(widget, ToolCard):
+            parts.append(f"[{widget.border_title} {widget.border_subtitle}]")
+        elif isinstance(widget, Markdown):
+            parts.append(widget.source)
+        elif isinstance(widget, Static):
+            parts.append(str(widget.content))
+    return "\n".join(parts)
