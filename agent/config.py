@@ -63,7 +63,9 @@ class CompactionConfig(_Section):
 class EngineConfig(_Section):
     """The embedded vLLM engine (`vllm:DIR`)."""
 
-    tensor_parallel_size: int = Field(1, ge=1, description="GPUs to shard the model over")
+    tensor_parallel_size: int | None = Field(
+        None, ge=1, description="GPUs to shard the model over; default: every visible GPU (1 on CPU)"
+    )
     quantization: str | None = Field(None, description="e.g. fp8; default: what the checkpoint says")
     prefix_caching: bool = Field(True, description="reuse the KV cache of a shared prompt prefix (GPU)")
     max_model_len: int | None = Field(None, ge=256, description="context length; default: the model's")

@@ -151,3 +151,16 @@ def write_tiny_checkpoint(directory: Path, spec: TinySpec | None = None) -> Path
     (directory / "params.json").write_text(json.dumps(params_json(spec), indent=2) + "\n", encoding="utf-8")
     (directory / "tekken.json").write_text(json.dumps(tekken_v15()), encoding="utf-8")
     return directory
+
+
+def bounded_strings(schema: Any, max_length: int = 16) -> Any:
+    """A copy of a JSON schema with every string bounded: random weights wander inside a string
+    until `max_tokens` cuts the JSON, so forced calls from a tiny model need short strings."""
+    if isinstance(schema, list):
+        return [bounded_strings(item, max_length) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: bounded_strings(value, max_length) for key, value in schema.items()}
+    if out.get("type") == "string" and "enum" not in out:
+        out["maxLength"] = min(int(out.get("maxLength", max_length)), max_length)
+    return out

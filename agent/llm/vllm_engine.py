@@ -85,6 +85,16 @@ def check_checkpoint(path: Path) -> None:
         )
 
 
+def visible_gpus() -> int:
+    from vllm.platforms import current_platform
+
+    if current_platform.is_cpu():
+        return 1
+    import torch
+
+    return max(1, int(torch.cuda.device_count()))
+
+
 def engine_args(path: Path, config: EngineConfig) -> Any:
     """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings."""
     from vllm.config import StructuredOutputsConfig
@@ -105,7 +115,7 @@ def engine_args(path: Path, config: EngineConfig) -> Any:
         config_format="mistral",
         load_format="mistral",
         language_model_only=config.language_model_only,
-        tensor_parallel_size=config.tensor_parallel_size,
+        tensor_parallel_size=config.tensor_parallel_size or visible_gpus(),
         quantization=config.quantization,
         enable_prefix_caching=config.prefix_caching,
         gpu_memory_utilization=config.gpu_memory_utilization,

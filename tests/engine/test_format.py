@@ -139,7 +139,7 @@ def test_parse_matches_vllm_mistral_parser(
         model="m",
     )
     text = fmt.decode_keep_special(ids)
-    reasoning, _ = MistralParser(vllm_tokenizer, request.tools).extract_reasoning(text, request)
+    reasoning, _ = MistralParser(vllm_tokenizer).extract_reasoning(text, request)
     answer = text.rpartition("[/THINK]")[2]  # the reasoning parser drops call syntax from its content
     oracle = MistralToolParser(vllm_tokenizer).extract_tool_calls(answer, request)
 
@@ -166,3 +166,16 @@ def test_call_prefix_is_what_the_model_writes_before_arguments(fmt: MistralForma
     parser.feed([*fmt.call_prefix("edit"), *fmt.encode(json.dumps({"path": "b", "mode": "once"}))])
     (call,) = parser.proposed_calls()
     assert call.name == "edit" and json.loads(str(call.arguments)) == {"path": "b", "mode": "once"}
+
+
+def test_make_tiny_checks_its_sizes(
+    tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.cli import main
+
+    assert main(["engine", "make-tiny", str(tmp_path / "m"), "--hidden", "100"]) == 2
+    assert "--hidden: Input should be a multiple of 64" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    params = json.loads((tiny_checkpoint / "params.json").read_text())
+    assert params["moe"]["num_experts"] == 128 and params["moe"]["num_shared_experts"] == 1
+    assert {"yarn", "llama_4_scaling"} <= params.keys() and params["kv_lora_rank"] == 512
