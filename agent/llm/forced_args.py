@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
     from mistral_common.guidance.grammar_factory import GrammarFactory
 
 _PLACEHOLDER_ID = "a" * 9
+# llguidance's JSON options: exactly `json.dumps` spacing, as mistral_common renders past calls.
+# Left flexible, a grammar lets (random) weights pad arguments with whitespace until max_tokens.
+_JSON_LAYOUT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+
+
+def guided_schema(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A tool's argument schema with the JSON layout pinned for the structured-output backend."""
+    return {**(parameters or {"type": "object"}), "x-guidance": _JSON_LAYOUT}
 
 
 class ForcingStats(BaseModel):
@@ -64,6 +72,8 @@ class ToolGrammars:
         from mistral_common.protocol.instruct.tool_calls import Tool, ToolChoiceEnum
 
         tools = [Tool.from_openai(t) for t in openai_tools(request, strict=True)]
+        for tool in tools:
+            tool.function.parameters = guided_schema(tool.function.parameters)
         return self._factory.get_lark_from_jinja(
             template=self._factory.select_jinja_template(),
             mode=ToolChoiceEnum.auto if tools else ToolChoiceEnum.none,
@@ -75,7 +85,7 @@ class ToolGrammars:
     def forced_call(self, tool: ToolSpec) -> str:
         """Exactly one call of `tool`, nothing before it: `[TOOL_CALLS]name[ARGS]{schema-valid json}`."""
         fmt = self._fmt
-        schema = json.dumps(tool.parameters, ensure_ascii=False)
+        schema = json.dumps(guided_schema(tool.parameters), ensure_ascii=False)
         return f"start: <[{fmt.tool_calls_id}]> {json.dumps(tool.name)} <[{fmt.args_id}]> %json {schema}\n"
 
 

@@ -37,7 +37,7 @@ from agent.llm.base import (
     ProposedCall,
     ToolSpec,
 )
-from agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars
+from agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
 from agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
 
 if TYPE_CHECKING:
@@ -308,7 +308,10 @@ class VllmBackend:
         """Arguments for `tool` generated after `prefix` (which ends in `[ARGS]`) under its JSON schema."""
         room = self.engine.max_model_len - len(prefix)
         params = self._sampling(
-            request, max(1, min(_REGENERATE_MAX_TOKENS, room)), schema=tool.parameters, stream=False
+            request,
+            max(1, min(_REGENERATE_MAX_TOKENS, room)),
+            schema=guided_schema(tool.parameters),
+            stream=False,
         )
         tokens: list[int] = []
         async for output in self._generate(prefix, params):
