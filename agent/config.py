@@ -75,6 +75,11 @@ class EngineConfig(_Section):
     dtype: Literal["auto", "bfloat16", "float16"] = "auto"
     enforce_eager: bool = Field(False, description="no CUDA graphs / compilation: faster start")
     language_model_only: bool = Field(True, description="skip the vision encoder (text-only agent)")
+    moe_configs_dir: str | None = Field(
+        None,
+        description="tuned fused-MoE kernel configs (E=128,N=...,device_name=....json); "
+        "vLLM looks there first (VLLM_TUNED_CONFIG_FOLDER)",
+    )
     tool_grammar: Literal["lark", "off"] = Field(
         "lark", description="constrain each turn with Mistral's Lark grammar holding the tools' schemas"
     )

@@ -102,6 +102,8 @@ def engine_args(path: Path, config: EngineConfig) -> Any:
     from vllm.platforms import current_platform
 
     extra: dict[str, Any] = {}
+    if config.moe_configs_dir is not None:
+        os.environ["VLLM_TUNED_CONFIG_FOLDER"] = str(Path(config.moe_configs_dir).expanduser())
     if config.max_model_len is not None:
         extra["max_model_len"] = config.max_model_len
     if config.kv_cache_gib is not None:

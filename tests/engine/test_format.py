@@ -179,3 +179,17 @@ def test_make_tiny_checks_its_sizes(
     params = json.loads((tiny_checkpoint / "params.json").read_text())
     assert params["moe"]["num_experts"] == 128 and params["moe"]["num_shared_experts"] == 1
     assert {"yarn", "llama_4_scaling"} <= params.keys() and params["kv_lora_rank"] == 512
+
+
+def test_a_folder_that_is_not_a_checkpoint_is_refused_clearly(tmp_path: Path) -> None:
+    from agent.config import Settings
+    from agent.llm.base import BackendError
+    from agent.llm.resolve import make_backend
+    from tests.engine.conftest import require_vllm
+
+    require_vllm()
+    (tmp_path / "params.json").write_text("{}")
+    with pytest.raises(BackendError, match=r"missing consolidated\*\.safetensors, tekken\.json"):
+        make_backend(f"vllm:{tmp_path}", Settings())
+    with pytest.raises(BackendError, match="no checkpoint folder"):
+        make_backend(f"vllm:{tmp_path / 'absent'}", Settings())
