@@ -271,8 +271,6 @@ class VllmBackend:
                 TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex
             ):
                 yield output.outputs[0]
-        except BackendError:
-            raise
         except Exception as exc:  # EngineDeadError, ValueError from input checks...
             raise BackendError(f"{self.name}: generation failed: {type(exc).__name__}: {exc}") from exc
 
