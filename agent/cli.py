@@ -269,7 +269,11 @@ def _cmd_engine(args: argparse.Namespace) -> int:
         problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
         print(f"trident: {problems}", file=sys.stderr)
         return EXIT_USAGE
-    write_tiny_checkpoint(args.dir, spec)
+    try:
+        write_tiny_checkpoint(args.dir, spec)
+    except OSError as exc:
+        print(f"trident: cannot write {args.dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(
         f"trident: wrote {args.dir} ({spec.layers} layer(s), hidden {spec.hidden}, kv_lora_rank {rank}); "
         f"use it with --model vllm:{args.dir}"

@@ -176,6 +176,9 @@ def test_make_tiny_checks_its_sizes(
     assert main(["engine", "make-tiny", str(tmp_path / "m"), "--hidden", "100"]) == 2
     assert "--hidden: Input should be a multiple of 64" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+    (tmp_path / "file").write_text("x")
+    assert main(["engine", "make-tiny", str(tmp_path / "file")]) == 2
+    assert f"cannot write {tmp_path / 'file'}" in capsys.readouterr().err
     params = json.loads((tiny_checkpoint / "params.json").read_text())
     assert params["moe"]["num_experts"] == 128 and params["moe"]["num_shared_experts"] == 1
     assert {"yarn", "llama_4_scaling"} <= params.keys() and params["kv_lora_rank"] == 512
@@ -193,3 +196,26 @@ def test_a_folder_that_is_not_a_checkpoint_is_refused_clearly(tmp_path: Path) ->
         make_backend(f"vllm:{tmp_path}", Settings())
     with pytest.raises(BackendError, match="no checkpoint folder"):
         make_backend(f"vllm:{tmp_path / 'absent'}", Settings())
+
+
+def test_bounded_strings_caps_every_free_string_of_a_schema() -> None:
+    from agent.llm.tiny_checkpoint import bounded_strings
+
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string"},
+            "mode": {"type": "string", "enum": ["a", "b"]},
+            "short": {"type": "string", "maxLength": 4},
+            "edits": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"old": {"type": "string"}}},
+            },
+        },
+    }
+    out = bounded_strings(schema, 8)
+    props = out["properties"]
+    assert props["path"]["maxLength"] == 8 and props["short"]["maxLength"] == 4
+    assert "maxLength" not in props["mode"]
+    assert props["edits"]["items"]["properties"]["old"]["maxLength"] == 8
+    assert "maxLength" not in schema["properties"]["path"]  # a copy
