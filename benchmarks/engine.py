@@ -40,7 +40,7 @@ from agent.llm.base import Backend, Completion, Message, ModelRequest, ToolSpec
 from agent.llm.forced_args import ToolGrammars
 from agent.llm.openai_compat import OpenAIBackend
 from agent.llm.tiny_checkpoint import TinySpec, bounded_strings, write_tiny_checkpoint
-from agent.llm.vllm_engine import Engine, VllmBackend, shared_engine
+from agent.llm.vllm_engine import Engine, VllmBackend, shared_engine, shutdown_engines
 from agent.prompt import system_prompt
 from tools.registry import default_tools
 
@@ -232,7 +232,7 @@ async def throughput(engine: Engine, sessions: list[int], tokens: int, results: 
             produced = sum(c.usage.output_tokens for c in done)
             out[str(n)] = {"output_tokens": produced, "wall_s": wall, "tokens_per_s": produced / wall}
             progress.advance(task)
-    out["scaling_32_over_1"] = out[str(sessions[-1])]["tokens_per_s"] / out[str(sessions[0])]["tokens_per_s"]
+    out["scaling"] = out[str(sessions[-1])]["tokens_per_s"] / out[str(sessions[0])]["tokens_per_s"]
     results["b_throughput"] = out
 
 
@@ -323,7 +323,8 @@ def report(results: dict[str, Any]) -> None:
         + ", ".join(
             f"{n} session(s) {v['tokens_per_s']:.0f} tok/s" for n, v in b.items() if isinstance(v, dict)
         )
-        + f"; ratio 32 vs 1: {b['scaling_32_over_1']:.1f}x"
+        + f"; ratio {max(int(n) for n in b if n.isdigit())} vs {min(int(n) for n in b if n.isdigit())}: "
+        + f"{b['scaling']:.1f}x"
     )
     c = results["c_effort_switch"]
     print(
@@ -386,8 +387,11 @@ async def main(args: argparse.Namespace) -> None:
             if server is not None:
                 server.process.terminate()
                 server.process.wait(timeout=60)
-        await throughput(engine, args.sessions, args.tokens, results)
-        await effort_switch(engine, args.history, args.repeats, results)
+        try:
+            await throughput(engine, args.sessions, args.tokens, results)
+            await effort_switch(engine, args.history, args.repeats, results)
+        finally:
+            shutdown_engines()  # here, on the loop that used it: left to exit, the process can hang
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
