@@ -113,6 +113,25 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
 
+    engine = sub.add_parser("engine", help="the embedded vLLM engine: test checkpoints")
+    engine_sub = engine.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
+    tiny = engine_sub.add_parser(
+        "make-tiny",
+        help="write a random-weight Mistral Small 4-shaped checkpoint (tests, benchmarks)",
+        description="Write params.json, consolidated.safetensors and a Tekken v15 tekken.json with "
+        "Mistral Small 4's structure (MLA, 128 experts top-4 + 1 shared, YaRN, llama_4_scaling), "
+        "shrunk in depth and width. Random weights: the text is nonsense; the wiring is real.",
+    )
+    tiny.add_argument("dir", type=Path, help="the folder to write")
+    tiny.add_argument("--layers", type=int, default=1, help="transformer layers (default 1)")
+    tiny.add_argument("--hidden", type=int, default=256, help="model width (default 256)")
+    tiny.add_argument(
+        "--kv-lora-rank",
+        type=int,
+        help="MLA latent size; default 256 (Mistral Small 4's) with CUDA, else 512: vLLM's CPU MLA "
+        "decode kernel only supports 512",
+    )
+
     config = sub.add_parser("config", help="show the effective configuration")
     config.add_argument("--repo", type=Path, default=Path.cwd())
     return parser
@@ -269,6 +288,40 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(repo, _overrides(args), cast(ApprovalMode | None, args.approval))
 
 
+def _cmd_engine(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from agent.llm.tiny_checkpoint import CPU_KV_LORA_RANK, REAL_KV_LORA_RANK, TinySpec, write_tiny_checkpoint
+
+    try:
+        import torch
+    except ImportError:
+        print(
+            "trident: engine make-tiny needs torch: pip install 'trident[cpu]' or 'trident[gpu]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    rank = args.kv_lora_rank
+    if rank is None:
+        rank = REAL_KV_LORA_RANK if torch.cuda.is_available() else CPU_KV_LORA_RANK
+    try:
+        spec = TinySpec(layers=args.layers, hidden=args.hidden, kv_lora_rank=rank)
+    except ValidationError as exc:
+        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        print(f"trident: {problems}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        write_tiny_checkpoint(args.dir, spec)
+    except OSError as exc:
+        print(f"trident: cannot write {args.dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"trident: wrote {args.dir} ({spec.layers} layer(s), hidden {spec.hidden}, kv_lora_rank {rank}); "
+        f"use it with --model vllm:{args.dir}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -291,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         from evals.cli import main as eval_main
 
         return eval_main(args)
+    if args.command == "engine":
+        return _cmd_engine(args)
     return _cmd_sandbox(args)
 
 

@@ -61,6 +61,37 @@ class CompactionConfig(_Section):
     keep_recent: int = Field(6, ge=0)
 
 
+class EngineConfig(_Section):
+    """The embedded vLLM engine (`vllm:DIR`)."""
+
+    tensor_parallel_size: int | None = Field(
+        None, ge=1, description="GPUs to shard the model over; default: every visible GPU (1 on CPU)"
+    )
+    quantization: str | None = Field(None, description="e.g. fp8; default: what the checkpoint says")
+    prefix_caching: bool = Field(True, description="reuse the KV cache of a shared prompt prefix (GPU)")
+    max_model_len: int | None = Field(None, ge=256, description="context length; default: the model's")
+    kv_cache_gib: int | None = Field(None, ge=1, description="KV cache size; default: vLLM's choice")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    max_num_seqs: int | None = Field(None, ge=1, description="sequences decoded at once")
+    dtype: Literal["auto", "bfloat16", "float16"] = "auto"
+    enforce_eager: bool = Field(False, description="no CUDA graphs / compilation: faster start")
+    language_model_only: bool = Field(True, description="skip the vision encoder (text-only agent)")
+    moe_configs_dir: str | None = Field(
+        None,
+        description="tuned fused-MoE kernel configs (E=128,N=...,device_name=....json); "
+        "vLLM looks there first (VLLM_TUNED_CONFIG_FOLDER)",
+    )
+    tool_grammar: Literal["lark", "off"] = Field(
+        "lark", description="constrain each turn with Mistral's Lark grammar holding the tools' schemas"
+    )
+    regenerate_arguments: bool = Field(
+        True, description="regenerate a call's invalid arguments under its schema before telling the model"
+    )
+    max_tokens: int = Field(8192, ge=16, description="output tokens per turn unless the request says")
+    temperature: float = Field(0.7, ge=0, le=2, description="when the run sets none")
+    seed: int = 0
+
+
 class Settings(_Section):
     model: str | None = None
     temperature: float | None = Field(None, ge=0, le=2)
@@ -74,6 +105,7 @@ class Settings(_Section):
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
 
 def user_config_path() -> Path:

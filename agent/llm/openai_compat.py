@@ -118,8 +118,10 @@ class OpenAIBackend:
         max_retries: int = 4,
         timeout_s: float = 600.0,
         stream_usage: bool = True,
+        extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.base_url = model, base_url
+        self._extra_body = dict(extra_body or {})  # server-specific request fields, sent as-is
         self.name = f"openai:{model}@{base_url}"
         self._stream_usage = stream_usage
         self._client = openai.AsyncOpenAI(
@@ -127,7 +129,7 @@ class OpenAIBackend:
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
-        body: dict[str, Any] = {"reasoning_effort": request.reasoning_effort}
+        body: dict[str, Any] = {"reasoning_effort": request.reasoning_effort, **self._extra_body}
         if self._stream_usage:
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:

@@ -38,5 +38,5 @@ def make_backend(spec: str, settings: Settings) -> Backend:
     if scheme == "vllm":
         from agent.llm.vllm_engine import make_vllm_backend
 
-        return make_vllm_backend(rest)
+        return make_vllm_backend(rest, settings)
     raise ConfigError(f"unknown model scheme {scheme!r} in {spec!r}; use scripted:, openai: or vllm:")

@@ -1,22 +1,328 @@
-"""`vllm:PATH`: the embedded vLLM engine. Declared here, imported lazily; built by the engine issue."""
+"""`vllm:PATH`: the embedded vLLM engine, in process (no HTTP server).
+
+An `AsyncLLM` loads a Mistral-native checkpoint folder (`params.json`, `consolidated*.safetensors`,
+`tekken.json`). Each turn is rendered with mistral_common to token ids (`mistral_format`), generated
+under Mistral's tool grammar (`forced_args`), streamed as text and reasoning deltas parsed from the
+output token ids, and its tool calls checked; a call with bad arguments is regenerated under its
+schema before intake would tell the model. vLLM is imported lazily: without it the other backends
+work and this one says how to install it.
+
+One engine per checkpoint and settings is shared by every backend of the process (batch workers,
+benchmark sessions); it belongs to the event loop that first uses it and is shut down at exit.
+vLLM starts its workers with spawn: a script using this needs the `if __name__ == "__main__":` guard.
+"""
 
 from __future__ import annotations
 
+import atexit
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from agent.llm.base import Backend, BackendError
+from agent.config import EngineConfig, Settings
+from agent.events import Usage
+from agent.intake import Accepted
+from agent.llm.base import (
+    Backend,
+    BackendError,
+    Chunk,
+    Completion,
+    ModelRequest,
+    ProposedCall,
+    ToolSpec,
+)
+from agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
+from agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
+
+if TYPE_CHECKING:
+    from vllm import SamplingParams
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+INSTALL_HINT = (
+    "vllm:PATH needs the vLLM engine, which is not installed: "
+    "pip install 'trident[gpu]' (CUDA) or 'trident[cpu]' (CPU build)"
+)
+_REGENERATE_MAX_TOKENS = 1024
 
 
-def make_vllm_backend(path: str) -> Backend:
+def vllm_missing() -> str | None:
+    """Why the engine cannot be used here, or None when vLLM imports."""
     try:
         import vllm  # noqa: F401
-    except ImportError:
-        raise BackendError(
-            "vllm:PATH needs the vLLM engine, which is not installed: "
-            "pip install 'trident[gpu]' (CUDA) or 'trident[cpu]' (CPU build)"
-        ) from None
-    if not Path(path).is_dir():
-        raise BackendError(
-            f"vllm:{path}: no checkpoint folder there (params.json, consolidated*.safetensors)"
+    except ImportError as exc:
+        return f"{INSTALL_HINT} ({exc})"
+    return None
+
+
+def _quiet_vllm_logs() -> None:
+    """vLLM logs to stdout by default; `trident run --json` owns stdout. Children inherit this."""
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+
+
+def check_checkpoint(path: Path) -> None:
+    missing = [
+        what
+        for what, present in (
+            ("params.json", (path / "params.json").is_file()),
+            ("consolidated*.safetensors", any(path.glob("consolidated*.safetensors"))),
+            ("tekken.json", (path / "tekken.json").is_file()),
         )
-    raise BackendError("the embedded vLLM backend is not available in this version of trident yet")
+        if not present
+    ]
+    if not path.is_dir():
+        raise BackendError(f"vllm:{path}: no checkpoint folder there")
+    if missing:
+        raise BackendError(
+            f"vllm:{path}: not a Mistral-native checkpoint (missing {', '.join(missing)}); "
+            "make a test one with `trident engine make-tiny DIR`"
+        )
+
+
+def visible_gpus() -> int:
+    from vllm.platforms import current_platform
+
+    if current_platform.is_cpu():
+        return 1
+    import torch
+
+    return max(1, int(torch.cuda.device_count()))
+
+
+def engine_args(path: Path, config: EngineConfig) -> Any:
+    """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings."""
+    from vllm.config import StructuredOutputsConfig
+    from vllm.engine.arg_utils import AsyncEngineArgs
+    from vllm.platforms import current_platform
+
+    extra: dict[str, Any] = {}
+    if config.moe_configs_dir is not None:
+        os.environ["VLLM_TUNED_CONFIG_FOLDER"] = str(Path(config.moe_configs_dir).expanduser())
+    if config.max_model_len is not None:
+        extra["max_model_len"] = config.max_model_len
+    if config.kv_cache_gib is not None:
+        if current_platform.is_cpu():
+            os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(config.kv_cache_gib)
+        else:
+            extra["kv_cache_memory_bytes"] = config.kv_cache_gib * 2**30
+    return AsyncEngineArgs(
+        model=str(path),
+        tokenizer_mode="mistral",
+        config_format="mistral",
+        load_format="mistral",
+        language_model_only=config.language_model_only,
+        tensor_parallel_size=config.tensor_parallel_size or visible_gpus(),
+        quantization=config.quantization,
+        enable_prefix_caching=config.prefix_caching,
+        gpu_memory_utilization=config.gpu_memory_utilization,
+        max_num_seqs=config.max_num_seqs,
+        dtype=config.dtype,
+        enforce_eager=config.enforce_eager,
+        seed=config.seed,
+        structured_outputs_config=StructuredOutputsConfig(backend="guidance", disable_any_whitespace=True),
+        disable_log_stats=True,
+        **extra,
+    )
+
+
+@dataclass
+class Engine:
+    """A loaded model: the vLLM engine and the checkpoint's Mistral format."""
+
+    path: Path
+    config: EngineConfig
+    llm: AsyncLLM
+    fmt: MistralFormat
+    load_s: float
+    max_model_len: int
+
+    def shutdown(self) -> None:
+        self.llm.shutdown()
+        # AsyncLLM.__del__ shuts down again; at interpreter exit vLLM's module globals are gone by
+        # then and it prints a TypeError. It is done already.
+        self.llm.__dict__["shutdown"] = lambda timeout=None: None
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def shared_engine(path: Path, config: EngineConfig) -> Engine:
+    """The process's engine for this checkpoint and settings, loaded on first use."""
+    reason = vllm_missing()
+    if reason is not None:
+        raise BackendError(reason)
+    path = path.resolve()
+    check_checkpoint(path)
+    key = json.dumps([str(path), config.model_dump()], sort_keys=True)
+    if key not in _ENGINES:
+        _quiet_vllm_logs()
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        fmt = MistralFormat(load_tokenizer(path))
+        started = time.monotonic()
+        try:
+            llm = AsyncLLM.from_engine_args(engine_args(path, config))
+        except Exception as exc:  # vLLM raises many kinds; all mean the model did not load
+            raise BackendError(f"vllm:{path}: the engine did not start: {type(exc).__name__}: {exc}") from exc
+        max_len = int(llm.model_config.max_model_len)
+        _ENGINES[key] = Engine(path, config, llm, fmt, time.monotonic() - started, max_len)
+    return _ENGINES[key]
+
+
+@atexit.register
+def shutdown_engines() -> None:
+    while _ENGINES:
+        _, engine = _ENGINES.popitem()
+        engine.shutdown()
+
+
+class VllmBackend:
+    """The `Backend` over an embedded engine. `force_tool` makes every turn one call of that tool
+    (benchmarks and tests: random weights never choose a tool on their own)."""
+
+    def __init__(self, engine: Engine, *, force_tool: str | None = None) -> None:
+        self.engine = engine
+        self.name = f"vllm:{engine.path}"
+        self.force_tool = force_tool
+        self.stats = ForcingStats()
+        self._grammars = ToolGrammars(engine.fmt)
+        self._checker = ArgumentChecker()
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        fmt, config = self.engine.fmt, self.engine.config
+        prompt = fmt.render(request)
+        room = self.engine.max_model_len - len(prompt)
+        if room < 1:
+            raise BackendError(
+                f"the prompt ({len(prompt)} tokens) does not fit the context ({self.engine.max_model_len})"
+            )
+        grammar = self._grammar(request)
+        params = self._sampling(
+            request, min(request.max_tokens or config.max_tokens, room), grammar=grammar, stream=True
+        )
+        self.stats.turns += 1
+        self.stats.grammar_turns += grammar is not None
+        parser = fmt.parser()
+        finish: str | None = None
+        async for output in self._generate(prompt, params):
+            for chunk in parser.feed(list(output.token_ids)):
+                yield chunk
+            finish = output.finish_reason or finish
+        for chunk in parser.flush():
+            yield chunk
+        calls, extra_tokens = await self._checked_calls(request, prompt, parser)
+        yield Completion(
+            content=parser.content,
+            reasoning=parser.reasoning,
+            tool_calls=calls,
+            usage=Usage(input_tokens=len(prompt), output_tokens=len(parser.tokens) + extra_tokens),
+            finish_reason=finish,
+        )
+
+    def _grammar(self, request: ModelRequest) -> str | None:
+        if self.force_tool is not None:
+            tool = next((t for t in request.tools if t.name == self.force_tool), None)
+            if tool is None:
+                raise BackendError(f"force_tool={self.force_tool!r} is not among the request's tools")
+            return self._grammars.forced_call(tool)
+        if self.engine.config.tool_grammar == "lark":
+            return self._grammars.turn(request)
+        return None
+
+    def _sampling(
+        self,
+        request: ModelRequest,
+        max_tokens: int,
+        *,
+        grammar: str | None = None,
+        schema: dict[str, Any] | None = None,
+        stream: bool,
+    ) -> SamplingParams:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+        constraint = None
+        if grammar is not None:
+            constraint = StructuredOutputsParams(grammar=grammar)
+        elif schema is not None:
+            constraint = StructuredOutputsParams(json=schema)
+        temperature = request.temperature
+        return SamplingParams(
+            max_tokens=max_tokens,
+            temperature=self.engine.config.temperature if temperature is None else temperature,
+            output_kind=RequestOutputKind.DELTA if stream else RequestOutputKind.FINAL_ONLY,
+            detokenize=False,
+            skip_special_tokens=False,
+            structured_outputs=constraint,
+        )
+
+    async def _generate(self, prompt: list[int], params: SamplingParams) -> AsyncIterator[Any]:
+        """The first sequence of each step's output; engine failures become `BackendError`."""
+        from vllm.inputs import TokensPrompt
+
+        try:
+            async for output in self.engine.llm.generate(
+                TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex
+            ):
+                yield output.outputs[0]
+        except Exception as exc:  # EngineDeadError, ValueError from input checks...
+            raise BackendError(f"{self.name}: generation failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _checked_calls(
+        self, request: ModelRequest, prompt: list[int], parser: OutputParser
+    ) -> tuple[list[ProposedCall], int]:
+        """The turn's calls, each with arguments regenerated under its schema when they fail it."""
+        calls, config = parser.proposed_calls(), self.engine.config
+        extra_tokens = 0
+        checked: list[ProposedCall] = []
+        for parsed, call in zip(parser.calls, calls, strict=True):
+            self.stats.calls += 1
+            arguments = call.arguments if isinstance(call.arguments, str) else ""
+            verdict = self._checker.check(request.tools, call.name, arguments)
+            if isinstance(verdict, Accepted):
+                self.stats.valid_as_generated += 1
+                checked.append(call)
+                continue
+            tool = self._checker.regenerable(request.tools, verdict) if config.regenerate_arguments else None
+            if tool is None or parsed.args_start is None:
+                self.stats.not_regenerable += 1
+                checked.append(call)
+                continue
+            fresh, used = await self.regenerate(request, prompt + parser.tokens[: parsed.args_start], tool)
+            extra_tokens += used
+            if isinstance(self._checker.check(request.tools, tool.name, fresh), Accepted):
+                self.stats.regenerated_valid += 1
+                checked.append(call.model_copy(update={"arguments": fresh}))
+            else:
+                self.stats.regenerated_invalid += 1
+                checked.append(call)
+        return checked, extra_tokens
+
+    async def regenerate(self, request: ModelRequest, prefix: list[int], tool: ToolSpec) -> tuple[str, int]:
+        """Arguments for `tool` generated after `prefix` (which ends in `[ARGS]`) under its JSON schema."""
+        room = self.engine.max_model_len - len(prefix)
+        params = self._sampling(
+            request,
+            max(1, min(_REGENERATE_MAX_TOKENS, room)),
+            schema=guided_schema(tool.parameters),
+            stream=False,
+        )
+        tokens: list[int] = []
+        async for output in self._generate(prefix, params):
+            tokens = list(output.token_ids)
+        fmt = self.engine.fmt
+        return fmt.decode([t for t in tokens if t != fmt.eos_id]).strip(), len(tokens)
+
+    async def aclose(self) -> None:
+        if self.stats.turns:
+            print(f"trident: engine: {self.stats.summary()}", file=sys.stderr)
+
+
+def make_vllm_backend(path: str, settings: Settings) -> Backend:
+    return VllmBackend(shared_engine(Path(path).expanduser(), settings.engine))

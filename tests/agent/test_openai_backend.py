@@ -438,6 +438,15 @@ async def test_request_without_tools_sends_no_tools_field(server: FakeOpenAIServ
     assert "temperature" not in body and "max_tokens" not in body
 
 
+async def test_extra_body_fields_are_sent_as_given(server: FakeOpenAIServer) -> None:
+    server.script(text_stream("ok"))
+    extra = {"structured_outputs": {"grammar": "start: /x/"}, "min_tokens": 2}
+    await stream_all(OpenAIBackend(MODEL, server.base_url, "k", max_retries=0, extra_body=extra))
+    (body,) = server.requests
+    assert body["structured_outputs"] == extra["structured_outputs"] and body["min_tokens"] == 2
+    assert body["reasoning_effort"] == "none"
+
+
 # --- the real loop, against a server that left tool calls as raw text ------------------------------
 
 

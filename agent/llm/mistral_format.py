@@ -1,0 +1,195 @@
+"""Mistral's chat format on token ids: requests rendered with mistral_common, outputs parsed by token.
+
+Rendering goes through mistral_common exactly as Mistral defines it (`ChatCompletionRequest.from_openai`
+with the tools and `reasoning_effort`, then `encode_chat_completion`), so the embedded engine gets
+the same prompt tokens `vllm serve` would build. Output is parsed on token ids, not on text: the
+special tokens `[THINK]`, `[/THINK]`, `[TOOL_CALLS]`, `[ARGS]` and `[CALL_ID]` are single ids,
+which a text parser can confuse with look-alike text and which detokenizing may drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.llm.base import BackendError, ModelRequest, ProposedCall, ReasoningChunk, TextChunk
+from agent.llm.openai_compat import to_openai_messages
+from agent.raw_calls import UNPARSED
+
+if TYPE_CHECKING:
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    Tokenizer = MistralTokenizer[Any, Any, Any, Any, Any]
+
+_REPLACEMENT = "\ufffd"
+_MAX_HELD = 8  # tokens held back while they decode to an incomplete UTF-8 sequence
+
+
+def load_tokenizer(checkpoint: Path) -> Tokenizer:
+    """The checkpoint's Tekken tokenizer (`tekken.json`), as vLLM's `tokenizer_mode=mistral` loads it."""
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    path = checkpoint / "tekken.json"
+    if not path.is_file():
+        raise BackendError(f"{checkpoint}: no tekken.json (the Mistral tokenizer file) in the checkpoint")
+    return MistralTokenizer.from_file(str(path))
+
+
+def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[str, Any]]:
+    tools: list[dict[str, Any]] = []
+    for tool in request.tools:
+        function: dict[str, Any] = tool.model_dump()
+        if strict:
+            function["strict"] = True
+        tools.append({"type": "function", "function": function})
+    return tools
+
+
+@dataclass
+class ParsedCall:
+    """One `[TOOL_CALLS]name[CALL_ID]id[ARGS]{json}` span of the output."""
+
+    name_ids: list[int] = field(default_factory=list)
+    id_ids: list[int] = field(default_factory=list)
+    arg_ids: list[int] = field(default_factory=list)
+    args_start: int | None = None  # index in the output just after `[ARGS]`
+
+
+class MistralFormat:
+    """Renders requests to prompt ids and makes output parsers, for one Tekken tokenizer."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        from mistral_common.tokens.tokenizers.base import SpecialTokens
+
+        self.tokenizer = tokenizer
+        self.inner = tokenizer.instruct_tokenizer.tokenizer
+        self.version = self.inner.version.value
+
+        def special(token: SpecialTokens) -> int:
+            return int(self.inner.get_special_token(token.value))
+
+        self.tool_calls_id = special(SpecialTokens.tool_calls)
+        self.args_id = special(SpecialTokens.args)
+        self.call_id_id = special(SpecialTokens.call_id)
+        self.think_id = special(SpecialTokens.begin_think)
+        self.end_think_id = special(SpecialTokens.end_think)
+        self.eos_id = int(self.inner.eos_id)
+
+    def render(self, request: ModelRequest) -> list[int]:
+        """Prompt token ids: system prompt, tools, reasoning effort and turns, as Mistral encodes them."""
+        from mistral_common.exceptions import MistralCommonException
+        from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+        try:
+            chat = ChatCompletionRequest.from_openai(
+                to_openai_messages(request.messages),
+                tools=openai_tools(request) or None,
+                reasoning_effort=request.reasoning_effort,
+            )
+            tokens: list[int] = self.tokenizer.encode_chat_completion(chat).tokens
+        except (MistralCommonException, ValueError) as exc:
+            raise BackendError(f"the conversation cannot be rendered in Mistral's format: {exc}") from None
+        return tokens
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.inner.encode(text, bos=False, eos=False))
+
+    def decode(self, ids: list[int]) -> str:
+        from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
+
+        return str(self.inner.decode(ids, special_token_policy=SpecialTokenPolicy.IGNORE))
+
+    def decode_keep_special(self, ids: list[int]) -> str:
+        """Text with special tokens spelled out (what `vllm serve` shows a tool parser)."""
+        from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
+
+        return str(self.inner.decode(ids, special_token_policy=SpecialTokenPolicy.KEEP))
+
+    def call_prefix(self, name: str) -> list[int]:
+        """`[TOOL_CALLS]name[ARGS]`: what precedes a call's arguments."""
+        return [self.tool_calls_id, *self.encode(name), self.args_id]
+
+    def parser(self) -> OutputParser:
+        return OutputParser(self)
+
+
+class OutputParser:
+    """Streaming parse of output token ids into text, reasoning and tool calls.
+
+    `feed` returns the text and reasoning chunks ready to show (a multi-byte character split over
+    tokens is held until complete); nothing from `[TOOL_CALLS]` on is shown as text.
+    """
+
+    def __init__(self, fmt: MistralFormat) -> None:
+        self._fmt = fmt
+        self._mode = "text"  # text | thinking | name | call_id | args
+        self._held: list[int] = []
+        self.tokens: list[int] = []
+        self.content = ""
+        self.reasoning = ""
+        self.calls: list[ParsedCall] = []
+
+    def feed(self, ids: list[int]) -> list[TextChunk | ReasoningChunk]:
+        fmt, out = self._fmt, []
+        for token in ids:
+            self.tokens.append(token)
+            if token == fmt.eos_id:
+                out += self._release(force=True)
+                continue
+            if token == fmt.tool_calls_id:
+                out += self._release(force=True)
+                self.calls.append(ParsedCall())
+                self._mode = "name"
+            elif token == fmt.think_id and self._mode == "text":
+                out += self._release(force=True)
+                self._mode = "thinking"
+            elif token == fmt.end_think_id and self._mode == "thinking":
+                out += self._release(force=True)
+                self._mode = "text"
+            elif token == fmt.call_id_id and self._mode == "name":
+                self._mode = "call_id"
+            elif token == fmt.args_id and self._mode in ("name", "call_id"):
+                self.calls[-1].args_start = len(self.tokens)
+                self._mode = "args"
+            elif self._mode in ("text", "thinking"):
+                self._held.append(token)
+            elif self._mode == "name":
+                self.calls[-1].name_ids.append(token)
+            elif self._mode == "call_id":
+                self.calls[-1].id_ids.append(token)
+            else:
+                self.calls[-1].arg_ids.append(token)
+        return out + self._release(force=False)
+
+    def flush(self) -> list[TextChunk | ReasoningChunk]:
+        return self._release(force=True)
+
+    def _release(self, *, force: bool) -> list[TextChunk | ReasoningChunk]:
+        if not self._held:
+            return []
+        text = self._fmt.decode(self._held)
+        if text.endswith(_REPLACEMENT) and not force and len(self._held) < _MAX_HELD:
+            return []
+        self._held = []
+        if not text:
+            return []
+        if self._mode == "thinking":
+            self.reasoning += text
+            return [ReasoningChunk(text=text)]
+        self.content += text
+        return [TextChunk(text=text)]
+
+    def proposed_calls(self) -> list[ProposedCall]:
+        """The calls as intake takes them: names and ids decoded, arguments as the model wrote them."""
+        decode = self._fmt.decode
+        return [
+            ProposedCall(
+                id=decode(call.id_ids).strip() or None,
+                name=decode(call.name_ids).strip(),
+                arguments=decode(call.arg_ids).strip(),
+            )
+            if call.args_start is not None
+            else ProposedCall(name=UNPARSED, arguments=decode(call.name_ids).strip())
+            for call in self.calls
+        ]

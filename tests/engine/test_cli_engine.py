@@ -1,0 +1,37 @@
+"""The `trident` command on `vllm:DIR` in a fresh process: it loads the engine itself (vLLM spawns
+its workers; the CLI has the main guard) and keeps stdout to JSON events."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.events import RunStart
+from tests.engine.conftest import TEST_ENGINE
+from tests.helpers import make_workspace
+
+
+def test_cli_run_on_vllm_in_a_fresh_process(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """The `trident` command loads the engine itself (spawned workers, main guard) and keeps
+    stdout to JSON events: vLLM's logs go to stderr."""
+    repo = make_workspace(tmp_path / "repo", {"notes.txt": "hello\n"})
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[engine]\n"
+        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in TEST_ENGINE.model_dump().items() if v is not None),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "run", "--repo", str(repo), "--task", "Edit notes.txt.",
+         "--model", f"vllm:{tiny_checkpoint}", "--sandbox", "local", "--max-steps", "1", "--json"],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "TRIDENT_CONFIG": str(config)},
+    )  # fmt: skip
+    assert result.returncode in (1, 3), result.stderr[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["type"] == RunStart.model_fields["type"].default
+    assert any(e["type"] == "assistant_turn" and e["usage"]["output_tokens"] > 0 for e in events)
+    assert events[-1]["type"] == "verdict"
+    assert "trident: engine: " in result.stderr  # the forcing counters
