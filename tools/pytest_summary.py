@@ -171,6 +171,7 @@ def _with_section_messages(failing: list[FailingTest], lines: list[str]) -> list
     import come first).
     """
     messages: dict[str, str] = {}
+    first_lines: dict[str, str] = {}  # sections without `E` lines: pytest 8's `[XPASS(strict)] reason`
     current: str | None = None
     for line in lines:
         title = _PYTEST_SECTION_TITLE.match(line)
@@ -181,10 +182,13 @@ def _with_section_messages(failing: list[FailingTest], lines: list[str]) -> list
         elif current is not None and line.startswith("E   "):
             keep_first = current in messages and not current.startswith("ERROR collecting ")
             messages[current] = messages[current] if keep_first else line[1:].strip()
+        elif current is not None and line.strip() and current not in first_lines:
+            first_lines[current] = line.strip()
     out: list[FailingTest] = []
     for failure in failing:
         if not failure.message or failure.message.endswith("..."):
-            message = messages.get(_section_title(failure.test_id))
+            section = _section_title(failure.test_id)
+            message = messages.get(section) or (first_lines.get(section) if not failure.message else None)
             if message:
                 failure = failure.model_copy(update={"message": _clip(message)})
         out.append(failure)
