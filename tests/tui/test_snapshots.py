@@ -1,11 +1,12 @@
-"""Snapshots of the main screens (SVG under tests/tui/__snapshots__; TRIDENT_SNAPSHOT_UPDATE=1 updates).
+"""Snapshots of the main screens (pytest-textual-snapshot; `pytest tests/tui --snapshot-update` rewrites
+them under tests/tui/__snapshots__/, then look at them before committing).
 
 Deterministic: fixed terminal size, a fixed clock, recorded token counts, no paths on screen.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -13,8 +14,10 @@ from textual.pilot import Pilot
 from agent.tui.prompt_input import PromptInput
 from tests.chat_helpers import edit_turn
 from tests.tui.conftest import SIZE, AppFactory
-from tests.tui.snapshots import assert_snapshot, screenshot
 from tests.tui.test_app import ask_approval, idle, type_line
+
+SnapCompare = Callable[..., bool]
+Drive = Callable[[Pilot[None]], Awaitable[None]]
 
 USAGE = {"usage": {"input_tokens": 1830, "output_tokens": 64}}
 SESSION: list[dict[str, Any]] = [
@@ -32,45 +35,50 @@ SESSION: list[dict[str, Any]] = [
 ]
 
 
-async def steady(pilot: Pilot[None]) -> None:
-    """No blinking cursor in the picture: it would be there or not depending on the moment."""
-    pilot.app.query_one(PromptInput).cursor_blink = False
-    await pilot.pause(0.3)
+def steadily(drive: Drive) -> Drive:
+    """`drive`, then no blinking cursor in the picture (it would be there or not depending on the moment)."""
 
-
-async def test_conversation_screen(make_app: AppFactory, tmp_path: Path) -> None:
     async def run(pilot: Pilot[None]) -> None:
-        await type_line(pilot, "add() is broken, fix it")
+        await drive(pilot)
+        pilot.app.query_one(PromptInput).cursor_blink = False
+        await pilot.pause(0.3)
+
+    return run
+
+
+def finished_turn(message: str) -> Drive:
+    async def run(pilot: Pilot[None]) -> None:
+        await type_line(pilot, message)
         await idle(pilot)
-        await steady(pilot)
 
-    svg = await screenshot(make_app(SESSION, mode="full-auto"), SIZE, run)
-    assert_snapshot("conversation", svg, tmp_path)
+    return run
 
 
-async def test_approval_screen(make_app: AppFactory, tmp_path: Path) -> None:
-    async def run(pilot: Pilot[None]) -> None:
-        await ask_approval(pilot, "fix add")
-        await steady(pilot)
-
-    assert_snapshot("approval", await screenshot(make_app(SESSION[1:]), SIZE, run), tmp_path)
+async def approval_asked(pilot: Pilot[None]) -> None:
+    await ask_approval(pilot, "fix add")
 
 
-async def test_failed_edit_raises_effort_screen(make_app: AppFactory, tmp_path: Path) -> None:
+async def help_shown(pilot: Pilot[None]) -> None:
+    await type_line(pilot, "/help")
+
+
+def test_conversation_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    app = make_app(SESSION, mode="full-auto")
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=steadily(finished_turn("add() is broken, fix it"))
+    )
+
+
+def test_approval_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(SESSION[1:]), terminal_size=SIZE, run_before=steadily(approval_asked))
+
+
+def test_failed_edit_raises_effort_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
     wrong = {**edit_turn("    return a * b\n", "    return a + b\n"), **USAGE}
     turns = [wrong, {**edit_turn(), **USAGE}, {"content": "Fixed on the second try.", **USAGE}]
-
-    async def run(pilot: Pilot[None]) -> None:
-        await type_line(pilot, "fix add")
-        await idle(pilot)
-        await steady(pilot)
-
-    assert_snapshot("effort_raised", await screenshot(make_app(turns, mode="full-auto"), SIZE, run), tmp_path)
+    app = make_app(turns, mode="full-auto")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steadily(finished_turn("fix add")))
 
 
-async def test_help_screen(make_app: AppFactory, tmp_path: Path) -> None:
-    async def run(pilot: Pilot[None]) -> None:
-        await type_line(pilot, "/help")
-        await steady(pilot)
-
-    assert_snapshot("help", await screenshot(make_app(SESSION), (110, 60), run), tmp_path)
+def test_help_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(SESSION), terminal_size=(110, 60), run_before=steadily(help_shown))
