@@ -1,4 +1,4 @@
-"""The `trident` command: the TUI (no subcommand, or `chat`), `run` (headless), `sandbox`, `config`."""
+"""The `trident` command: the TUI (no subcommand, or `chat`), `run`, `eval`, `engine`, `sandbox`, `config`."""
 
 from __future__ import annotations
 
