@@ -12,6 +12,7 @@ Two paths, tried in order, each counted in `ForcingStats`:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,8 @@ from pydantic import BaseModel
 from agent.events import RawToolCall
 from agent.intake import Accepted, Intake, Rejected
 from agent.llm.base import ModelRequest, ToolSpec
-from agent.llm.mistral_format import MistralFormat, openai_tools
+from agent.llm.mistral_format import MistralFormat
+from agent.llm.openai_compat import openai_tools
 
 if TYPE_CHECKING:
     from mistral_common.guidance.grammar_factory import GrammarFactory
@@ -95,18 +97,25 @@ class ArgumentChecker:
     def __init__(self) -> None:
         self._intakes: dict[str, Intake] = {}
 
-    def _intake(self, tools: list[ToolSpec]) -> Intake:
+    def for_tools(self, tools: list[ToolSpec]) -> ToolsetChecker:
+        """The checker of one tool set (looked up once per turn; intakes cached by the tools' specs)."""
         key = json.dumps([t.model_dump() for t in tools], sort_keys=True)
         if key not in self._intakes:
             self._intakes[key] = Intake({t.name: t for t in tools})
-        return self._intakes[key]
+        return ToolsetChecker(tools, self._intakes[key])
 
-    def check(self, tools: list[ToolSpec], name: str, arguments: str) -> Accepted | Rejected:
-        return self._intake(tools).check(RawToolCall(id=_PLACEHOLDER_ID, name=name, arguments=arguments))
 
-    def regenerable(self, tools: list[ToolSpec], verdict: Rejected) -> ToolSpec | None:
+@dataclass(frozen=True)
+class ToolsetChecker:
+    tools: list[ToolSpec]
+    intake: Intake
+
+    def check(self, name: str, arguments: str) -> Accepted | Rejected:
+        return self.intake.check(RawToolCall(id=_PLACEHOLDER_ID, name=name, arguments=arguments))
+
+    def regenerable(self, verdict: Rejected) -> ToolSpec | None:
         """The tool whose schema constrains a regeneration: only for bad arguments of a known tool."""
         if verdict.kind not in ("invalid_json", "schema"):
             return None
-        resolved, _ = self._intake(tools).resolve_name(verdict.call.name)
-        return next((t for t in tools if t.name == resolved), None)
+        resolved, _ = self.intake.resolve_name(verdict.call.name)
+        return next((t for t in self.tools if t.name == resolved), None)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.llm.base import BackendError, ModelRequest, ProposedCall, ReasoningChunk, TextChunk
-from agent.llm.openai_compat import to_openai_messages
+from agent.llm.openai_compat import openai_tools, to_openai_messages
 from agent.raw_calls import UNPARSED
 
 if TYPE_CHECKING:
@@ -34,16 +34,6 @@ def load_tokenizer(checkpoint: Path) -> Tokenizer:
     if not path.is_file():
         raise BackendError(f"{checkpoint}: no tekken.json (the Mistral tokenizer file) in the checkpoint")
     return MistralTokenizer.from_file(str(path))
-
-
-def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[str, Any]]:
-    tools: list[dict[str, Any]] = []
-    for tool in request.tools:
-        function: dict[str, Any] = tool.model_dump()
-        if strict:
-            function["strict"] = True
-        tools.append({"type": "function", "function": function})
-    return tools
 
 
 @dataclass
@@ -105,10 +95,6 @@ class MistralFormat:
         from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
 
         return str(self.inner.decode(ids, special_token_policy=SpecialTokenPolicy.KEEP))
-
-    def call_prefix(self, name: str) -> list[int]:
-        """`[TOOL_CALLS]name[ARGS]`: what precedes a call's arguments."""
-        return [self.tool_calls_id, *self.encode(name), self.args_id]
 
     def parser(self) -> OutputParser:
         return OutputParser(self)

@@ -28,6 +28,17 @@ from agent.llm.base import (
 from agent.llm.think import ThinkSplitter
 
 
+def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[str, Any]]:
+    """The request's tools as OpenAI `tools` entries (`strict` marks them for grammar-forced arguments)."""
+    tools: list[dict[str, Any]] = []
+    for tool in request.tools:
+        function: dict[str, Any] = tool.model_dump()
+        if strict:
+            function["strict"] = True
+        tools.append({"type": "function", "function": function})
+    return tools
+
+
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -137,7 +148,7 @@ class OpenAIBackend:
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
         if request.tools:
-            body["tools"] = [{"type": "function", "function": t.model_dump()} for t in request.tools]
+            body["tools"] = openai_tools(request)
         accumulator = _Accumulator()
         try:
             response: openai.AsyncStream[ChatCompletionChunk] = await self._client.chat.completions.create(

@@ -279,24 +279,25 @@ class VllmBackend:
     ) -> tuple[list[ProposedCall], int]:
         """The turn's calls, each with arguments regenerated under its schema when they fail it."""
         calls, config = parser.proposed_calls(), self.engine.config
+        checker = self._checker.for_tools(request.tools)
         extra_tokens = 0
         checked: list[ProposedCall] = []
         for parsed, call in zip(parser.calls, calls, strict=True):
             self.stats.calls += 1
             arguments = call.arguments if isinstance(call.arguments, str) else ""
-            verdict = self._checker.check(request.tools, call.name, arguments)
+            verdict = checker.check(call.name, arguments)
             if isinstance(verdict, Accepted):
                 self.stats.valid_as_generated += 1
                 checked.append(call)
                 continue
-            tool = self._checker.regenerable(request.tools, verdict) if config.regenerate_arguments else None
+            tool = checker.regenerable(verdict) if config.regenerate_arguments else None
             if tool is None or parsed.args_start is None:
                 self.stats.not_regenerable += 1
                 checked.append(call)
                 continue
             fresh, used = await self.regenerate(request, prompt + parser.tokens[: parsed.args_start], tool)
             extra_tokens += used
-            if isinstance(self._checker.check(request.tools, tool.name, fresh), Accepted):
+            if isinstance(checker.check(tool.name, fresh), Accepted):
                 self.stats.regenerated_valid += 1
                 checked.append(call.model_copy(update={"arguments": fresh}))
             else:

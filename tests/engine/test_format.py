@@ -11,8 +11,8 @@ import pytest
 
 from agent.events import Effort, RawToolCall
 from agent.llm.base import Message, ModelRequest, ReasoningChunk, TextChunk
-from agent.llm.mistral_format import MistralFormat, load_tokenizer, openai_tools
-from agent.llm.openai_compat import to_openai_messages
+from agent.llm.mistral_format import MistralFormat, load_tokenizer
+from agent.llm.openai_compat import openai_tools, to_openai_messages
 from agent.raw_calls import UNPARSED
 from tests.engine.conftest import EDIT, READ
 
@@ -161,9 +161,10 @@ def test_call_without_args_marker_is_unparsed(fmt: MistralFormat) -> None:
     assert parser.content == "Hi"
 
 
-def test_call_prefix_is_what_the_model_writes_before_arguments(fmt: MistralFormat) -> None:
+def test_a_call_is_parsed_from_its_token_ids(fmt: MistralFormat) -> None:
     parser = fmt.parser()
-    parser.feed([*fmt.call_prefix("edit"), *fmt.encode(json.dumps({"path": "b", "mode": "once"}))])
+    prefix = [fmt.tool_calls_id, *fmt.encode("edit"), fmt.args_id]  # `[TOOL_CALLS]edit[ARGS]`
+    parser.feed([*prefix, *fmt.encode(json.dumps({"path": "b", "mode": "once"}))])
     (call,) = parser.proposed_calls()
     assert call.name == "edit" and json.loads(str(call.arguments)) == {"path": "b", "mode": "once"}
 
