@@ -10,16 +10,9 @@ import os
 import re
 from pathlib import Path
 
-SKIP_DIRS = {
-    ".git",
-    "node_modules",
-    "__pycache__",
-    ".venv",
-    "venv",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-}
+from sandbox.runner import SKIP_DIRS as RUNNER_SKIP_DIRS
+
+SKIP_DIRS = RUNNER_SKIP_DIRS | {"venv"}  # what the sandbox's listings skip, and plain venvs
 MAX_FILES = 20_000
 MAX_ATTACH_BYTES = 64 * 1024
 MENTION = re.compile(r"(?<![\w@])@([\w./~+-]+)")

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -39,6 +39,7 @@ from agent.prompt import system_prompt
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from agent.verify import judge, run_check
 from sandbox.base import SandboxError
+from sandbox.client import RunnerSession
 from sandbox.factory import open_sandbox
 from sandbox.workspace import export_diff, record_baseline
 from tools.base import ToolContext
@@ -82,6 +83,27 @@ class Outcome:
     reason: str
     patch: str = ""
     trajectory: Path | None = None
+
+
+def make_sandbox(
+    settings: Settings,
+    workspace: Path,
+    *,
+    mode: Literal["bind", "copy"] = "bind",
+    network: bool | None = None,
+) -> RunnerSession:
+    """The configured sandbox on `workspace` (not started); `network` overrides the config's."""
+    box = settings.sandbox
+    return open_sandbox(
+        box.kind,
+        workspace,
+        mode=mode,
+        image=box.image,
+        network=box.network if network is None else network,
+        memory_mb=box.memory_mb,
+        cpus=box.cpus,
+        pids_limit=box.pids_limit,
+    )
 
 
 def make_policies(settings: Settings) -> Policies:
@@ -131,15 +153,7 @@ async def execute(
         backend: Backend = make_backend(request.model, settings)
     except BackendError as exc:
         return Outcome(EXIT_BACKEND, str(exc))
-    sandbox = open_sandbox(
-        settings.sandbox.kind,
-        workspace,
-        image=settings.sandbox.image,
-        network=settings.sandbox.network,
-        memory_mb=settings.sandbox.memory_mb,
-        cpus=settings.sandbox.cpus,
-        pids_limit=settings.sandbox.pids_limit,
-    )
+    sandbox = make_sandbox(settings, workspace)
     if not sandbox.isolated:
         print(
             "trident: note: the local sandbox does not isolate: commands run as you, on this machine "

@@ -28,19 +28,19 @@ from agent.events import EffortChange, Event, RunEnd, RunStart, StepStart, Syste
 from agent.llm.base import BackendError
 from agent.loop import Agent
 from agent.prompt import system_prompt
-from agent.run import make_policies
+from agent.run import make_policies, make_sandbox
 from agent.trajectory import TrajectoryWriter
 from evals.concurrency import run_all
 from evals.lcb.problems import Problem
 from evals.models import ModelSource
 from evals.store import KeyedRecord, Store
 from sandbox.base import SandboxError
-from sandbox.factory import open_sandbox
 from tools.base import ToolContext
 from tools.registry import default_tools
 
 TEST_COMMAND = "python3 -m unittest -v test_public"
 PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse them: the check stays the check
+PUBLIC_CHECK = (Path(__file__).parent / "public_check.py").read_text(encoding="utf-8")  # test_public.py
 STDIN_STUB = "# Read the input from stdin and write the answer to stdout.\n"
 PUBLIC_TEST_TIMEOUT_S = 6.0
 TASK = """\
@@ -92,7 +92,7 @@ def workspace_files(problem: Problem) -> dict[str, str]:
         "PROBLEM.md": problem_markdown(problem),
         "solution.py": starter,
         "public_tests.json": json.dumps(tests, indent=1) + "\n",
-        "test_public.py": (Path(__file__).parent / "public_check.py").read_text(encoding="utf-8"),
+        "test_public.py": PUBLIC_CHECK,
     }
 
 
@@ -147,14 +147,7 @@ async def solve(
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         (workspace / name).write_text(text, encoding="utf-8")
     backend = source.backend(scenario, problem.question_id, index)
-    sandbox = open_sandbox(
-        settings.sandbox.kind,
-        workspace,
-        image=settings.sandbox.image,
-        memory_mb=settings.sandbox.memory_mb,
-        cpus=settings.sandbox.cpus,
-        pids_limit=settings.sandbox.pids_limit,
-    )
+    sandbox = make_sandbox(settings, workspace, network=False)  # an eval's agent never has network
     trajectory = base / "trajectory.jsonl"
     writer = TrajectoryWriter(trajectory)
     tools = default_tools()

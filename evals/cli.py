@@ -15,21 +15,21 @@ import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from agent.config import ConfigError, Settings, load_settings
 from agent.events import Effort
 from agent.llm.base import BackendError
 from agent.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
-from evals.lcb.grader import default_workers
-from evals.lcb.problems import Problem
-from evals.report import Summary
-from evals.run import EvalConfig, run_eval
-from evals.store import StoreError
-from evals.suites import Suite, load_suite
 from sandbox.base import SandboxError
+
+if TYPE_CHECKING:  # the run's modules load when an eval runs, not when `trident` builds its parser
+    from rich.console import Console
+
+    from evals.lcb.problems import Problem
+    from evals.report import Summary
+    from evals.run import EvalConfig
+    from evals.suites import Suite
 
 EPILOG = """\
 exit codes:
@@ -137,6 +137,8 @@ def _run_name(args: argparse.Namespace) -> str:
 
 
 def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
+    from evals.run import EvalConfig
+
     overrides: dict[str, Any] = {
         "effort": {"mode": args.agent_effort},
         "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
@@ -185,6 +187,12 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from evals.lcb.grader import default_workers
+    from evals.store import StoreError
+    from evals.suites import load_suite
+
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         config, settings = config_from(args)
@@ -253,6 +261,8 @@ async def _main_async(
     concurrency: int,
     console: Console,
 ) -> Summary:
+    from evals.run import run_eval
+
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.lcb.grader import SampleResult
-from evals.lcb.passk import pass_at_k
+from evals.lcb.passk import mean_pass_at_k
 from evals.lcb.problems import Problem, Window
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -97,12 +97,9 @@ def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
 
 def _mean_pass(grouped: dict[str, list[Sample]], k: int = 1) -> float:
     """pass@k averaged over problems (the unbiased estimator per problem), as a fraction."""
-    values = [
-        pass_at_k(len(samples), sum(s.result.passed for s in samples), k)
-        for samples in grouped.values()
-        if len(samples) >= k
-    ]
-    return sum(values) / len(values) if values else 0.0
+    groups = [group for group in grouped.values() if len(group) >= k]
+    counts = [(len(group), sum(s.result.passed for s in group)) for group in groups]
+    return mean_pass_at_k(counts, k) if counts else 0.0
 
 
 def _group(grouped: dict[str, list[Sample]]) -> Group:

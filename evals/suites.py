@@ -26,7 +26,6 @@ class Suite:
     problems: list[Problem]
     window: Window
     program: Callable[[Problem, str], str]  # (problem, sample code) -> the source graded
-    has_public_tests: bool = True
 
 
 def _as_is(problem: Problem, code: str) -> str:
@@ -65,5 +64,4 @@ def load_suite(
         [as_problem(task) for task in tasks],
         window,
         lambda problem, code: program(by_id[problem.question_id], code),
-        has_public_tests=False,
     )

@@ -12,7 +12,7 @@ from agent.config import ConfigError, load_settings, resolve_model
 from agent.llm.base import BackendError
 from agent.llm.resolve import make_backend
 from agent.policies.approval import ApprovalMode, ApprovalPolicy, default_mode
-from sandbox.factory import open_sandbox
+from agent.run import make_sandbox
 
 EXIT_USAGE, EXIT_SANDBOX, EXIT_BACKEND = 2, 4, 5
 
@@ -48,16 +48,7 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
         )
         return EXIT_USAGE
     box = settings.sandbox
-    sandbox = open_sandbox(
-        box.kind,
-        repo.resolve(),
-        mode="bind",
-        image=box.image,
-        network=box.network,
-        memory_mb=box.memory_mb,
-        cpus=box.cpus,
-        pids_limit=box.pids_limit,
-    )
+    sandbox = make_sandbox(settings, repo.resolve())
     mode = approval or settings.approval or default_mode(box.kind, box.network)
     session = ChatSession.start(settings, repo, model, sandbox, ApprovalPolicy(mode=mode), backend=backend)
     TridentApp(session).run()  # it closes the session, backend and sandbox when it ends
