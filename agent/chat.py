@@ -39,7 +39,7 @@ from agent.events import (
 from agent.llm.base import Backend
 from agent.llm.resolve import make_backend
 from agent.loop import Agent
-from agent.policies.approval import ApprovalPolicy
+from agent.policies.approval import ApprovalPolicy, call_kind
 from agent.policies.compaction import estimate_tokens
 from agent.prompt import system_prompt
 from agent.run import make_policies
@@ -273,7 +273,7 @@ class ChatSession:
         self._see(self.agent.emit(StepEnd(step=state.step + 1)))
 
     async def _approve(self, call: ToolCall) -> Approval | None:
-        if self.approvals.needs_approval(call.name, call.arguments):
+        if self.approvals.needs_approval(call.name, call_kind(self.agent.tools, call.name, call.arguments)):
             decision = await self.ask(call)
             if decision.answer == "always":
                 self.approvals.allow_for_session(call.name)

@@ -169,6 +169,7 @@ async def execute(
             sandbox=sandbox,
             test_command=request.test_command,
             command_timeout_s=settings.sandbox.command_timeout_s,
+            protected_paths=tuple(settings.protected_paths),
         ),
         policies=make_policies(settings),
         writer=writer,

@@ -211,19 +211,26 @@ class DockerSandbox(RunnerSession):
 
 
 def gc(client: Any, *, everything: bool = False) -> list[str]:
-    """Remove sandbox containers whose owner process is gone (or all of them); return their ids."""
+    """Remove sandbox containers whose owner process is gone (or all of them); return their ids.
+
+    It reads the list endpoint's summaries (no inspect per container), and a container another
+    process removes meanwhile is simply skipped: trident processes gc concurrently.
+    """
+    import docker.errors
+
     removed: list[str] = []
     host = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = container.labels.get(OWNER_LABEL, "")
+    for summary in client.api.containers(all=True, filters={"label": LABEL}):
+        owner = (summary.get("Labels") or {}).get(OWNER_LABEL, "")
+        state = summary.get("State", "")
         owner_host, _, pid = owner.rpartition(":")
         alive = owner_host == host and pid.isdigit() and _pid_alive(int(pid))
-        if everything or not alive or container.status in ("exited", "dead", "created"):
-            if not everything and alive and container.status == "created":
+        if everything or not alive or state in ("exited", "dead", "created"):
+            if not everything and alive and state == "created":
                 continue  # another live session is still starting it
-            with contextlib.suppress(Exception):
-                container.remove(force=True)
-                removed.append(container.short_id)
+            with contextlib.suppress(docker.errors.APIError):  # NotFound: removed meanwhile
+                client.api.remove_container(summary["Id"], force=True)
+                removed.append(summary["Id"][:12])
     return removed
 
 

@@ -168,17 +168,26 @@ class Runner:
         return {"members": count}
 
     # -- commands ----------------------------------------------------------------------------
+    def _cwd(self, req: dict[str, Any]) -> str | None:
+        """The request's working directory (an existing directory inside the root), if it names one."""
+        return self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else None
+
+    @staticmethod
+    def _extra_env(req: dict[str, Any]) -> dict[str, str]:
+        """The request's extra environment variables, their names checked."""
+        env: dict[str, str] = dict(req.get("env") or {})
+        for name in env:
+            if not _is_identifier(name):
+                raise Refused(f"{name!r} is not a valid environment variable name")
+        return env
+
     def op_exec(self, req: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             return self._exec(req)
 
     def _exec(self, req: dict[str, Any]) -> dict[str, Any]:
         timeout = float(req.get("time_limit", 120))
-        cwd = self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else None
-        env = req.get("env") or {}
-        for name in env:
-            if not _is_identifier(name):
-                raise Refused(f"{name!r} is not a valid environment variable name")
+        cwd, env = self._cwd(req), self._extra_env(req)
         limit = int(req.get("limit", self.output_limit))
         if req.get("stream"):
             capture: Capture = StreamingCapture(limit, lambda data: self.progress(req.get("id"), data))
@@ -216,12 +225,8 @@ class Runner:
         argv = req["argv"]
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise Refused("argv must be a non-empty list of strings")
-        env = dict(self.shell.env)
-        for name, value in (req.get("env") or {}).items():
-            if not _is_identifier(name):
-                raise Refused(f"{name!r} is not a valid environment variable name")
-            env[name] = value
-        cwd = self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else self.root
+        env = {**self.shell.env, **self._extra_env(req)}
+        cwd = self._cwd(req) or self.root
         limit = int(req.get("limit", self.output_limit))
         timeout = float(req.get("time_limit", 120))
         data = base64.b64decode(req.get("stdin") or "")

@@ -88,12 +88,26 @@ def test_finished_but_tests_still_failing_exits_1(tmp_path: Path, sandbox_flags:
     assert "tests still fail" in result.stderr.splitlines()[-1]
 
 
+GUT = {"name": "write", "arguments": {"path": "test_timefmt.py", "content": "import unittest\n"}}
+
+
 def test_deleting_the_failing_tests_is_not_a_fix(tmp_path: Path) -> None:
-    gut = {"name": "write", "arguments": {"path": "test_timefmt.py", "content": "import unittest\n"}}
-    session = write_session(tmp_path / "s.jsonl", [{"tool_calls": [gut]}, {"content": "All green now."}])
+    session = write_session(tmp_path / "s.jsonl", [{"tool_calls": [GUT]}, {"content": "All green now."}])
     result = trident(*example_args(tmp_path, session))
     assert result.returncode == 1, result.stderr
     assert "tests regressed: 2 passed before the change, 0 after" in result.stderr.splitlines()[-1]
+
+
+def test_protected_paths_of_the_repo_config_hold_in_a_headless_run(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE / "repo", repo)
+    (repo / ".trident.toml").write_text('protected_paths = ["test_*.py"]\n')
+    session = write_session(tmp_path / "s.jsonl", [{"tool_calls": [GUT]}, {"content": "All green now."}])
+    result = trident(*example_args(tmp_path, session, repo), "--json")
+    assert result.returncode == 1, result.stderr
+    refused = next(json.loads(line) for line in result.stdout.splitlines() if '"tool_result"' in line)
+    assert not refused["ok"] and "test_timefmt.py is protected" in refused["output"]
+    assert "test_timefmt.py" not in (tmp_path / "fix.patch").read_text()
 
 
 def test_apply_writes_the_fix_into_the_repo(tmp_path: Path) -> None:

@@ -381,6 +381,7 @@ def _conflict(path: str, number: int, total: int, hunk: Hunk, items: list[Line],
 class ApplyPatchTool(Tool[ApplyPatchArgs]):
     name = "apply_patch"
     args_model = ApplyPatchArgs
+    edits_files = True
 
     async def run(self, args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
         patches = parse_patch(args.patch)

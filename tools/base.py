@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.llm.base import ToolSpec
 from sandbox.base import PathRefused, Sandbox
+
+CallKind = Literal["read", "edit", "exec"]  # what a call does, as approvals see it
 
 
 class ToolArgs(BaseModel):
@@ -66,7 +68,15 @@ def clean_schema(node: Any) -> Any:
 class Tool(ABC, Generic[ArgsT]):
     name: ClassVar[str]
     args_model: ClassVar[type[ToolArgs]]
-    read_only: ClassVar[bool] = False
+    read_only: ClassVar[bool] = False  # reads and searches only: never asked for approval
+    edits_files: ClassVar[bool] = False  # changes files and nothing else (approval kind `edit`)
+
+    @classmethod
+    def kind(cls, arguments: Mapping[str, Any]) -> CallKind:
+        """What a call with these arguments does: `read`, `edit` (file changes) or `exec` (the rest)."""
+        if cls.read_only:
+            return "read"
+        return "edit" if cls.edits_files else "exec"
 
     @classmethod
     def description(cls) -> str:
@@ -105,6 +115,9 @@ class Toolset:
 
     def __getitem__(self, name: str) -> Tool[Any]:
         return self._tools[name]
+
+    def get(self, name: str) -> Tool[Any] | None:
+        return self._tools.get(name)
 
     def extended(self, *tools: Tool[Any]) -> Toolset:
         """A new toolset with these tools added (or replacing tools of the same name)."""

@@ -57,6 +57,7 @@ class Span:
 class EditTool(Tool[EditArgs]):
     name = "edit"
     args_model = EditArgs
+    edits_files = True
 
     async def run(self, args: EditArgs, ctx: ToolContext) -> ToolOutput:
         check_writable(args.path, ctx)

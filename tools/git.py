@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from sandbox.base import ExecResult
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from tools.base import CallKind, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
 
 TRAILER_KEY = "Generated-by"
 TRAILER_VALUE = "trident"
@@ -50,6 +51,7 @@ IN_PROGRESS = {
 }
 
 Action = Literal["status", "diff", "log", "commit", "undo", "branch"]
+READ_ACTIONS = frozenset({"status", "diff", "log"})  # the rest change the repository
 ACTION_FIELDS: dict[str, frozenset[str]] = {
     "status": frozenset(),
     "diff": frozenset({"staged", "ref", "paths"}),
@@ -330,6 +332,10 @@ def git_error(output: str, what: str) -> ToolError:
 class GitTool(Tool[GitArgs]):
     name = "git"
     args_model = GitArgs
+
+    @classmethod
+    def kind(cls, arguments: Mapping[str, Any]) -> CallKind:
+        return "read" if arguments.get("action") in READ_ACTIONS else "exec"
 
     async def run(self, args: GitArgs, ctx: ToolContext) -> ToolOutput:
         git = _Git(ctx)

@@ -21,6 +21,7 @@ class WriteArgs(ToolArgs):
 class WriteTool(Tool[WriteArgs]):
     name = "write"
     args_model = WriteArgs
+    edits_files = True
 
     async def run(self, args: WriteArgs, ctx: ToolContext) -> ToolOutput:
         check_writable(args.path, ctx)

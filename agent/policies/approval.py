@@ -1,7 +1,7 @@
 """Which tool calls need the user's yes: by the call's kind, the session's mode and what was allowed.
 
-Kinds: `read` (reading and searching, never asked), `edit` (file changes) and `exec` (commands, test
-runs, git changes). Modes, switchable at run time:
+Kinds, declared by each tool (`Tool.kind`): `read` (reading and searching, never asked), `edit`
+(file changes) and `exec` (commands, test runs, git changes). Modes, switchable at run time:
 
 - `ask`: edits and commands ask;
 - `auto-edit`: edits run, commands ask;
@@ -15,22 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tools.base import CallKind, Toolset
+
 ApprovalMode = Literal["ask", "auto-edit", "full-auto"]
-CallKind = Literal["read", "edit", "exec"]
 MODES: tuple[ApprovalMode, ...] = ("ask", "auto-edit", "full-auto")
 
-READ_TOOLS = frozenset({"read", "grep", "glob", "ls", "outline", "repo_map"})
-EDIT_TOOLS = frozenset({"edit", "write", "apply_patch"})
-READ_GIT_ACTIONS = frozenset({"status", "diff", "log"})
 
-
-def call_kind(name: str, arguments: dict[str, Any]) -> CallKind:
-    """A call's kind; unknown tools are treated as commands (asked unless full-auto)."""
-    if name in READ_TOOLS or (name == "git" and arguments.get("action") in READ_GIT_ACTIONS):
-        return "read"
-    if name in EDIT_TOOLS:
-        return "edit"
-    return "exec"
+def call_kind(tools: Toolset, name: str, arguments: dict[str, Any]) -> CallKind:
+    """A call's kind, as its tool declares it; unknown tools are commands (asked unless full-auto)."""
+    tool = tools.get(name)
+    return tool.kind(arguments) if tool is not None else "exec"
 
 
 def default_mode(sandbox_kind: str, network: bool) -> ApprovalMode:
@@ -43,8 +37,7 @@ class ApprovalPolicy:
     mode: ApprovalMode = "ask"
     allowed_tools: set[str] = field(default_factory=set)  # "always this session"
 
-    def needs_approval(self, name: str, arguments: dict[str, Any]) -> bool:
-        kind = call_kind(name, arguments)
+    def needs_approval(self, name: str, kind: CallKind) -> bool:
         if kind == "read" or self.mode == "full-auto" or name in self.allowed_tools:
             return False
         return not (kind == "edit" and self.mode == "auto-edit")

@@ -23,7 +23,7 @@ from agent.config import ConfigError
 from agent.events import EffortMode, Event, ToolCall
 from agent.history import InputHistory
 from agent.llm.base import BackendError
-from agent.policies.approval import MODES
+from agent.policies.approval import MODES, call_kind
 from agent.sessions import list_sessions
 from agent.trajectory import TrajectoryError
 from agent.tui import commands
@@ -210,7 +210,7 @@ class TridentApp(App[None]):
             if not answered.done():
                 answered.set_result(decision or Decision("no"))
 
-        screen = ApprovalScreen(call)
+        screen = ApprovalScreen(call, call_kind(self.session.agent.tools, call.name, call.arguments))
         self.push_screen(screen, callback=done)
         try:
             return await answered

@@ -11,9 +11,9 @@ from textual.widgets import Input, Static
 
 from agent.chat import Decision
 from agent.events import ToolCall
-from agent.policies.approval import call_kind
 from agent.tui.diff_view import call_diff, render_diff
 from agent.tui.tool_card import summary
+from tools.base import CallKind
 
 
 class ApprovalScreen(ModalScreen[Decision]):
@@ -34,13 +34,12 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("escape", "answer('no')", "no", show=False),
     ]
 
-    def __init__(self, call: ToolCall) -> None:
+    def __init__(self, call: ToolCall, kind: CallKind) -> None:
         super().__init__()
-        self.call = call
+        self.call, self.kind = call, kind
 
     def compose(self) -> ComposeResult:
-        kind = call_kind(self.call.name, self.call.arguments)
-        verb = {"edit": "edit files", "exec": "run a command", "read": "read"}[kind]
+        verb = {"edit": "edit files", "exec": "run a command", "read": "read"}[self.kind]
         with Vertical() as box:
             box.border_title = f"trident wants to {verb}"
             yield Static(

@@ -12,6 +12,7 @@ from agent.history import InputHistory, history_path
 from agent.mentions import attach, complete, mentioned, repo_files
 from agent.policies.approval import ApprovalPolicy, call_kind, default_mode
 from agent.undo import edited_paths
+from tools.registry import default_tools
 
 
 @pytest.mark.parametrize(
@@ -29,17 +30,24 @@ from agent.undo import edited_paths
     ],
 )
 def test_call_kinds(name: str, arguments: dict[str, str], kind: str) -> None:
-    assert call_kind(name, arguments) == kind
+    assert call_kind(default_tools(), name, arguments) == kind
+
+
+def test_every_read_only_tool_is_never_asked_and_every_other_is() -> None:
+    tools = default_tools()
+    for name in tools.names():
+        asked = ApprovalPolicy("ask").needs_approval(name, call_kind(tools, name, {}))
+        assert asked != tools[name].read_only, name
 
 
 def test_modes_and_session_allowances() -> None:
     policy = ApprovalPolicy("ask")
-    assert policy.needs_approval("edit", {}) and policy.needs_approval("bash", {})
-    assert not policy.needs_approval("read", {})
+    assert policy.needs_approval("edit", "edit") and policy.needs_approval("bash", "exec")
+    assert not policy.needs_approval("read", "read")
     policy.mode = "auto-edit"
-    assert not policy.needs_approval("write", {}) and policy.needs_approval("bash", {})
+    assert not policy.needs_approval("write", "edit") and policy.needs_approval("bash", "exec")
     policy.allow_for_session("bash")
-    assert not policy.needs_approval("bash", {}) and policy.needs_approval("run_tests", {})
+    assert not policy.needs_approval("bash", "exec") and policy.needs_approval("run_tests", "exec")
     assert [policy.cycle(), policy.cycle(), policy.cycle()] == ["full-auto", "ask", "auto-edit"]
     assert default_mode("docker", network=False) == "full-auto"
     assert default_mode("docker", network=True) == "ask" and default_mode("local", network=False) == "ask"

@@ -130,6 +130,16 @@ def scripted_model(root: Path) -> Path:
     return root
 
 
+def failed_tool_results(runs: list[dict[str, Any]]) -> list[tuple[str, list[str], list[str]]]:
+    """Per run: its id, step efforts and the failed tool results, to explain an unexpected sequence."""
+    explained = []
+    for run in runs:
+        events = [json.loads(line) for line in Path(run["trajectory"]).read_text().splitlines()]
+        failed = [e["output"][:600] for e in events if e["type"] == "tool_result" and not e["ok"]]
+        explained.append((run["question_id"], run["step_efforts"], failed))
+    return explained
+
+
 def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flags: list[str]) -> None:
     """In both sandboxes: the agents' public tests and the grading run in them."""
     data = write_dataset(tmp_path / "toy.jsonl")
@@ -148,7 +158,8 @@ def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flag
     pair = {"agentic better": [TWICE.question_id], "codegeneration better": []}
     assert summary["differences"] == {"agentic vs codegeneration": pair}
     runs = [json.loads(line) for line in (out / "agentic.jsonl").read_text().splitlines()]
-    assert all(r["step_efforts"] == ["none", "none", "high", "high", "none"] for r in runs)
+    expected = ["none", "none", "high", "high", "none"]  # failing tests raise it, two calm steps lower it
+    assert [r["step_efforts"] for r in runs] == [expected] * 3, failed_tool_results(runs)
     assert all(Path(r["trajectory"]).is_file() for r in runs)
     table = (out / "summary.md").read_text()
     assert (
