@@ -7,8 +7,10 @@ Per (problem, sample) a workspace under `<run>/agentic/<question_id>.<sample>/` 
 `test_public.py` (`evals/public_check.py`; both protected from the file tools). The test command runs
 the public tests, so the effort policy raises `reasoning_effort` when they fail; every step's effort
 and every change is recorded.
-A backend or sandbox failure stops the eval (exit 5 / 4) and the sample is redone on resume; a run
-that ends on a budget (steps, time, tokens, stuck) is graded as it stands.
+A backend or sandbox failure stops the eval (exit 5 / 4); a run that ends on a budget (steps, time,
+tokens, stuck) is graded as it stands. The next `trident eval` of the same run continues an
+interrupted or failed agent run from its trajectory (the workspace is the sandbox's bind mount, so
+it holds the files as the agent left them), as `trident run --resume` does.
 """
 
 from __future__ import annotations
@@ -24,12 +26,21 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent.config import Settings
-from agent.events import EffortChange, Event, RunEnd, RunStart, StepStart, SystemMessage, UserMessage
+from agent.events import (
+    EffortChange,
+    Event,
+    RunEnd,
+    RunResumed,
+    RunStart,
+    StepStart,
+    SystemMessage,
+    UserMessage,
+)
 from agent.llm.base import BackendError
 from agent.loop import Agent
 from agent.prompt import system_prompt
 from agent.run import make_policies, make_sandbox
-from agent.trajectory import TrajectoryWriter
+from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from evals.concurrency import run_all
 from evals.lcb.problems import Problem
 from evals.models import ModelSource
@@ -43,6 +54,7 @@ PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse the
 PUBLIC_CHECK = (Path(__file__).parent / "public_check.py").read_text(encoding="utf-8")  # test_public.py
 STDIN_STUB = "# Read the input from stdin and write the answer to stdout.\n"
 PUBLIC_TEST_TIMEOUT_S = 6.0
+CONTINUED = ("backend_error", "sandbox_error", "interrupted")  # ends the next eval goes on from
 TASK = """\
 Solve the programming problem in PROBLEM.md: write the program in `solution.py`.
 {format_note}
@@ -136,20 +148,39 @@ def _summarize(
     )
 
 
+def earlier_attempt(trajectory: Path, workspace: Path) -> list[Event]:
+    """What an earlier attempt recorded, to go on from: all of it when it ended on its own (it is
+    graded as it stands), the resumable prefix when it was interrupted or stopped by a backend or
+    sandbox failure, and nothing when there is no usable attempt (the sample starts afresh)."""
+    if not (trajectory.is_file() and workspace.is_dir()):
+        return []
+    try:
+        events = load(trajectory)
+        end = next((e for e in reversed(events) if isinstance(e, RunEnd)), None)
+        if end is not None and end.status not in CONTINUED:
+            return events
+        kept = resume_point(events)
+    except TrajectoryError:
+        return []
+    return kept if any(isinstance(e, RunStart) for e in kept) else []
+
+
 async def solve(
     problem: Problem, index: int, source: ModelSource, settings: Settings, root: Path, scenario: str
 ) -> AgentRun:
-    """One agent run on a fresh workspace under `root`; raises on backend or sandbox failure."""
+    """One agent run under `root`, going on from an earlier attempt's; raises on backend or sandbox
+    failure."""
     base = root / f"{problem.question_id}.{index}"
-    shutil.rmtree(base, ignore_errors=True)  # an interrupted attempt starts over
-    workspace = base / "workspace"
-    for name, text in workspace_files(problem).items():
-        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
-        (workspace / name).write_text(text, encoding="utf-8")
+    workspace, trajectory = base / "workspace", base / "trajectory.jsonl"
+    recorded = earlier_attempt(trajectory, workspace)
+    if not recorded:
+        shutil.rmtree(base, ignore_errors=True)
+        for name, text in workspace_files(problem).items():
+            (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+            (workspace / name).write_text(text, encoding="utf-8")
     backend = source.backend(scenario, problem.question_id, index)
     sandbox = make_sandbox(settings, workspace, network=False)  # an eval's agent never has network
-    trajectory = base / "trajectory.jsonl"
-    writer = TrajectoryWriter(trajectory)
+    writer = TrajectoryWriter(trajectory, kept=recorded or None)
     tools = default_tools()
     agent = Agent(
         backend=backend,
@@ -164,20 +195,27 @@ async def solve(
         writer=writer,
         temperature=settings.temperature,
     )
-    opening: list[Event] = [
-        RunStart(
-            run_id=uuid.uuid4().hex[:12],
-            model=source.spec,
-            effort_mode=settings.effort.mode,
-            tools=tools.names(),
-            workspace=str(workspace),
-            settings={"question_id": problem.question_id, "sample_index": index},
-        ),
-        SystemMessage(text=system_prompt(sandbox.workspace, TEST_COMMAND)),
-        UserMessage(text=task_text(problem)),
-    ]
+    opening: list[Event]
+    if recorded:
+        agent.replay(recorded)
+        start = next(e for e in recorded if isinstance(e, RunStart))
+        opening = [RunResumed(run_id=start.run_id, after_seq=len(recorded) - 1)]
+    else:
+        opening = [
+            RunStart(
+                run_id=uuid.uuid4().hex[:12],
+                model=source.spec,
+                effort_mode=settings.effort.mode,
+                tools=tools.names(),
+                workspace=str(workspace),
+                settings={"question_id": problem.question_id, "sample_index": index},
+            ),
+            SystemMessage(text=system_prompt(sandbox.workspace, TEST_COMMAND)),
+            UserMessage(text=task_text(problem)),
+        ]
+    ended = bool(recorded) and isinstance(recorded[-1], RunEnd)  # it ended before the crash: keep it
     try:
-        events = [event async for event in agent.run(opening)]
+        events = recorded if ended else [*recorded, *[event async for event in agent.run(opening)]]
         final = (await sandbox.read_files(["solution.py"]))["solution.py"]  # None: the agent deleted it
         code = (final or b"").decode("utf-8", errors="replace")
     finally:

@@ -2,18 +2,24 @@
 
 Stdlib only (it runs inside the sandbox with its python3). It reads `public_tests.json` beside it:
 `{"func_name": str | null, "timeout_s": float, "tests": [{"input", "output", "testtype"}]}` and runs
-`solution.py` once per test in a subprocess: stdin problems get the input on stdin and their stdout
+`solution.py` once per test in a subprocess. Stdin problems get the input on stdin and their stdout
 is compared line by line (stripped; equal, or every token equal as a Decimal), functional problems
 call `Solution().<func_name>` (or a top-level function) with one JSON argument per input line and
 compare the JSON result. This is the agent's own check; the hidden tests are graded by the grader.
+
+Each run is limited as a judge limits it: `timeout_s` of CPU time (RLIMIT_CPU), so a busy machine
+does not fail a fast solution, and WALL_FACTOR times that in wall time, for a program that waits.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import signal
 import subprocess
 import sys
 import unittest
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,21 @@ PRELUDE = (
     "from heapq import *\nfrom bisect import *\nimport math, re, string, sys, random, heapq, bisect\n"
 )
 SHOWN = 300
+WALL_FACTOR = 10  # wall-clock backstop, in multiples of the CPU time limit (a loaded machine)
+
+
+def _cpu_limit(seconds: float) -> Callable[[], None] | None:
+    """A preexec_fn capping the child's CPU time (SIGXCPU at the limit), or None without `resource`."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: the wall-clock limit alone applies
+        return None
+    soft = max(1, math.ceil(seconds))
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+
+    return limit
 
 
 def _spec() -> dict[str, Any]:
@@ -73,17 +94,23 @@ class PublicTests(unittest.TestCase):
         command = [sys.executable, str(HERE / "test_public.py"), "--call", str(index)]
         if not functional:
             command = [sys.executable, str(HERE / "solution.py")]
+        limit = spec["timeout_s"]
+        cpu_limit = _cpu_limit(limit)
+        wall = limit * WALL_FACTOR if cpu_limit is not None else limit
         try:
             done = subprocess.run(
                 command,
                 input="" if functional else test["input"],
                 capture_output=True,
                 text=True,
-                timeout=spec["timeout_s"],
+                timeout=wall,
                 cwd=HERE,
+                preexec_fn=cpu_limit,
             )
         except subprocess.TimeoutExpired:
-            self.fail(f"time limit: no answer within {spec['timeout_s']}s\ninput:\n{_clip(test['input'])}")
+            self.fail(f"time limit: no answer within {wall:g}s (wall clock)\ninput:\n{_clip(test['input'])}")
+        if cpu_limit is not None and done.returncode == -signal.SIGXCPU:
+            self.fail(f"time limit: more than {limit:g}s of CPU time\ninput:\n{_clip(test['input'])}")
         if done.returncode != 0:
             self.fail(f"runtime error (exit code {done.returncode}):\n{_clip(done.stderr[-2000:])}")
         if functional:

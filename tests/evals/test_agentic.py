@@ -24,11 +24,16 @@ from tests.helpers import write_session
 SETTINGS = Settings.model_validate({"sandbox": {"kind": "local"}, "limits": {"max_steps": 10}})
 
 
-def public_tests(tmp_path: Path, problem: Problem, code: str) -> subprocess.CompletedProcess[str]:
+def public_tests(
+    tmp_path: Path, problem: Problem, code: str, timeout_s: float | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a workspace's test_public.py the way the agent's test command does."""
     tmp_path.mkdir()
     for name, text in workspace_files(problem).items():
         (tmp_path / name).write_text(text)
+    if timeout_s is not None:
+        spec = json.loads((tmp_path / "public_tests.json").read_text())
+        (tmp_path / "public_tests.json").write_text(json.dumps({**spec, "timeout_s": timeout_s}))
     (tmp_path / "solution.py").write_text(code + "\n")
     return subprocess.run(
         [sys.executable, "-m", "unittest", "-v", "test_public"], cwd=tmp_path, capture_output=True, text=True
@@ -42,6 +47,21 @@ def test_public_tests_pass_the_right_code_and_fail_the_wrong(tmp_path: Path, pro
     assert right.returncode == 0, right.stderr
     assert f"Ran {len(problem.public_tests)} test" in right.stderr
     assert wrong.returncode == 1 and "FAILED (failures=1)" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "timeout_s", "message"),
+    [
+        ("while True: pass", 1.0, "time limit: more than 1s of CPU time"),  # computes: the CPU limit
+        ("import time; time.sleep(60)", 0.2, "time limit: no answer within 2s (wall clock)"),  # waits
+    ],
+    ids=["busy", "sleeping"],
+)
+def test_public_tests_limit_cpu_time_and_wall_time(
+    tmp_path: Path, code: str, timeout_s: float, message: str
+) -> None:
+    done = public_tests(tmp_path / "ws", ADD, code, timeout_s=timeout_s)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
 
 
 def test_the_starter_workspace_is_valid_python(tmp_path: Path) -> None:
@@ -102,6 +122,29 @@ async def test_a_backend_failure_stops_the_eval(tmp_path: Path) -> None:
         await solve(
             ADD, 0, ModelSource(f"scripted:{model}", SETTINGS), SETTINGS, tmp_path / "agentic", "agentic"
         )
+
+
+async def test_after_a_backend_failure_the_next_eval_continues_the_run(tmp_path: Path) -> None:
+    """The session breaks off after three turns; once it is whole, the run goes on from step 4."""
+    model = tmp_path / "model"
+    session = wrong_then_right(
+        model / f"{TWICE.question_id}.jsonl", WRONG[TWICE.question_id], RIGHT[TWICE.question_id]
+    )
+    whole = [json.loads(line) for line in session.read_text().splitlines()]
+    write_session(session, whole[:3])
+    source = ModelSource(f"scripted:{model}", SETTINGS)
+    root = tmp_path / "agentic"
+    with pytest.raises(BackendError, match="asked for turn 4"):
+        await solve(TWICE, 0, source, SETTINGS, root, "agentic")
+    write_session(session, whole)
+    run = await solve(TWICE, 0, source, SETTINGS, root, "agentic")
+    assert run.status == "finished" and run.code.strip() == RIGHT[TWICE.question_id]
+    assert run.step_efforts == ["none", "none", "high", "high", "none"]  # the policy's state carried over
+    events = load(run.trajectory)
+    assert [e.seq for e in events] == list(range(len(events)))
+    kinds = [e.type for e in events]
+    assert kinds.count("run_start") == 1 and kinds.count("run_resumed") == 1
+    assert len([e for e in events if isinstance(e, StepStart)]) == 5  # steps 1-3 were not run again
 
 
 async def test_the_public_check_is_protected_from_the_file_tools(tmp_path: Path) -> None:

@@ -258,8 +258,11 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     data = write_dataset(tmp_path / "toy.jsonl", [ADD, TWICE])
     model = tmp_path / "model"
     write_and_stop(model / "agentic" / f"{ADD.question_id}.jsonl", RIGHT[ADD.question_id])
+    block_once = "if [ ! -e .blocked ]; then touch .blocked; sleep 60; fi"
+    write_right = {"path": "solution.py", "content": RIGHT[TWICE.question_id] + "\n"}
     slow: list[dict[str, Any]] = [
-        {"tool_calls": [{"name": "bash", "arguments": {"command": "sleep 60"}}]},
+        {"tool_calls": [{"name": "bash", "arguments": {"command": block_once}}]},
+        {"tool_calls": [{"name": "write", "arguments": write_right}]},
         {"content": "done"},
     ]
     write_session(model / "agentic" / f"{TWICE.question_id}.jsonl", slow)
@@ -277,21 +280,21 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     )
     trajectory = out / "agentic" / f"{TWICE.question_id}.0" / "trajectory.jsonl"
     deadline = time.monotonic() + 60
-    while (
-        not (trajectory.exists() and '"tool_call"' in trajectory.read_text()) and time.monotonic() < deadline
-    ):
+    while not (trajectory.parent / "workspace" / ".blocked").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "run the same command again" in stderr
     done = [json.loads(line)["question_id"] for line in (out / "agentic.jsonl").read_text().splitlines()]
-    assert done == [ADD.question_id]  # the interrupted run left no record: it starts over
-    write_and_stop(model / "agentic" / f"{TWICE.question_id}.jsonl", RIGHT[TWICE.question_id])
+    assert done == [ADD.question_id]  # the interrupted run left no record, only its trajectory
     (model / "agentic" / f"{ADD.question_id}.jsonl").unlink()  # finished work is not asked again
     result = trident_eval(*args)
     assert result.returncode == 0, result.stderr
     assert summary_of(out)["scenarios"]["agentic"]["pass@1"] == 100.0
+    kinds = [json.loads(line)["type"] for line in trajectory.read_text().splitlines()]
+    assert kinds.count("run_start") == 1 and kinds.count("run_resumed") == 1  # continued, not redone
+    assert kinds.count("step_start") == 3  # the interrupted step ran again, then the rest
 
 
 def test_humaneval_completions_and_whole_functions_both_grade(tmp_path: Path) -> None:
