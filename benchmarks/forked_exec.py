@@ -3,8 +3,9 @@
 Per sample a `multiprocessing.Manager()` and a forked `Process` whose child `exec`s the solution in
 its own interpreter: stdin programs wrapped into a function with a mocked `sys.stdin` and a captured
 `sys.stdout`, functional ones called in-process; `signal` timers per test; the parent joins with the
-global backstop. Samples spread over a `ProcessPoolExecutor`. The comparison rules are the grader's
-own (`evals/lcb/driver.py`), so any difference in verdicts comes from execution, not from the rules.
+global backstop. Samples spread over a `ProcessPoolExecutor`. The comparison rules, the verdicts'
+metadata and the backstop are the grader's own (`evals/lcb/driver.py`, `evals/lcb/grader.py`), so any
+difference in verdicts comes from execution, not from the rules.
 No memory limit and no isolation, as upstream.
 """
 
@@ -20,7 +21,22 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from evals.lcb.driver import INT_DIGITS, PRELUDE, compare_stdout, truncate
+from evals.lcb.driver import (
+    GLOBAL,
+    INT_DIGITS,
+    PASS,
+    PRELUDE,
+    RUNTIME,
+    TIME,
+    WRONG,
+    compare_stdout,
+    runtime_error,
+    testing_error,
+    time_limit,
+    truncate,
+    wrong_answer,
+)
+from evals.lcb.grader import global_timeout_s
 
 
 class Timeout(Exception):
@@ -93,7 +109,7 @@ def run_tests(job: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         finally:
             _timer(0)
     except Exception as exc:
-        return [-4], {"error_code": -4, "error_message": f"Error during testing: {exc}"}
+        return [RUNTIME], testing_error(str(exc))
     results: list[Any] = []
     for text, expected in zip(job["inputs"], job["outputs"], strict=False):
         details = {"inputs": truncate(text), "expected": truncate(expected)}
@@ -111,26 +127,23 @@ def run_tests(job: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
                 with contextlib.suppress(SystemExit):
                     method()
         except Timeout:
-            results.append(-3)
-            return results, {"error_code": -3, "error_message": "Time Limit Exceeded", **details}
+            results.append(TIME)
+            return results, time_limit(details)
         except Exception as exc:
-            results.append(-4)
-            return results, {
-                "error": repr(exc),
-                "error_code": -4,
-                "error_message": "Runtime Error",
-                **details,
-            }
+            results.append(RUNTIME)
+            return results, runtime_error(repr(exc), details)
         finally:
             _timer(0)
             sys.stdin, sys.stdout = real_stdin, real_stdout
-        if not functional:
-            message = compare_stdout(captured.getvalue(), expected)
-            ok = message is None
-        if not ok:
-            results.append(-2)
-            return results, {"error_code": -2, "error_message": "Wrong Answer", **details}
-        results.append(True)
+        if functional:
+            message = None if ok else "Wrong Answer"
+        else:
+            prediction = captured.getvalue()
+            message = compare_stdout(prediction, expected)
+        if message is not None:
+            results.append(WRONG)
+            return results, wrong_answer(truncate(prediction), details, message)
+        results.append(PASS)
     return results, {}
 
 
@@ -147,12 +160,15 @@ def check_correctness(job: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         results, metadata = manager.list(), manager.list()
         process = context.Process(target=_child, args=(job, results, metadata))
         process.start()
-        process.join((float(job["timeout"]) + 1) * len(job["inputs"]) + 5)
+        process.join(global_timeout_s(float(job["timeout"]), len(job["inputs"])))
         if process.is_alive():
             process.kill()
             process.join()
         if not results:
-            return [-1] * len(job["inputs"]), {"error_code": -1, "error_message": "global timeout or crash"}
+            return [GLOBAL] * len(job["inputs"]), {
+                "error_code": -1,
+                "error_message": "global timeout or crash",
+            }
         return list(results[0]), dict(metadata[0])
 
 

@@ -15,7 +15,6 @@ it holds the files as the agent left them), as `trident run --resume` does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import time
@@ -41,10 +40,9 @@ from agent.loop import Agent
 from agent.prompt import system_prompt
 from agent.run import make_policies, make_sandbox
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from evals.concurrency import run_all
 from evals.lcb.problems import Problem
 from evals.models import ModelSource
-from evals.store import KeyedRecord, Store
+from evals.store import KeyedRecord, Store, fill
 from sandbox.base import SandboxError
 from tools.base import ToolContext
 from tools.registry import default_tools
@@ -243,19 +241,13 @@ async def solve_all(
     on_done: Callable[[AgentRun], None] = lambda run: None,
 ) -> None:
     """An agent run per (problem, sample) the store lacks, at most `concurrency` at once."""
-    limit = asyncio.Semaphore(concurrency)
 
-    async def one(problem: Problem, index: int) -> None:
-        async with limit:
-            started = time.monotonic()
-            run = await solve(problem, index, source, settings, root, scenario)
+    async def sample(problem: Problem, index: int) -> AgentRun:
+        started = time.monotonic()
+        run = await solve(problem, index, source, settings, root, scenario)
         run.duration_s = round(time.monotonic() - started, 3)
-        store.add(run)
-        on_done(run)
+        return run
 
-    await run_all(
-        one(problem, index)
-        for problem in problems
-        for index in range(n)
-        if (scenario, problem.question_id, index) not in store
+    await fill(
+        store, problems, scenario=scenario, n=n, concurrency=concurrency, sample=sample, on_done=on_done
     )

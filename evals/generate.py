@@ -8,7 +8,6 @@ before it stays in the store.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +17,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from agent.config import ConfigError
 from agent.events import Effort
 from agent.llm.base import BackendError, Completion, ModelRequest
-from evals.concurrency import run_all
 from evals.extract import extract_code
 from evals.lcb.problems import Problem
 from evals.models import ModelSource
 from evals.prompt import messages
-from evals.store import KeyedRecord, Store
+from evals.store import KeyedRecord, Store, fill
 
 
 class Generation(KeyedRecord):
@@ -66,19 +64,17 @@ async def generate(
     on_done: Callable[[Generation], None] = lambda generation: None,
 ) -> None:
     """Fill `store` with n samples per problem for `scenario` (skipping what it holds)."""
-    limit = asyncio.Semaphore(concurrency)
 
-    async def one(problem: Problem, index: int) -> None:
+    async def sample(problem: Problem, index: int) -> Generation:
         request = ModelRequest(
             messages=messages(problem),
             reasoning_effort=effort,
             temperature=temperature,
             max_tokens=max_tokens,
         )
-        async with limit:
-            started = time.monotonic()
-            completion = await ask(source, scenario, problem, index, request)
-        generation = Generation(
+        started = time.monotonic()
+        completion = await ask(source, scenario, problem, index, request)
+        return Generation(
             scenario=scenario,
             question_id=problem.question_id,
             sample_index=index,
@@ -91,14 +87,9 @@ async def generate(
             finish_reason=completion.finish_reason,
             duration_s=round(time.monotonic() - started, 3),
         )
-        store.add(generation)
-        on_done(generation)
 
-    await run_all(
-        one(problem, index)
-        for problem in problems
-        for index in range(n)
-        if (scenario, problem.question_id, index) not in store
+    await fill(
+        store, problems, scenario=scenario, n=n, concurrency=concurrency, sample=sample, on_done=on_done
     )
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from evals.lcb.grader import SampleResult
 from evals.lcb.passk import mean_pass_at_k
-from evals.lcb.problems import Problem, Window
+from evals.lcb.problems import Problem, Window, problem_fields
 
 DIFFICULTIES = ("easy", "medium", "hard")
 PLATFORMS = ("atcoder", "codeforces", "leetcode")
@@ -177,14 +177,7 @@ def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[s
         graded = [s.result.passed for s in samples]
         records.append(
             {
-                "question_title": problem.question_title,
-                "question_content": problem.question_content,
-                "platform": problem.platform,
-                "question_id": problem.question_id,
-                "contest_id": problem.contest_id,
-                "contest_date": problem.contest_date.isoformat(),
-                "starter_code": problem.starter_code,
-                "difficulty": problem.difficulty,
+                **problem_fields(problem),
                 "output_list": [s.output for s in samples],
                 "code_list": [s.code for s in samples],
                 "graded_list": graded,

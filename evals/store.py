@@ -4,15 +4,21 @@ Every finished generation, agent run and grade is appended and flushed as it com
 eval run loses at most the line being written; reopening the store skips every key it holds and
 nothing is asked of the model (or graded) twice. A last line cut short by a kill is dropped; a bad
 line elsewhere is an error naming the file and line (the store is never silently rewritten).
+`fill` produces what a store lacks (generations, agent runs), a bounded number at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from evals.concurrency import run_all
+from evals.lcb.problems import Problem
 
 Key = tuple[str, str, int]  # (scenario, question_id, sample_index)
 
@@ -81,3 +87,32 @@ class Store(Generic[R]):
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+async def fill(
+    store: Store[R],
+    problems: list[Problem],
+    *,
+    scenario: str,
+    n: int,
+    concurrency: int,
+    sample: Callable[[Problem, int], Awaitable[R]],
+    on_done: Callable[[R], None],
+) -> None:
+    """`sample(problem, index)` for each of the n samples per problem that `store` lacks, at most
+    `concurrency` at once; each record is added to the store as it arrives, then given to `on_done`.
+    The first failure cancels the rest and is raised; what arrived before it stays in the store."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(problem: Problem, index: int) -> None:
+        async with limit:
+            record = await sample(problem, index)
+        store.add(record)
+        on_done(record)
+
+    await run_all(
+        one(problem, index)
+        for problem in problems
+        for index in range(n)
+        if (scenario, problem.question_id, index) not in store
+    )

@@ -13,21 +13,19 @@ the reference (a subprocess per stdin test, one per functional problem), and the
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import pickle
 import random
 import subprocess
 import sys
 import tempfile
-import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from rich.progress import Progress
 
 from evals.data.generators import GENERATORS
 from evals.data.spec import PROBLEMS_DIR, ProblemSpec, SpecError, load_specs
+from evals.lcb.problems import Problem, TestCase, problem_row
 
 DATA_DIR = Path(__file__).resolve().parent
 JSONL_NAME = "trident_lcb.jsonl"
@@ -81,40 +79,32 @@ def generated_input(generator: str, seed: int, size: int) -> str:
     return GENERATORS[generator](random.Random(seed), size)
 
 
-def encode_private(tests: list[dict[str, str]], encoding: str) -> str:
-    text = json.dumps(tests)
-    if encoding == "json":
-        return text
-    return base64.b64encode(zlib.compress(pickle.dumps(text, protocol=4))).decode("ascii")
-
-
 def build_row(spec: ProblemSpec) -> dict[str, str]:
-    testtype = spec.testtype
     generated_inputs = [generated_input(g.generator, g.seed, g.size) for g in spec.generated]
     try:
         generated_outputs = run_solution(spec.reference, spec.func_name, generated_inputs)
     except (BuildError, subprocess.TimeoutExpired) as exc:
         raise BuildError(f"{spec.question_id}: the reference failed on a generated test: {exc}") from exc
-    public = [{"input": t.input, "output": t.output, "testtype": testtype} for t in spec.public]
-    private = [{"input": t.input, "output": t.output, "testtype": testtype} for t in spec.hidden]
-    private += [
-        {"input": text, "output": output, "testtype": testtype}
-        for text, output in zip(generated_inputs, generated_outputs, strict=True)
-    ]
-    metadata: dict[str, Any] = {"func_name": spec.func_name} if spec.functional else {}
-    return {
-        "question_title": spec.question_title,
-        "question_content": question_content(spec),
-        "platform": spec.platform,
-        "question_id": spec.question_id,
-        "contest_id": spec.contest_id,
-        "contest_date": spec.contest_date.isoformat(),
-        "starter_code": spec.starter_code,
-        "difficulty": spec.difficulty,
-        "public_test_cases": json.dumps(public),
-        "private_test_cases": encode_private(private, spec.private_encoding),
-        "metadata": json.dumps(metadata),
-    }
+
+    def cases(pairs: Iterable[tuple[str, str]]) -> list[TestCase]:
+        return [TestCase(input=i, output=o, testtype=spec.testtype) for i, o in pairs]
+
+    hidden = [(t.input, t.output) for t in spec.hidden]
+    problem = Problem(
+        question_id=spec.question_id,
+        question_title=spec.question_title,
+        question_content=question_content(spec),
+        platform=spec.platform,
+        contest_id=spec.contest_id,
+        contest_date=spec.contest_date,
+        starter_code=spec.starter_code,
+        difficulty=spec.difficulty,
+        public_tests=cases((t.input, t.output) for t in spec.public),
+        private_tests=cases([*hidden, *zip(generated_inputs, generated_outputs, strict=True)]),
+        func_name=spec.func_name,
+        metadata={"func_name": spec.func_name} if spec.functional else {},
+    )
+    return problem_row(problem, spec.private_encoding)
 
 
 def question_content(spec: ProblemSpec) -> str:

@@ -373,11 +373,7 @@ def judge_stdin(
         message = compare_stdout(output, expected)
     if message is None:
         return None
-    return (
-        WRONG,
-        "wrong_answer",
-        {"output": truncate(output), **details, "error_code": -2, "error_message": message},
-    )
+    return WRONG, "wrong_answer", wrong_answer(truncate(output), details, message)
 
 
 JOBS: list[dict[str, Any]] = []  # the batch: its expected outputs are scrubbed in every stdin child
@@ -478,9 +474,7 @@ def grade_functional(job: dict[str, Any]) -> dict[str, Any]:
                 return finished_with(results, "runtime_error", runtime_error(report["error"], details))
             if report["status"] == "wrong":
                 results.append(WRONG)
-                meta = {"output": report["output"], **details, "error_code": -2}
-                meta["error_message"] = "Wrong Answer"
-                return finished_with(results, "wrong_answer", meta)
+                return finished_with(results, "wrong_answer", wrong_answer(report["output"], details))
             results.append(PASS)
     finally:
         child.close()
@@ -526,6 +520,10 @@ def time_limit(details: dict[str, Any]) -> dict[str, Any]:
 
 def runtime_error(error: str, details: dict[str, Any]) -> dict[str, Any]:
     return {"error": error, "error_code": -4, "error_message": "Runtime Error", **details}
+
+
+def wrong_answer(output: str, details: dict[str, Any], message: str = "Wrong Answer") -> dict[str, Any]:
+    return {"output": output, **details, "error_code": -2, "error_message": message}
 
 
 def died(child: Child) -> str:

@@ -119,10 +119,41 @@ def decode_tests(raw: str) -> list[TestCase]:
         raise ProblemFormatError(f"bad test case: {exc}") from None
 
 
+def encode_tests_json(tests: list[TestCase]) -> str:
+    """The plain encoding: a JSON list of test cases."""
+    return json.dumps([t.model_dump() for t in tests])
+
+
 def encode_tests_pickled(tests: list[TestCase]) -> str:
-    """The upstream compressed encoding (used by tests and data builders)."""
-    text = json.dumps([t.model_dump() for t in tests])
-    return base64.b64encode(zlib.compress(pickle.dumps(text))).decode("ascii")
+    """The upstream compressed encoding. Pickle protocol 4 (not the interpreter's default), so the
+    bytes of the bundled set do not depend on the Python that builds it."""
+    return base64.b64encode(zlib.compress(pickle.dumps(encode_tests_json(tests), protocol=4))).decode("ascii")
+
+
+def problem_fields(problem: Problem) -> dict[str, str]:
+    """What describes a problem in an upstream row, in upstream's order (also the head of upstream's
+    `*_eval_all.json` records)."""
+    return {
+        "question_title": problem.question_title,
+        "question_content": problem.question_content,
+        "platform": problem.platform,
+        "question_id": problem.question_id,
+        "contest_id": problem.contest_id,
+        "contest_date": problem.contest_date.isoformat(),
+        "starter_code": problem.starter_code,
+        "difficulty": problem.difficulty,
+    }
+
+
+def problem_row(problem: Problem, private_encoding: Literal["json", "zlib"] = "json") -> dict[str, str]:
+    """The upstream JSONL row of a problem (every field a string): what `parse_problem` reads back."""
+    encode = encode_tests_pickled if private_encoding == "zlib" else encode_tests_json
+    return {
+        **problem_fields(problem),
+        "public_test_cases": encode_tests_json(problem.public_tests),
+        "private_test_cases": encode(problem.private_tests),
+        "metadata": json.dumps(problem.metadata),
+    }
 
 
 def parse_problem(row: dict[str, Any]) -> Problem:

@@ -6,23 +6,26 @@ import base64
 import json
 import pickle
 import zlib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from evals.lcb.problems import (
+    Problem,
     ProblemFormatError,
     bundled_data_dir,
     decode_tests,
-    encode_tests_pickled,
     load_problems,
+    parse_problem,
+    problem_row,
     release_numbers,
 )
 from evals.lcb.problems import (
     TestCase as Case,
 )
+from tests.evals.toy_problems import PROBLEMS
 
 PUBLIC = [Case(input="1 2\n", output="3\n", testtype="stdin")]
 PRIVATE = [Case(input="5 5\n", output="10\n", testtype="stdin")] * 2
@@ -31,20 +34,21 @@ PRIVATE = [Case(input="5 5\n", output="10\n", testtype="stdin")] * 2
 def row(
     question_id: str, when: str, *, pickled: bool = False, func_name: str | None = None
 ) -> dict[str, Any]:
-    private = encode_tests_pickled(PRIVATE) if pickled else json.dumps([t.model_dump() for t in PRIVATE])
-    return {
-        "question_title": question_id.upper(),
-        "question_content": "Add two numbers.",
-        "platform": "atcoder",
-        "question_id": question_id,
-        "contest_id": "abc1",
-        "contest_date": when,
-        "starter_code": "",
-        "difficulty": "easy",
-        "public_test_cases": json.dumps([t.model_dump() for t in PUBLIC]),
-        "private_test_cases": private,
-        "metadata": json.dumps({"func_name": func_name} if func_name else {}),
-    }
+    problem = Problem(
+        question_id=question_id,
+        question_title=question_id.upper(),
+        question_content="Add two numbers.",
+        platform="atcoder",
+        contest_id="abc1",
+        contest_date=datetime.fromisoformat(when),
+        starter_code="",
+        difficulty="easy",
+        public_tests=PUBLIC,
+        private_tests=PRIVATE,
+        func_name=func_name,
+        metadata={"func_name": func_name} if func_name else {},
+    )
+    return problem_row(problem, "zlib" if pickled else "json")
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -175,3 +179,9 @@ def test_the_bundled_set_loads() -> None:
     problems, window = load_problems(bundled_data_dir())
     assert window.count == len(problems) > 0
     assert all(p.tests() for p in problems)
+
+
+@pytest.mark.parametrize("encoding", ["json", "zlib"])
+def test_a_problem_row_reads_back_as_the_problem(encoding: Literal["json", "zlib"]) -> None:
+    for problem in PROBLEMS:
+        assert parse_problem(problem_row(problem, encoding)) == problem

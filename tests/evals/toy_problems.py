@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from evals.lcb.problems import Problem, TestCase
+from evals.lcb.problems import Problem, TestCase, problem_row
 
 
 def _stdin(pairs: list[tuple[str, str]]) -> list[TestCase]:
@@ -80,28 +79,7 @@ def fenced(code: str, reasoning: str = "") -> str:
     return f"{think}Here is the program.\n```python\n{code}\n```\n"
 
 
-def row(problem: Problem) -> dict[str, Any]:
-    """The upstream JSONL row (every field a string) of a problem."""
-
-    def tests(cases: list[TestCase]) -> str:
-        return json.dumps([case.model_dump() for case in cases])
-
-    return {
-        "question_title": problem.question_title,
-        "question_content": problem.question_content,
-        "platform": problem.platform,
-        "question_id": problem.question_id,
-        "contest_id": problem.contest_id,
-        "contest_date": problem.contest_date.isoformat(),
-        "starter_code": problem.starter_code,
-        "difficulty": problem.difficulty,
-        "public_test_cases": tests(problem.public_tests),
-        "private_test_cases": tests(problem.private_tests),
-        "metadata": json.dumps(problem.metadata),
-    }
-
-
 def write_dataset(path: Path, problems: list[Problem] = PROBLEMS) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(row(p)) + "\n" for p in problems), encoding="utf-8")
+    path.write_text("".join(json.dumps(problem_row(p)) + "\n" for p in problems), encoding="utf-8")
     return path
