@@ -47,7 +47,7 @@ from agent.policies.approval import ApprovalPolicy, call_kind
 from agent.prompt import system_prompt
 from agent.run import make_policies
 from agent.sessions import chat_resume_point, session_model
-from agent.trajectory import TrajectoryWriter, load
+from agent.trajectory import TrajectoryError, TrajectoryWriter, load
 from agent.undo import UndoJournal
 from sandbox.base import Sandbox
 from tools.base import ToolContext, Toolset
@@ -196,7 +196,8 @@ class ChatSession:
         session was on the same model, or when its own cannot be loaded (then a recorded switch says
         so). The events it was rebuilt from are `session.resumed`."""
         kept, unsent = chat_resume_point(load(trajectory))
-        saved, fallback = session_model(kept) or model, None
+        saved = session_model(kept) or model
+        fallback: ModelChange | None = None
         if saved != model:
             try:
                 backend = make_backend(saved, settings)
@@ -204,7 +205,11 @@ class ChatSession:
                 fallback = ModelChange(previous=saved, model=model, reason=f"{saved} cannot be loaded: {exc}")
         chosen = model if fallback is not None else saved
         session = cls._build(settings, repo, chosen, sandbox, approvals, trajectory, kept, backend, tools)
-        session.agent.replay(kept)
+        try:
+            session.agent.replay(kept)
+        except TrajectoryError:  # e.g. a compaction that does not fit the history before it
+            session.close()
+            raise
         session.resumed = kept
         if fallback is not None:
             session.resumed = [*kept, session.agent.emit(fallback)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from agent.events import Approval, ToolResult
+from agent.events import Approval, Compaction, ToolResult
 from agent.trajectory import load
 from agent.tui.app import TridentApp
 from agent.tui.approval_screen import ApprovalScreen
@@ -302,6 +302,24 @@ async def test_compact_keeps_the_history_when_the_model_fails(make_app: AppFacto
         await type_line(pilot, "/compact")
         await idle(pilot)
         assert "context unchanged: nothing to compact yet" in visible_text(app)
+
+
+async def test_escape_cancels_a_compaction(make_app: AppFactory) -> None:
+    slow = {"content": "A summary that takes its time to come.", "delay": 0.5}
+    app = make_app([answer("One."), answer("Two."), slow])
+    app.session.settings.compaction.keep_turns = 1
+    async with app.run_test(size=SIZE) as pilot:
+        for text in ("first", "second"):
+            await type_line(pilot, text)
+            await idle(pilot)
+        before = list(app.session.agent.state.messages)
+        await type_line(pilot, "/compact")
+        assert app.busy
+        await pilot.press("escape")
+        await idle(pilot)
+        assert "compaction cancelled: the context is unchanged" in visible_text(app)
+        assert app.session.agent.state.messages == before
+        assert not any(isinstance(e, Compaction) for e in load(app.session.writer.path))
 
 
 async def test_resume_continues_on_the_switched_model(make_app: AppFactory, tmp_path: Path) -> None:
