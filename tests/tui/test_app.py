@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from agent.events import Approval, Compaction, ToolResult
+from agent.llm.base import Message
 from agent.trajectory import load
 from agent.tui.app import TridentApp
 from agent.tui.approval_screen import ApprovalScreen
@@ -261,15 +262,22 @@ async def resume_newest(pilot: Pilot[None]) -> None:
 SUMMARY = "The user said first, second and third; each was answered."
 
 
+async def converse(pilot: Pilot[None], *messages: str) -> list[Message]:
+    """Send each message and wait for its turn to end; the history the model holds then."""
+    for text in messages:
+        await type_line(pilot, text)
+        await idle(pilot)
+    app = pilot.app
+    assert isinstance(app, TridentApp)
+    return list(app.session.agent.state.messages)
+
+
 async def test_compact_summarises_and_a_resumed_session_goes_on_from_it(make_app: AppFactory) -> None:
     turns = [answer("One."), answer("Two."), answer("Three."), answer(SUMMARY), answer("Four.")]
     app = make_app(turns)
     app.session.settings.compaction.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
-        for text in ("first", "second", "third"):
-            await type_line(pilot, text)
-            await idle(pilot)
-        before = list(app.session.agent.state.messages)
+        before = await converse(pilot, *("first", "second", "third"))
         await type_line(pilot, "/compact")
         await idle(pilot)
         assert "context compacted" in visible_text(app) and SUMMARY in visible_text(app)
@@ -290,10 +298,7 @@ async def test_compact_keeps_the_history_when_the_model_fails(make_app: AppFacto
     app = make_app([answer("One."), answer("Two.")])  # no line left for a summary
     app.session.settings.compaction.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
-        for text in ("first", "second"):
-            await type_line(pilot, text)
-            await idle(pilot)
-        before = list(app.session.agent.state.messages)
+        before = await converse(pilot, *("first", "second"))
         await type_line(pilot, "/compact")
         await idle(pilot)
         assert "context unchanged: the model could not summarise" in visible_text(app)
@@ -309,10 +314,7 @@ async def test_escape_cancels_a_compaction(make_app: AppFactory) -> None:
     app = make_app([answer("One."), answer("Two."), slow])
     app.session.settings.compaction.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
-        for text in ("first", "second"):
-            await type_line(pilot, text)
-            await idle(pilot)
-        before = list(app.session.agent.state.messages)
+        before = await converse(pilot, *("first", "second"))
         await type_line(pilot, "/compact")
         assert app.busy
         await pilot.press("escape")
