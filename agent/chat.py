@@ -3,8 +3,9 @@
 Each user message runs the loop until the model answers without a tool call (a `run_end` per
 turn); the next message continues on the same state and trajectory. The session adds what a person
 at the keyboard needs and a headless run does not: approvals before edits and commands, effort and
-model switches, `/undo`, `/compact`, and a clean stop when a step is cancelled (the open step is
-closed in the trajectory, so the conversation stays valid and resumable).
+model switches, `/undo`, `/compact` (a summary by the model, `agent.compact`), and a clean stop when a
+step is cancelled (the open step is closed in the trajectory, so the conversation stays valid and
+resumable). Switches and compactions are events too: `/resume` rebuilds all of it.
 
 No UI here: the TUI (agent/tui/) drives it, and tests drive it directly.
 """
@@ -19,13 +20,16 @@ from pathlib import Path
 from typing import Literal
 
 from agent.agents_md import AgentsFile, find_agents_files, with_agents_files
-from agent.config import Settings, state_dir
+from agent.compact import compact
+from agent.config import ConfigError, Settings, state_dir
 from agent.events import (
     Approval,
     AssistantTurn,
+    Compaction,
     EffortChange,
     EffortMode,
     Event,
+    ModelChange,
     RunEnd,
     RunStart,
     StepEnd,
@@ -36,15 +40,14 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.llm.base import Backend
+from agent.llm.base import Backend, BackendError
 from agent.llm.resolve import make_backend
 from agent.loop import Agent
 from agent.policies.approval import ApprovalPolicy, call_kind
-from agent.policies.compaction import estimate_tokens
 from agent.prompt import system_prompt
 from agent.run import make_policies
-from agent.sessions import chat_resume_point
-from agent.trajectory import TrajectoryWriter, load
+from agent.sessions import chat_resume_point, session_model
+from agent.trajectory import TrajectoryError, TrajectoryWriter, load
 from agent.undo import UndoJournal
 from sandbox.base import Sandbox
 from tools.base import ToolContext, Toolset
@@ -86,6 +89,7 @@ class ChatSession:
     journal: UndoJournal = field(default_factory=UndoJournal)
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
     on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
+    resumed: list[Event] = field(default_factory=list)  # what `resume` rebuilt the session from
     _sink: Sink | None = None
     _running_call: str | None = None
     _step_open: bool = False
@@ -187,15 +191,29 @@ class ChatSession:
         backend: Backend | None = None,
         tools: Toolset | None = None,
     ) -> tuple[ChatSession, list[str]]:
-        """A saved conversation, continued; also the user messages of a turn cut short (to retype)."""
+        """A saved conversation, continued on the model it was last on; also the user messages of a
+        turn cut short (to retype). `model` and `backend` are the caller's: used when the saved
+        session was on the same model, or when its own cannot be loaded (then a recorded switch says
+        so). The events it was rebuilt from are `session.resumed`."""
         kept, unsent = chat_resume_point(load(trajectory))
-        session = cls._build(settings, repo, model, sandbox, approvals, trajectory, kept, backend, tools)
-        session.agent.replay(kept)
+        saved = session_model(kept) or model
+        fallback: ModelChange | None = None
+        if saved != model:
+            try:
+                backend = make_backend(saved, settings)
+            except (ConfigError, BackendError) as exc:
+                fallback = ModelChange(previous=saved, model=model, reason=f"{saved} cannot be loaded: {exc}")
+        chosen = model if fallback is not None else saved
+        session = cls._build(settings, repo, chosen, sandbox, approvals, trajectory, kept, backend, tools)
+        try:
+            session.agent.replay(kept)
+        except TrajectoryError:  # e.g. a compaction that does not fit the history before it
+            session.close()
+            raise
+        session.resumed = kept
+        if fallback is not None:
+            session.resumed = [*kept, session.agent.emit(fallback)]
         return session, unsent
-
-    def history(self) -> list[Event]:
-        """The conversation so far, as events (to redraw it after /resume)."""
-        return load(self.writer.path)
 
     # -- a user turn -------------------------------------------------------------------------
     async def send(self, text: str, sink: Sink) -> RunEnd | None:
@@ -300,18 +318,20 @@ class ChatSession:
         assert isinstance(emitted, EffortChange)
         return emitted
 
-    async def set_model(self, spec: str) -> None:
-        """`/model SPEC`: the next model turn goes to this backend (a bad spec raises, nothing changes)."""
+    async def set_model(self, spec: str) -> ModelChange:
+        """`/model SPEC`: the next model turn goes to this backend, recorded for `/resume` (a bad spec
+        raises, nothing changes)."""
         backend = make_backend(spec, self.settings)
+        change = self.agent.emit(ModelChange(previous=self.model, model=spec))
+        assert isinstance(change, ModelChange)
         old, self.backend, self.agent.backend, self.model = self.backend, backend, backend, spec
         await old.aclose()
+        return change
 
-    def compact(self) -> tuple[int, int]:
-        """`/compact`: from now on old tool outputs are elided; (tokens before, after) estimated."""
-        messages = self.agent.state.messages
-        compactor = self.agent.policies.compactor
-        compactor.budget_tokens = 0
-        return estimate_tokens(messages), estimate_tokens(compactor.compact(messages))
+    async def compact(self) -> Compaction:
+        """`/compact`: the model summarises the conversation, which then holds the system prompt, the
+        first task, the summary and the recent turns (`agent.compact.CompactionError`: unchanged)."""
+        return await compact(self.agent, self.settings.compaction.keep_turns)
 
     async def undo(self) -> str:
         """`/undo`: trident's last edit or commit in this session; the model is told with the next message."""

@@ -58,7 +58,8 @@ class SandboxConfig(_Section):
 
 class CompactionConfig(_Section):
     budget_tokens: int = Field(96_000, ge=1000)
-    keep_recent: int = Field(6, ge=0)
+    keep_recent: int = Field(6, ge=0, description="tool outputs never elided (the most recent ones)")
+    keep_turns: int = Field(4, ge=0, description="model turns kept verbatim beside a /compact summary")
 
 
 class EngineConfig(_Section):

@@ -142,6 +142,32 @@ class EffortChange(_Event):
     reason: str
 
 
+class ModelChange(_Event):
+    """The session's model switched (`/model`, or a resumed session whose model could not be loaded)."""
+
+    type: Literal["model_change"] = "model_change"
+    previous: str
+    model: str
+    reason: str = ""
+
+
+class Compaction(_Event):
+    """`/compact`: messages `head` up to `tail_from` of the history replaced by the model's summary.
+
+    The system prompt and first task (before `head`) and the recent turns (from `tail_from`) stay;
+    the indices are positions in the history this event is folded into (`agent.compact`).
+    """
+
+    type: Literal["compaction"] = "compaction"
+    summary: str
+    head: int
+    tail_from: int
+    summarised_turns: int  # the model turns the summary stands for: the ones it replaces and its own
+    usage: Usage = Field(default_factory=Usage)
+    tokens_before: int = 0  # estimated size of the history, before and after
+    tokens_after: int = 0
+
+
 class Error(_Event):
     type: Literal["error"] = "error"
     kind: str
@@ -204,6 +230,8 @@ Event = Annotated[
     | ToolResult
     | Approval
     | EffortChange
+    | ModelChange
+    | Compaction
     | Error
     | StepEnd
     | RunEnd

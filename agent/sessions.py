@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from agent.config import state_dir
-from agent.events import Event, RunEnd, RunStart, StepEnd, StepStart, UserMessage
+from agent.events import Compaction, Event, ModelChange, RunEnd, RunStart, StepEnd, StepStart, UserMessage
 from agent.trajectory import TrajectoryError
 
 
@@ -74,14 +74,26 @@ def chat_resume_point(events: list[Event]) -> tuple[list[Event], list[str]]:
 
     A chat continues from its last settled point: the end of a turn or of a step (an interrupted
     step is closed by the session before it stops, so its end is settled too). What came after (a
-    turn cut by a crash) is dropped, and its user messages are handed back.
+    turn cut by a crash) is dropped, and its user messages are handed back; a model switch or a
+    compaction made meanwhile is kept (neither is part of a step).
     """
     if not any(isinstance(e, RunStart) for e in events):
         raise TrajectoryError("not a trajectory of a session: it has no run start")
     settled = max((i for i, e in enumerate(events) if isinstance(e, RunEnd | StepEnd)), default=None)
-    if settled is None:
-        first_step = next((i for i, e in enumerate(events) if isinstance(e, StepStart)), len(events))
-        head: list[Event] = [e for e in events[:first_step] if not isinstance(e, UserMessage)]
-        return head, [e.text for e in events[:first_step] if isinstance(e, UserMessage)]
-    kept, rest = events[: settled + 1], events[settled + 1 :]
-    return kept, [e.text for e in rest if isinstance(e, UserMessage)]
+    kept: list[Event]
+    if settled is None:  # not one step ended: the session's start stays, every message is handed back
+        start = next((i for i, e in enumerate(events) if isinstance(e, StepStart)), len(events))
+        kept, cut = [e for e in events[:start] if not isinstance(e, UserMessage)], events
+    else:
+        start = settled + 1
+        kept, cut = events[:start], events[start:]
+    kept += [e for e in events[start:] if isinstance(e, ModelChange | Compaction)]
+    return kept, [e.text for e in cut if isinstance(e, UserMessage)]
+
+
+def session_model(events: list[Event]) -> str | None:
+    """The model a saved session was last on: its last switch, else its start's."""
+    for event in reversed(events):
+        if isinstance(event, ModelChange | RunStart):
+            return event.model
+    return None

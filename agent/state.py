@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agent.compact import compacted
 from agent.events import (
     AssistantTurn,
+    Compaction,
     Event,
     RawToolCall,
     RunStart,
@@ -75,3 +77,7 @@ class RunState:
         elif isinstance(event, StepEnd):
             self.step = event.step
             self.pending_turn = None
+        elif isinstance(event, Compaction):
+            self.messages = compacted(self.messages, event)
+            self.input_tokens += event.usage.input_tokens
+            self.output_tokens += event.usage.output_tokens

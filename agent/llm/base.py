@@ -21,6 +21,12 @@ class Message(BaseModel):
     tool_calls: list[RawToolCall] = Field(default_factory=list)  # assistant only
     tool_call_id: str | None = None  # tool only
     name: str | None = None  # tool only
+    summarised_turns: int = 0  # a compaction summary: the model turns it stands for (not sent)
+
+
+def model_turns(messages: list[Message]) -> int:
+    """How many model answers a conversation holds, those folded into compaction summaries included."""
+    return sum((m.role == "assistant") + m.summarised_turns for m in messages)
 
 
 class ToolSpec(BaseModel):

@@ -2,8 +2,9 @@
 
 Each line is either `{"content": str?, "reasoning": str?, "tool_calls": [{"name": str,
 "arguments": object | string, "id": str?}]?, "usage": {...}?}` or `{"raw": str}` (raw model text,
-e.g. with `[TOOL_CALLS]`). Turn i answers a conversation holding i assistant messages, so a resumed
-run picks up at the right line. Asking for more turns than recorded is an error.
+e.g. with `[TOOL_CALLS]`). Turn i answers a conversation holding i model turns (assistant messages,
+and the turns a compaction summary stands for), so a resumed or compacted run picks up at the
+right line. Asking for more turns than recorded is an error.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent.llm.base import (
     Completion,
     ModelRequest,
     ProposedCall,
+    model_turns,
 )
 from agent.llm.think import ThinkSplitter
 
@@ -73,7 +75,7 @@ class ScriptedBackend:
         self.name = f"scripted:{self.path}"
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
-        index = sum(1 for m in request.messages if m.role == "assistant")
+        index = model_turns(request.messages)
         if index >= len(self.turns):
             raise BackendError(
                 f"scripted session {self.path} has {len(self.turns)} turns; the model was asked for turn "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from agent.events import AssistantTurn, Event, RunResumed, RunStart, RunStatus, StepEnd
+from agent.events import AssistantTurn, Compaction, Event, RunResumed, RunStart, RunStatus, StepEnd
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class LimitsPolicy:
         if isinstance(event, StepEnd):
             self.steps = event.step
             self.format_error_streak = self.format_error_streak + 1 if event.format_errors else 0
-        elif isinstance(event, AssistantTurn):
+        elif isinstance(event, AssistantTurn | Compaction):
             self.tokens += event.usage.input_tokens + event.usage.output_tokens
 
     def elapsed_s(self) -> float:

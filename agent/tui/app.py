@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from agent import mentions
 from agent.chat import ChatSession, Decision
+from agent.compact import CompactionError
 from agent.config import ConfigError
 from agent.events import EffortMode, Event, ToolCall
 from agent.history import InputHistory
@@ -253,11 +254,11 @@ class TridentApp(App[None]):
             self.transcript.notice(f"model: {self.session.model}  (/model SPEC switches)")
             return
         try:
-            await self.session.set_model(arg)
+            change = await self.session.set_model(arg)
         except (BackendError, ConfigError) as exc:
             self.transcript.notice(f"model unchanged: {exc}", "error")
             return
-        self.transcript.notice(f"model: {arg} (from the next step)")
+        self.transcript.show(change)
 
     async def cmd_effort(self, arg: str) -> None:
         if arg not in EFFORTS:
@@ -301,10 +302,21 @@ class TridentApp(App[None]):
         self.transcript.notice("a new conversation; the previous one is saved (/resume)")
 
     async def cmd_compact(self, arg: str) -> None:
-        before, after = self.session.compact()
-        self.transcript.notice(
-            f"context compacted: old tool outputs elided from now on (~{before} → ~{after} tokens)"
-        )
+        self.transcript.notice("compacting: the model summarises the conversation… (Esc cancels)")
+        self.turn = self.run_worker(self._compact(), group="turn", exclusive=True)
+        self.refresh_status()
+
+    async def _compact(self) -> None:
+        try:
+            self.transcript.show(await self.session.compact())
+        except CompactionError as exc:
+            self.transcript.notice(f"context unchanged: {exc}", "error")
+        except asyncio.CancelledError:
+            if self.transcript.is_attached and not self._closing:
+                self.transcript.notice("compaction cancelled: the context is unchanged", "error")
+            raise
+        finally:
+            self.call_later(self.refresh_status)
 
     async def cmd_resume(self, arg: str) -> None:
         found = [s for s in list_sessions(self.session.repo) if s.run_id != self.session.run_id]
@@ -313,7 +325,7 @@ class TridentApp(App[None]):
             return
         self.push_screen(ResumeScreen(found), callback=self._resume)
 
-    def _resume(self, path: Path | None) -> None:
+    async def _resume(self, path: Path | None) -> None:
         if path is None:
             return
         old = self.session
@@ -325,11 +337,13 @@ class TridentApp(App[None]):
             self.transcript.notice(f"cannot resume: {exc}", "error")
             return
         old.close()
+        if session.backend is not old.backend:  # the saved session continues on its own model
+            await old.backend.aclose()
         self._adopt(session)
         self.transcript.clear()
-        for event in session.history():
+        for event in session.resumed:
             self.transcript.show(event)
-        self.transcript.notice(f"resumed session {session.run_id}", "good")
+        self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
         if unsent:
             self.query_one(PromptInput).value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")

@@ -20,7 +20,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("diff", "/diff", "the working tree's changes against HEAD"),
     Command("undo", "/undo", "take back trident's last edit or commit"),
     Command("clear", "/clear", "start a new conversation (the old one stays saved)"),
-    Command("compact", "/compact", "elide old tool outputs from the context from now on"),
+    Command("compact", "/compact", "replace older turns with the model's summary (frees context)"),
     Command("resume", "/resume", "pick a saved session of this repository and continue it"),
     Command("sandbox", "/sandbox", "where commands run, and how isolated that is"),
     Command("quit", "/quit", "leave (the session stays saved for /resume)"),

@@ -9,9 +9,11 @@ from textual.widget import Widget
 from agent.events import (
     Approval,
     AssistantTurn,
+    Compaction,
     EffortChange,
     Error,
     Event,
+    ModelChange,
     ReasoningDelta,
     RunEnd,
     StepStart,
@@ -79,6 +81,16 @@ class Transcript(VerticalScroll):
             card.set_result(event)
         elif isinstance(event, EffortChange):
             self.notice(f"reasoning effort {event.previous} → {event.effort}: {event.reason}", "effort")
+        elif isinstance(event, ModelChange):
+            why = f": {event.reason}" if event.reason else " (from the next step)"
+            self.notice(f"model {event.previous} → {event.model}{why}", "effort")
+        elif isinstance(event, Compaction):
+            self.notice(
+                f"context compacted (~{event.tokens_before} → ~{event.tokens_after} tokens): "
+                "the model goes on from this summary and the recent turns",
+                "good",
+            )
+            self.add(AssistantText(event.summary))
         elif isinstance(event, Error):
             self.notice(f"{event.kind}: {event.message}", "error")
         elif isinstance(event, RunEnd) and event.status not in ("finished", "interrupted"):

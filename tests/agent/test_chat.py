@@ -9,12 +9,24 @@ from pathlib import Path
 import pytest
 
 from agent.chat import INTERRUPTED, ChatSession, Decision
-from agent.events import Approval, EffortChange, Event, RunEnd, TextDelta, ToolCall, ToolResult, UserMessage
+from agent.events import (
+    Approval,
+    EffortChange,
+    Event,
+    ModelChange,
+    RunEnd,
+    StepStart,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
 from agent.llm.base import Message
 from agent.policies.approval import ApprovalPolicy
 from agent.sessions import chat_resume_point, list_sessions
 from agent.trajectory import load
 from tests.chat_helpers import answer, chat_session, edit_turn
+from tests.helpers import write_session
 
 
 def _valid_conversation(messages: list[Message]) -> None:
@@ -213,6 +225,56 @@ async def test_resume_continues_a_saved_session(tmp_path: Path) -> None:
     end = await resumed.send("second", lambda e: None)
     assert end is not None and end.status == "finished"
     assert [m.content for m in resumed.agent.state.messages if m.role == "assistant"] == ["One.", "Two."]
+
+
+def _resume(session: ChatSession, model: str) -> ChatSession:
+    """`session`'s trajectory continued by a caller that is on `model`."""
+    session.close()
+    resumed, _ = ChatSession.resume(
+        session.writer.path, session.settings, session.repo, model, session.sandbox, ApprovalPolicy()
+    )
+    return resumed
+
+
+async def test_a_model_switch_is_recorded_and_resumed(tmp_path: Path) -> None:
+    session = chat_session(tmp_path, [answer("One.")])
+    first = session.model
+    script = write_session(tmp_path / "other.jsonl", [answer("Other one."), answer("Other two.")])
+    other = f"scripted:{script}"
+    change = await session.set_model(other)
+    assert (change.previous, change.model) == (first, other)
+    await session.send("first", lambda e: None)
+    assert load(session.writer.path)[2] == change
+    resumed = _resume(session, first)  # the caller is back on the first model: the session is not
+    assert resumed.model == other and resumed.backend.name == other
+    await resumed.send("second", lambda e: None)
+    assert [m.content for m in resumed.agent.state.messages if m.role == "assistant"] == [
+        "Other one.",
+        "Other two.",
+    ]
+
+
+async def test_a_saved_model_that_cannot_be_loaded_is_switched_from_visibly(tmp_path: Path) -> None:
+    session = chat_session(tmp_path, [answer("One.")])
+    first = session.model
+    gone = write_session(tmp_path / "gone.jsonl", [answer()])
+    await session.set_model(f"scripted:{gone}")
+    gone.unlink()
+    resumed = _resume(session, first)
+    assert resumed.model == first
+    change = resumed.resumed[-1]
+    assert isinstance(change, ModelChange) and change.model == first and "cannot be loaded" in change.reason
+    assert load(resumed.writer.path)[-1] == change
+
+
+async def test_a_switch_during_a_turn_cut_by_a_crash_is_kept(tmp_path: Path) -> None:
+    session = chat_session(tmp_path, [answer("One.")])
+    await session.send("first", lambda e: None)
+    session.agent.emit(UserMessage(text="second"))
+    session.agent.emit(StepStart(step=2, effort="none"))
+    switch = session.agent.emit(ModelChange(previous=session.model, model="scripted:elsewhere.jsonl"))
+    kept, unsent = chat_resume_point(load(session.writer.path))  # the process died here
+    assert unsent == ["second"] and kept[-1] == switch and isinstance(kept[-2], RunEnd)
 
 
 async def test_a_turn_cut_by_a_crash_hands_its_message_back(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from agent.events import Approval, ToolResult
+from agent.events import Approval, Compaction, ToolResult
+from agent.llm.base import Message
 from agent.trajectory import load
 from agent.tui.app import TridentApp
 from agent.tui.approval_screen import ApprovalScreen
@@ -214,13 +215,11 @@ async def test_diff_and_undo_commands(make_app: AppFactory) -> None:
         await until(pilot, lambda: "nothing to undo" in visible_text(app), "nothing left to undo")
 
 
-async def test_clear_compact_sandbox_and_quit(make_app: AppFactory) -> None:
+async def test_clear_sandbox_and_quit(make_app: AppFactory) -> None:
     app = make_app([answer("First answer."), answer("Second answer.")])
     async with app.run_test(size=SIZE) as pilot:
         await type_line(pilot, "hello")
         await idle(pilot)
-        await type_line(pilot, "/compact")
-        assert "context compacted" in visible_text(app)
         first_run = app.session.run_id
         await type_line(pilot, "/clear")
         assert app.session.run_id != first_run and "First answer." not in visible_text(app)
@@ -248,6 +247,100 @@ async def test_resume_picks_a_saved_session(make_app: AppFactory) -> None:
         await type_line(pilot, "which number?")
         await idle(pilot)
         assert "It was 7." in visible_text(app)
+
+
+async def resume_newest(pilot: Pilot[None]) -> None:
+    """/resume the newest saved session other than the current one."""
+    app = pilot.app
+    assert isinstance(app, TridentApp)
+    await type_line(pilot, "/resume")
+    await until(pilot, lambda: isinstance(app.screen, ResumeScreen), "the session list")
+    await pilot.press("enter")
+    await until(pilot, lambda: "resumed session" in visible_text(app), "the resumed session")
+
+
+SUMMARY = "The user said first, second and third; each was answered."
+
+
+async def converse(pilot: Pilot[None], *messages: str) -> list[Message]:
+    """Send each message and wait for its turn to end; the history the model holds then."""
+    for text in messages:
+        await type_line(pilot, text)
+        await idle(pilot)
+    app = pilot.app
+    assert isinstance(app, TridentApp)
+    return list(app.session.agent.state.messages)
+
+
+async def test_compact_summarises_and_a_resumed_session_goes_on_from_it(make_app: AppFactory) -> None:
+    turns = [answer("One."), answer("Two."), answer("Three."), answer(SUMMARY), answer("Four.")]
+    app = make_app(turns)
+    app.session.settings.compaction.keep_turns = 1
+    async with app.run_test(size=SIZE) as pilot:
+        before = await converse(pilot, *("first", "second", "third"))
+        await type_line(pilot, "/compact")
+        await idle(pilot)
+        assert "context compacted" in visible_text(app) and SUMMARY in visible_text(app)
+        compacted = app.session.agent.state.messages
+        assert len(compacted) == 5 < len(before) == 7
+        assert [m.content for m in compacted if m.role == "assistant"] == ["Three."]
+        assert SUMMARY in compacted[2].content and compacted[2].role == "user"
+        await type_line(pilot, "/clear")
+        await resume_newest(pilot)
+        assert app.session.agent.state.messages == compacted
+        assert "context compacted" in visible_text(app) and SUMMARY in visible_text(app)
+        await type_line(pilot, "fourth")
+        await idle(pilot)
+        assert "Four." in visible_text(app)  # the scripted line after the summary: no turn asked twice
+
+
+async def test_compact_keeps_the_history_when_the_model_fails(make_app: AppFactory) -> None:
+    app = make_app([answer("One."), answer("Two.")])  # no line left for a summary
+    app.session.settings.compaction.keep_turns = 1
+    async with app.run_test(size=SIZE) as pilot:
+        before = await converse(pilot, *("first", "second"))
+        await type_line(pilot, "/compact")
+        await idle(pilot)
+        assert "context unchanged: the model could not summarise" in visible_text(app)
+        assert app.session.agent.state.messages == before
+        app.session.settings.compaction.keep_turns = 4  # both turns are kept: nothing would go
+        await type_line(pilot, "/compact")
+        await idle(pilot)
+        assert "context unchanged: nothing to compact yet" in visible_text(app)
+
+
+async def test_escape_cancels_a_compaction(make_app: AppFactory) -> None:
+    slow = {"content": "A summary that takes its time to come.", "delay": 0.5}
+    app = make_app([answer("One."), answer("Two."), slow])
+    app.session.settings.compaction.keep_turns = 1
+    async with app.run_test(size=SIZE) as pilot:
+        before = await converse(pilot, *("first", "second"))
+        await type_line(pilot, "/compact")
+        assert app.busy
+        await pilot.press("escape")
+        await idle(pilot)
+        assert "compaction cancelled: the context is unchanged" in visible_text(app)
+        assert app.session.agent.state.messages == before
+        assert not any(isinstance(e, Compaction) for e in load(app.session.writer.path))
+
+
+async def test_resume_continues_on_the_switched_model(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app([answer("From the first model.")])
+    first = app.session.model
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"content": "Other, first."}\n{"content": "Other, second."}\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, f"/model scripted:{other}")
+        await type_line(pilot, "hello")
+        await idle(pilot)
+        await type_line(pilot, "/clear")
+        await type_line(pilot, f"/model {first}")  # the app is back on the first model
+        assert app.session.model == first
+        await resume_newest(pilot)
+        assert app.session.model == f"scripted:{other}" and "other.jsonl" in str(app.status_bar.content)
+        await type_line(pilot, "again")
+        await idle(pilot)
+        assert "Other, second." in visible_text(app)
 
 
 async def test_path_completion_and_history(make_app: AppFactory) -> None:
