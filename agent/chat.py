@@ -291,15 +291,18 @@ class ChatSession:
         self._see(self.agent.emit(StepEnd(step=state.step + 1)))
 
     async def _approve(self, call: ToolCall) -> Approval | None:
-        if self.approvals.needs_approval(call.name, call_kind(self.agent.tools, call.name, call.arguments)):
+        kind = call_kind(self.agent.tools, call.name, call.arguments)
+        if self.approvals.needs_approval(call.name, kind, call.arguments):
             decision = await self.ask(call)
+            rule = ""
             if decision.answer == "always":
-                self.approvals.allow_for_session(call.name)
+                rule = self.approvals.allow_for_session(call.name, call.arguments)
             approval = Approval(
                 call_id=call.call_id,
                 name=call.name,
                 allowed=decision.answer != "no",
                 scope="session" if decision.answer == "always" else "once",
+                rule=rule,
                 reason=decision.reason,
             )
         else:

@@ -131,7 +131,8 @@ class Approval(_Event):
     call_id: str
     name: str
     allowed: bool
-    scope: Literal["once", "session"] = "once"  # "session": this tool is allowed until the session ends
+    scope: Literal["once", "session"] = "once"  # "session": calls like it are allowed until the session ends
+    rule: str = ""  # what "session" allows: a tool, `bash: PREFIX …` or `bash= COMMAND` (see approval.py)
     reason: str = ""  # a denial's reason, told to the model
 
 

@@ -253,6 +253,9 @@ class TridentApp(App[None]):
         if not arg:
             self.transcript.notice(f"model: {self.session.model}  (/model SPEC switches)")
             return
+        if self.busy:  # the running step streams from the current backend: it is closed on a switch
+            self.transcript.notice("/model SPEC waits until the step ends (Esc cancels it)", "error")
+            return
         try:
             change = await self.session.set_model(arg)
         except (BackendError, ConfigError) as exc:

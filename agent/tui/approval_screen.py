@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from agent.chat import Decision
 from agent.events import ToolCall
+from agent.policies.approval import session_rule
 from agent.tui.diff_view import call_diff, render_diff
 from agent.tui.tool_card import summary
 from tools.base import CallKind
@@ -56,7 +57,7 @@ class ApprovalScreen(ModalScreen[Decision]):
                     ("y", "bold"),
                     " yes   ",
                     ("a", "bold"),
-                    f" always `{self.call.name}` this session   ",
+                    f" always {_always(self.call)} this session   ",
                     ("n", "bold"),
                     " no (tell it why)   ",
                     ("Esc", "bold"),
@@ -78,3 +79,13 @@ class ApprovalScreen(ModalScreen[Decision]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(Decision("no", event.value.strip()))
+
+
+def _always(call: ToolCall) -> str:
+    """What "always" would allow, in words."""
+    rule = session_rule(call.name, call.arguments)
+    if rule.startswith("bash: "):
+        return f"`{rule[6:]}` commands"
+    if rule.startswith("bash= "):
+        return "this exact command"
+    return f"`{rule}`"

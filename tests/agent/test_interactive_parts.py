@@ -10,7 +10,7 @@ import pytest
 from agent.agents_md import find_agents_files, with_agents_files
 from agent.history import InputHistory, history_path
 from agent.mentions import attach, complete, mentioned, repo_files
-from agent.policies.approval import ApprovalPolicy, call_kind, default_mode
+from agent.policies.approval import ApprovalPolicy, call_kind, command_prefix, default_mode, session_rule
 from agent.undo import edited_paths
 from tools.registry import default_tools
 
@@ -36,21 +36,54 @@ def test_call_kinds(name: str, arguments: dict[str, str], kind: str) -> None:
 def test_every_read_only_tool_is_never_asked_and_every_other_is() -> None:
     tools = default_tools()
     for name in tools.names():
-        asked = ApprovalPolicy("ask").needs_approval(name, call_kind(tools, name, {}))
+        asked = ApprovalPolicy("ask").needs_approval(name, call_kind(tools, name, {}), {})
         assert asked != tools[name].read_only, name
 
 
 def test_modes_and_session_allowances() -> None:
     policy = ApprovalPolicy("ask")
-    assert policy.needs_approval("edit", "edit") and policy.needs_approval("bash", "exec")
-    assert not policy.needs_approval("read", "read")
+    assert policy.needs_approval("edit", "edit", {}) and policy.needs_approval("bash", "exec", LS)
+    assert not policy.needs_approval("read", "read", {})
     policy.mode = "auto-edit"
-    assert not policy.needs_approval("write", "edit") and policy.needs_approval("bash", "exec")
-    policy.allow_for_session("bash")
-    assert not policy.needs_approval("bash", "exec") and policy.needs_approval("run_tests", "exec")
+    assert not policy.needs_approval("write", "edit", {}) and policy.needs_approval("bash", "exec", LS)
+    policy.allow_for_session("run_tests", {})
+    assert not policy.needs_approval("run_tests", "exec", {"command": "pytest -x"})
     assert [policy.cycle(), policy.cycle(), policy.cycle()] == ["full-auto", "ask", "auto-edit"]
     assert default_mode("docker", network=False) == "full-auto"
     assert default_mode("docker", network=True) == "ask" and default_mode("local", network=False) == "ask"
+
+
+LS = {"command": "ls"}
+
+
+@pytest.mark.parametrize(
+    ("allowed", "then", "asked"),
+    [
+        ("pytest -q tests/a.py", "pytest tests/b.py", False),  # the same program
+        ("pytest -q", "rm -rf build", True),
+        ("python -m pytest -x", "python -m pytest tests", False),  # a runner's module
+        ("python -m pytest -x", "python -c 'import os'", True),
+        ("npm test", "npm test -- --watch", False),  # a runner's subcommand
+        ("npm test", "npm install left-pad", True),
+        ("pytest -q", "pytest -q; rm -rf /", True),  # shell syntax: never by prefix
+        ("pytest -q", "pytest $(rm -rf /)", True),
+        ("pytest -q", "FOO=1 pytest -q", True),
+        ("make test && make lint", "make test && make lint", False),  # compound: exactly that one
+        ("make test && make lint", "make test && make clean", True),
+        ("git status", "/usr/bin/git status", True),  # the program as written
+    ],
+)
+def test_always_for_a_shell_command_covers_its_kind_of_command(allowed: str, then: str, asked: bool) -> None:
+    policy = ApprovalPolicy("ask")
+    policy.allow_for_session("bash", {"command": allowed})
+    assert policy.needs_approval("bash", "exec", {"command": then}) == asked
+
+
+def test_session_rules_say_what_they_allow() -> None:
+    assert session_rule("bash", {"command": "python -m pytest -x"}) == "bash: python -m pytest …"
+    assert session_rule("bash", {"command": "cd src && make"}) == "bash= cd src && make"
+    assert session_rule("edit", {"path": "a.py"}) == "edit"
+    assert command_prefix("./run.sh --fast") == "./run.sh" and command_prefix("ls *.py") is None
 
 
 def test_agents_files_from_user_dir_and_repo_root_down_to_cwd(tmp_path: Path) -> None:

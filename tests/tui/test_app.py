@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from agent.events import Approval, Compaction, ToolResult
 from agent.llm.base import Message
@@ -74,6 +75,30 @@ async def test_always_this_session_then_no_more_prompts(make_app: AppFactory) ->
         approvals = [e for e in load(app.session.writer.path) if isinstance(e, Approval)]
         assert [a.scope for a in approvals] == ["session"]
         assert (app.session.repo / "calc.py").read_text().endswith("return b + a\n")
+
+
+def prompt_text(app: TridentApp) -> str:
+    assert isinstance(app.screen, ApprovalScreen)
+    return "\n".join(str(widget.content) for widget in app.screen.query(Static))
+
+
+def bash_turn(command: str) -> dict[str, object]:
+    return {"tool_calls": [{"name": "bash", "arguments": {"command": command}}]}
+
+
+async def test_always_for_a_command_allows_that_kind_of_command_only(make_app: AppFactory) -> None:
+    app = make_app([bash_turn("echo one"), bash_turn("echo two"), bash_turn("ls"), answer()])
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_approval(pilot, "look around")
+        assert "always `echo …` commands this session" in prompt_text(app)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ApprovalScreen), "the prompt for `ls`")
+        assert "bash  ls" in prompt_text(app)
+        await pilot.press("y")
+        await idle(pilot)
+        approvals = [e for e in load(app.session.writer.path) if isinstance(e, Approval)]
+        assert [(a.scope, a.rule) for a in approvals] == [("session", "bash: echo …"), ("once", "")]
+        assert "two" in visible_text(app)  # `echo two` ran unasked
 
 
 async def test_no_with_a_reason_is_told_to_the_model(make_app: AppFactory) -> None:
@@ -197,6 +222,21 @@ async def test_model_command(make_app: AppFactory, tmp_path: Path) -> None:
         await type_line(pilot, "hello")
         await idle(pilot)
         assert "From the other model." in visible_text(app)
+
+
+async def test_model_switch_waits_until_the_step_ends(make_app: AppFactory, tmp_path: Path) -> None:
+    slow = {"content": " ".join(f"word{i}" for i in range(200)), "delay": 0.02}
+    app = make_app([slow])
+    model = app.session.model
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "talk")
+        await until(pilot, lambda: "word5" in visible_text(app), "streaming")
+        await type_line(pilot, f"/model scripted:{tmp_path / 'other.jsonl'}")
+        assert "/model SPEC waits until the step ends" in visible_text(app)
+        await type_line(pilot, "/model")  # showing it is fine
+        assert f"model: {model}" in visible_text(app)
+        await idle(pilot)
+        assert app.session.model == model and "word199" in visible_text(app)  # the stream was not cut
 
 
 async def test_diff_and_undo_commands(make_app: AppFactory) -> None:
