@@ -1,7 +1,9 @@
 """`@path` mentions: completing them against the repository's files, and attaching the files.
 
 `fix the bug in @src/app.py` sends the message with the file's content attached below it, so the
-model does not need a `read` call for what the user already pointed at.
+model does not need a `read` call for what the user already pointed at. Completion lists the
+repository on the host (the TUI's own view of the folder it runs in); attachments are read through
+the sandbox, so the model sees the workspace as its tools do, confined to it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from sandbox.base import Sandbox
 from sandbox.runner import SKIP_DIRS as RUNNER_SKIP_DIRS
 
 SKIP_DIRS = RUNNER_SKIP_DIRS | {"venv"}  # what the sandbox's listings skip, and plain venvs
@@ -45,22 +48,19 @@ def mentioned(text: str) -> list[str]:
     return [m.rstrip(".,;:") for m in MENTION.findall(text)]
 
 
-def attach(text: str, repo: Path) -> tuple[str, list[str]]:
-    """The message with each mentioned file's content appended; and the paths attached."""
-    root = repo.resolve()
+async def attach(text: str, sandbox: Sandbox) -> tuple[str, list[str]]:
+    """The message with each mentioned file's content appended; and the paths attached. Paths the
+    sandbox refuses (outside the workspace) or cannot read, and binary files, stay plain mentions."""
+    paths = list(dict.fromkeys(mentioned(text)))
+    found = await sandbox.read_files(paths, limit=MAX_ATTACH_BYTES + 1) if paths else {}
     blocks: list[str] = []
     attached: list[str] = []
-    for rel in dict.fromkeys(mentioned(text)):
-        path = (root / rel).resolve()
-        if not path.is_file() or not path.is_relative_to(root):
-            continue
-        data = path.read_bytes()
-        if b"\0" in data[:8192]:
-            continue  # binary: the mention stays as a path
+    for rel in paths:
+        data = found.get(rel)
+        if data is None or b"\0" in data[:8192]:
+            continue  # missing, refused or binary: the mention stays as a path
+        cut = f"\n[... cut at {MAX_ATTACH_BYTES} bytes]" if len(data) > MAX_ATTACH_BYTES else ""
         body = data[:MAX_ATTACH_BYTES].decode("utf-8", errors="replace")
-        cut = (
-            f"\n[... cut at {MAX_ATTACH_BYTES} bytes of {len(data)}]" if len(data) > MAX_ATTACH_BYTES else ""
-        )
         blocks.append(f'<file path="{rel}">\n{body}{cut}\n</file>')
         attached.append(rel)
     if not blocks:

@@ -85,8 +85,8 @@ class Sandbox(Protocol):
         """Regular files below `path` (skipping .git and common cache dirs), with size and mtime."""
         ...
 
-    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
-        """Many files in one round trip; None for a file that cannot be read."""
+    async def read_files(self, paths: list[str], *, limit: int | None = None) -> dict[str, bytes | None]:
+        """Many files in one round trip (each cut at `limit` bytes); None for a file that cannot be read."""
         ...
 
     async def close(self) -> None: ...

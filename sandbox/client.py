@@ -287,8 +287,8 @@ class RunnerSession:
         answer = await self.call("list", path=path, limit=limit)
         return [FileInfo(path=p, size=size, mtime_ns=mtime) for p, size, mtime in answer["files"]]
 
-    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
-        answer = await self.call("read_many", paths=paths, timeout=120)
+    async def read_files(self, paths: list[str], *, limit: int | None = None) -> dict[str, bytes | None]:
+        answer = await self.call("read_many", paths=paths, limit=limit, timeout=120)
         return {p: None if data is None else base64.b64decode(data) for p, data in answer["files"].items()}
 
     async def copy_in(self, source: Path) -> int:

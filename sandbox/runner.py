@@ -90,7 +90,7 @@ class Runner:
         files: dict[str, str | None] = {}
         for path in req["paths"]:
             try:
-                files[path] = self.op_read({"path": path})["data"]
+                files[path] = self.op_read({"path": path, "limit": req.get("limit")})["data"]
             except (Refused, OSError):
                 files[path] = None
         return {"files": files}

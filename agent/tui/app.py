@@ -179,13 +179,13 @@ class TridentApp(App[None]):
             self.send(text)
 
     def send(self, text: str) -> None:
-        message, _ = mentions.attach(text, self.session.repo)
-        self.turn = self.run_worker(self._turn(message), group="turn", exclusive=True)
+        self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
         self.refresh_status()
 
     async def _turn(self, text: str) -> None:
         try:
-            await self.session.send(text, self._on_event)
+            message, _ = await mentions.attach(text, self.session.sandbox)  # @path files, read in the sandbox
+            await self.session.send(message, self._on_event)
         except asyncio.CancelledError:
             if self.transcript.is_attached and not self._closing:
                 self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")

@@ -9,9 +9,10 @@ import pytest
 
 from agent.agents_md import find_agents_files, with_agents_files
 from agent.history import InputHistory, history_path
-from agent.mentions import attach, complete, mentioned, repo_files
+from agent.mentions import MAX_ATTACH_BYTES, attach, complete, mentioned, repo_files
 from agent.policies.approval import ApprovalPolicy, call_kind, command_prefix, default_mode, session_rule
 from agent.undo import edited_paths
+from sandbox.local import LocalSandbox
 from tools.registry import default_tools
 
 
@@ -122,7 +123,7 @@ def test_history_persists_across_sessions_and_walks_like_a_shell(tmp_path: Path)
     assert [again.next(), again.next(), again.next(), again.next()] == ["two", "three", "", None]
 
 
-def test_mentions_complete_and_attach(tmp_path: Path) -> None:
+async def test_mentions_complete_and_attach(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text("print('app')\n")
     (tmp_path / "README.md").write_text("readme\n")
@@ -134,10 +135,18 @@ def test_mentions_complete_and_attach(tmp_path: Path) -> None:
     assert complete("src/a", files) == "src/app.py" and complete("app", files) == "src/app.py"
     assert complete("zzz", files) is None
     assert mentioned("see @src/app.py, and mail me@example.com") == ["src/app.py"]
-    text, attached = attach("fix @src/app.py and @missing.py and @blob.bin", tmp_path)
-    assert attached == ["src/app.py"]
+    (tmp_path.parent / "secret.txt").write_text("outside\n")
+    (tmp_path / "big.txt").write_text("x" * (MAX_ATTACH_BYTES + 10))
+    sandbox = LocalSandbox(tmp_path)
+    try:
+        mentions = "fix @src/app.py and @missing.py and @blob.bin and @../secret.txt and @big.txt"
+        text, attached = await attach(mentions, sandbox)
+        assert await attach("no mention here", sandbox) == ("no mention here", [])
+    finally:
+        await sandbox.close()
+    assert attached == ["src/app.py", "big.txt"]  # missing, binary and outside the workspace: not attached
     assert text.startswith("fix @src/app.py") and "<file path=\"src/app.py\">\nprint('app')\n" in text
-    assert attach("no mention here", tmp_path) == ("no mention here", [])
+    assert f"[... cut at {MAX_ATTACH_BYTES} bytes]" in text and "outside" not in text
 
 
 def test_edited_paths_of_edit_calls() -> None:

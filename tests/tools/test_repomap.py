@@ -61,10 +61,10 @@ class CountingSandbox:
         self.list_calls += 1
         return await self.inner.list_files(path, limit=limit)
 
-    async def read_files(self, paths: list[str]) -> dict[str, bytes | None]:
+    async def read_files(self, paths: list[str], *, limit: int | None = None) -> dict[str, bytes | None]:
         self.read_calls += 1
         self.read_paths += paths
-        return await self.inner.read_files(paths)
+        return await self.inner.read_files(paths, limit=limit)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -393,6 +393,8 @@ async def test_path_completion_and_history(make_app: AppFactory) -> None:
         assert prompt.value == "look at @calc.py"
         await pilot.press("enter")
         await idle(pilot)
+        sent = next(m for m in app.session.agent.state.messages if m.content.startswith("look at"))
+        assert f'<file path="calc.py">\n{BROKEN}' in sent.content  # attached, read through the sandbox
         await pilot.press(*"/ef")
         await pilot.pause(0.2)
         await pilot.press("tab")
