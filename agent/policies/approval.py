@@ -11,7 +11,8 @@ Kinds, declared by each tool (`Tool.kind`): `read` (reading and searching, never
 `bash` one kind of command: a simple command's program (with its subcommand for runners such as
 `python -m pytest`, `npm test`, `git status`), so "always" on `pytest -q tests/a.py` also allows
 `pytest tests/b.py` but not `rm -rf build`. A command with shell syntax (operators, substitution,
-redirection, variable assignments) is allowed again only exactly as it was.
+redirection, globs, variable assignments), one that runs another command (`sh`, `env`, `xargs`,
+`sudo`, `find`, ...) and inline code (`python -c`, `node -e`) are allowed again only exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ RUNNERS = frozenset(  # programs whose first argument says what runs (`npm test`
     {"python", "python3", "uv", "npm", "npx", "pnpm", "yarn", "bun", "node", "deno", "cargo", "go",
      "make", "git", "poetry", "pip", "pip3", "pipx", "dotnet", "mvn", "gradle", "bundle", "rake", "tox"}
 )  # fmt: skip
+WRAPPERS = frozenset(  # programs that run any other command: allowed again only exactly
+    {"sh", "bash", "zsh", "dash", "fish", "env", "sudo", "doas", "su", "xargs", "timeout", "nice", "nohup",
+     "exec", "eval", "command", "builtin", "time", "watch", "stdbuf", "setsid", "chroot", "ssh", "find"}
+)  # fmt: skip
+INLINE_CODE = frozenset({"-c", "-e", "--eval", "--command"})  # `python -c CODE`, `node -e CODE`
 
 
 def call_kind(tools: Toolset, name: str, arguments: dict[str, Any]) -> CallKind:
@@ -51,8 +57,10 @@ def command_prefix(command: str) -> str | None:
         words = shlex.split(command)
     except ValueError:
         return None
-    if not words or "=" in words[0]:
+    if not words or "=" in words[0] or words[0].rsplit("/", 1)[-1] in WRAPPERS:
         return None
+    if any(word in INLINE_CODE for word in words[1:3]):
+        return None  # the code is the command: a prefix would allow any code
     size = 1
     if words[0].rsplit("/", 1)[-1] in RUNNERS and len(words) > 1:
         size = 3 if words[1] == "-m" and len(words) > 2 else 2

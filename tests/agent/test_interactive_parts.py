@@ -72,6 +72,11 @@ LS = {"command": "ls"}
         ("make test && make lint", "make test && make lint", False),  # compound: exactly that one
         ("make test && make lint", "make test && make clean", True),
         ("git status", "/usr/bin/git status", True),  # the program as written
+        ("env A=1 pytest", "env rm -rf build", True),  # a program that runs others: exactly only
+        ("bash -c 'pytest -q'", "bash -c 'rm -rf build'", True),
+        ("find . -name x", "find . -delete", True),
+        ("python -c 'print(1)'", "python -c 'import shutil'", True),  # inline code: exactly only
+        ("python -c 'print(1)'", "python -c 'print(1)'", False),
     ],
 )
 def test_always_for_a_shell_command_covers_its_kind_of_command(allowed: str, then: str, asked: bool) -> None:
