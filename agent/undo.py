@@ -19,8 +19,6 @@ from tools.apply_patch import parse_patch
 from tools.base import ToolContext, ToolError
 from tools.git import GitTool
 
-SHOWN = 10  # paths named in an answer
-
 
 def edited_paths(name: str, arguments: dict[str, Any]) -> list[str]:
     """The files an edit call will change (empty for other calls, or a patch that does not parse)."""
@@ -88,10 +86,7 @@ class UndoJournal:
                 changed = await self.snapshots.restore(ctx.sandbox, entry.tree)
             except SnapshotError as exc:
                 return f"undo of `{entry.tool}` failed: {exc}"
-            shown = ", ".join(changed[:SHOWN]) + (
-                f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
-            )
-            return f"undid `{entry.tool}`: restored {shown or 'nothing (no file had changed)'}"
+            return f"undid `{entry.tool}`: restored {', '.join(changed)}"
         if entry.commit:
             result = await GitTool().invoke({"action": "undo"}, ctx)
             return result.output
