@@ -132,7 +132,7 @@ class Approval(_Event):
     name: str
     allowed: bool
     scope: Literal["once", "session"] = "once"  # "session": calls like it are allowed until the session ends
-    rule: str = ""  # what "session" allows: a tool, `bash: PREFIX …` or `bash= COMMAND` (see approval.py)
+    rule: str = ""  # what "session" allows: a tool, or `TOOL= COMMAND` for one exact command (approval.py)
     reason: str = ""  # a denial's reason, told to the model
 
 

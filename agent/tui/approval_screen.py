@@ -84,8 +84,4 @@ class ApprovalScreen(ModalScreen[Decision]):
 def _always(call: ToolCall) -> str:
     """What "always" would allow, in words."""
     rule = session_rule(call.name, call.arguments)
-    if rule.startswith("bash: "):
-        return f"`{rule[6:]}` commands"
-    if rule.startswith("bash= "):
-        return "this exact command"
-    return f"`{rule}`"
+    return "this exact command" if rule != call.name else f"`{rule}`"

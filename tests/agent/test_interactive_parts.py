@@ -10,7 +10,7 @@ import pytest
 from agent.agents_md import find_agents_files, with_agents_files
 from agent.history import InputHistory, history_path
 from agent.mentions import MAX_ATTACH_BYTES, attach, complete, mentioned, repo_files
-from agent.policies.approval import ApprovalPolicy, call_kind, command_prefix, default_mode, session_rule
+from agent.policies.approval import ApprovalPolicy, call_kind, default_mode, session_rule
 from agent.undo import edited_paths
 from sandbox.local import LocalSandbox
 from tools.registry import default_tools
@@ -47,8 +47,9 @@ def test_modes_and_session_allowances() -> None:
     assert not policy.needs_approval("read", "read", {})
     policy.mode = "auto-edit"
     assert not policy.needs_approval("write", "edit", {}) and policy.needs_approval("bash", "exec", LS)
-    policy.allow_for_session("run_tests", {})
-    assert not policy.needs_approval("run_tests", "exec", {"command": "pytest -x"})
+    policy.allow_for_session("run_tests", {})  # the project's test command, not any command
+    assert not policy.needs_approval("run_tests", "exec", {})
+    assert policy.needs_approval("run_tests", "exec", {"command": "pytest -x"})
     assert [policy.cycle(), policy.cycle(), policy.cycle()] == ["full-auto", "ask", "auto-edit"]
     assert default_mode("docker", network=False) == "full-auto"
     assert default_mode("docker", network=True) == "ask" and default_mode("local", network=False) == "ask"
@@ -58,38 +59,29 @@ LS = {"command": "ls"}
 
 
 @pytest.mark.parametrize(
-    ("allowed", "then", "asked"),
+    ("name", "allowed", "then", "asked"),
     [
-        ("pytest -q tests/a.py", "pytest tests/b.py", False),  # the same program
-        ("pytest -q", "rm -rf build", True),
-        ("python -m pytest -x", "python -m pytest tests", False),  # a runner's module
-        ("python -m pytest -x", "python -c 'import os'", True),
-        ("npm test", "npm test -- --watch", False),  # a runner's subcommand
-        ("npm test", "npm install left-pad", True),
-        ("pytest -q", "pytest -q; rm -rf /", True),  # shell syntax: never by prefix
-        ("pytest -q", "pytest $(rm -rf /)", True),
-        ("pytest -q", "FOO=1 pytest -q", True),
-        ("make test && make lint", "make test && make lint", False),  # compound: exactly that one
-        ("make test && make lint", "make test && make clean", True),
-        ("git status", "/usr/bin/git status", True),  # the program as written
-        ("env A=1 pytest", "env rm -rf build", True),  # a program that runs others: exactly only
-        ("bash -c 'pytest -q'", "bash -c 'rm -rf build'", True),
-        ("find . -name x", "find . -delete", True),
-        ("python -c 'print(1)'", "python -c 'import shutil'", True),  # inline code: exactly only
-        ("python -c 'print(1)'", "python -c 'print(1)'", False),
+        ("bash", "pytest -q tests/a.py", "pytest -q tests/a.py", False),  # the same command again
+        ("bash", "pytest -q tests/a.py", "  pytest -q tests/a.py\n", False),
+        ("bash", "pytest -q", "pytest -q --basetemp=/home", True),  # no prefix rules
+        ("bash", "uv run pytest", "uv run rm -rf build", True),
+        ("bash", "pytest -q", "pytest -q; rm -rf /", True),
+        ("run_tests", "pytest -q", "rm -rf build", True),  # run_tests with a command: exactly too
+        ("run_tests", None, "rm -rf build", True),
     ],
 )
-def test_always_for_a_shell_command_covers_its_kind_of_command(allowed: str, then: str, asked: bool) -> None:
+def test_always_for_a_command_allows_that_exact_command(
+    name: str, allowed: str | None, then: str, asked: bool
+) -> None:
     policy = ApprovalPolicy("ask")
-    policy.allow_for_session("bash", {"command": allowed})
-    assert policy.needs_approval("bash", "exec", {"command": then}) == asked
+    policy.allow_for_session(name, {} if allowed is None else {"command": allowed})
+    assert policy.needs_approval(name, "exec", {"command": then}) == asked
 
 
 def test_session_rules_say_what_they_allow() -> None:
-    assert session_rule("bash", {"command": "python -m pytest -x"}) == "bash: python -m pytest …"
-    assert session_rule("bash", {"command": "cd src && make"}) == "bash= cd src && make"
+    assert session_rule("bash", {"command": " cd src && make "}) == "bash= cd src && make"
+    assert session_rule("run_tests", {}) == "run_tests"  # the project's own test command
     assert session_rule("edit", {"path": "a.py"}) == "edit"
-    assert command_prefix("./run.sh --fast") == "./run.sh" and command_prefix("ls *.py") is None
 
 
 def test_agents_files_from_user_dir_and_repo_root_down_to_cwd(tmp_path: Path) -> None:

@@ -86,19 +86,21 @@ def bash_turn(command: str) -> dict[str, object]:
     return {"tool_calls": [{"name": "bash", "arguments": {"command": command}}]}
 
 
-async def test_always_for_a_command_allows_that_kind_of_command_only(make_app: AppFactory) -> None:
-    app = make_app([bash_turn("echo one"), bash_turn("echo two"), bash_turn("ls"), answer()])
+async def test_always_for_a_command_allows_that_exact_command_only(make_app: AppFactory) -> None:
+    app = make_app([bash_turn("echo one"), bash_turn("echo one"), bash_turn("echo two"), answer()])
     async with app.run_test(size=SIZE) as pilot:
         await ask_approval(pilot, "look around")
-        assert "always `echo …` commands this session" in prompt_text(app)
+        assert "always this exact command this session" in prompt_text(app)
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ApprovalScreen), "the prompt for `ls`")
-        assert "bash  ls" in prompt_text(app)
+        await until(pilot, lambda: isinstance(app.screen, ApprovalScreen), "the prompt for `echo two`")
+        assert "bash  echo two" in prompt_text(app)
         await pilot.press("y")
         await idle(pilot)
-        approvals = [e for e in load(app.session.writer.path) if isinstance(e, Approval)]
-        assert [(a.scope, a.rule) for a in approvals] == [("session", "bash: echo …"), ("once", "")]
-        assert "two" in visible_text(app)  # `echo two` ran unasked
+        events = load(app.session.writer.path)
+        approvals = [e for e in events if isinstance(e, Approval)]
+        assert [(a.scope, a.rule) for a in approvals] == [("session", "bash= echo one"), ("once", "")]
+        ran = [e.output for e in events if isinstance(e, ToolResult) and e.ok]
+        assert len(ran) == 3 and ran[1] == ran[0]  # `echo one` again, unasked
 
 
 async def test_no_with_a_reason_is_told_to_the_model(make_app: AppFactory) -> None:
