@@ -8,7 +8,9 @@ call `Solution().<func_name>` (or a top-level function) with one JSON argument p
 compare the JSON result. This is the agent's own check; the hidden tests are graded by the grader.
 
 Each run is limited as a judge limits it: `timeout_s` of CPU time (RLIMIT_CPU), so a busy machine
-does not fail a fast solution, and WALL_FACTOR times that in wall time, for a program that waits.
+does not fail a fast solution, and WALL_FACTOR times that in wall time, for a program that waits
+(the wall-clock backstops of all tests together stay within TOTAL_WALL_S, so the test command ends
+before the agent's command timeout and each test reports its own verdict).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import signal
 import subprocess
 import sys
+import time
 import unittest
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -31,6 +34,8 @@ PRELUDE = (
 )
 SHOWN = 300
 WALL_FACTOR = 10  # wall-clock backstop, in multiples of the CPU time limit (a loaded machine)
+TOTAL_WALL_S = 90.0  # and all the tests' backstops share this, below the agent's command timeout (120 s)
+STARTED = time.monotonic()
 
 
 def _cpu_limit(seconds: float) -> Callable[[], None] | None:
@@ -96,7 +101,8 @@ class PublicTests(unittest.TestCase):
             command = [sys.executable, str(HERE / "solution.py")]
         limit = spec["timeout_s"]
         cpu_limit = _cpu_limit(limit)
-        wall = limit * WALL_FACTOR if cpu_limit is not None else limit
+        left = TOTAL_WALL_S - (time.monotonic() - STARTED)
+        wall = max(limit, min(limit * WALL_FACTOR, left)) if cpu_limit is not None else limit
         try:
             done = subprocess.run(
                 command,

@@ -170,7 +170,12 @@ class Runner:
     # -- commands ----------------------------------------------------------------------------
     def _cwd(self, req: dict[str, Any]) -> str | None:
         """The request's working directory (an existing directory inside the root), if it names one."""
-        return self.resolve(req["cwd"], must_exist=True) if req.get("cwd") else None
+        if not req.get("cwd"):
+            return None
+        real = self.resolve(req["cwd"], must_exist=True)
+        if not os.path.isdir(real):
+            raise Refused("{!r} is not a directory".format(req["cwd"]))
+        return real
 
     @staticmethod
     def _extra_env(req: dict[str, Any]) -> dict[str, str]:

@@ -142,6 +142,9 @@ def test_a_crashed_host_leaves_no_container_after_gc(
     assert not docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
 
 
+DEAD_OWNER = "no-such-host:1"  # the owner label of the test's own stale containers
+
+
 class RemovesFirstListed:
     """The real client, except that the first container it lists is removed by "another process"
     right after the listing (the interleaving of two trident processes gc-ing at once)."""
@@ -151,7 +154,8 @@ class RemovesFirstListed:
         self.api = self
 
     def containers(self, **kwargs: Any) -> list[dict[str, Any]]:
-        listed: list[dict[str, Any]] = self._client.api.containers(**kwargs)
+        only_ours = {"label": [LABEL, f"{OWNER_LABEL}={DEAD_OWNER}"]}  # never another session's
+        listed: list[dict[str, Any]] = self._client.api.containers(**{**kwargs, "filters": only_ours})
         if listed:
             self._client.api.remove_container(listed[0]["Id"], force=True)
         return listed
@@ -161,11 +165,11 @@ class RemovesFirstListed:
 
 
 def test_gc_skips_a_container_removed_meanwhile(sandbox_image: str, docker_client: Any) -> None:
-    dead_owner = {LABEL: "1", OWNER_LABEL: "no-such-host:1"}
+    dead_owner = {LABEL: "1", OWNER_LABEL: DEAD_OWNER}
     stale = [docker_client.containers.create(sandbox_image, ["true"], labels=dead_owner) for _ in range(2)]
     removed = gc(RemovesFirstListed(docker_client))
     assert len(removed) == 1 and removed[0] in {c.id[:12] for c in stale}
-    assert not docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}=no-such-host:1"})
+    assert not docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={DEAD_OWNER}"})
 
 
 async def test_diff_out_of_a_copy_in_session_applies_to_the_original(

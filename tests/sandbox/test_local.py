@@ -79,6 +79,8 @@ async def test_per_command_cwd_and_env_do_not_leak(box: LocalSandbox) -> None:
     assert after.output.split() == ["sub", "[]"]
     with pytest.raises(PathRefused):
         await box.exec("true", timeout=10, cwd="../..")
+    with pytest.raises(PathRefused, match="is not a directory"):  # not a cd that fails with exit code 0
+        await box.exec("echo ran", timeout=10, cwd="sub/x.txt")
 
 
 async def test_output_is_capped_with_head_and_tail(box: LocalSandbox) -> None:
