@@ -44,6 +44,7 @@ from evals.lcb.problems import Problem
 from evals.models import ModelSource
 from evals.store import KeyedRecord, Store, fill
 from sandbox.base import SandboxError
+from sandbox.client import RunnerSession
 from tools.base import ToolContext
 from tools.registry import default_tools
 
@@ -171,14 +172,45 @@ async def solve(
     base = root / f"{problem.question_id}.{index}"
     workspace, trajectory = base / "workspace", base / "trajectory.jsonl"
     recorded = earlier_attempt(trajectory, workspace)
+    ended = bool(recorded) and isinstance(recorded[-1], RunEnd)  # it ended before a crash: keep it
     if not recorded:
         shutil.rmtree(base, ignore_errors=True)
         for name, text in workspace_files(problem).items():
             (workspace / name).parent.mkdir(parents=True, exist_ok=True)
             (workspace / name).write_text(text, encoding="utf-8")
-    backend = source.backend(scenario, problem.question_id, index)
     sandbox = make_sandbox(settings, workspace, network=False)  # an eval's agent never has network
-    writer = TrajectoryWriter(trajectory, kept=recorded or None)
+    try:
+        if ended:
+            events = recorded
+        else:
+            events = await _run_agent(problem, index, source, settings, scenario, sandbox, base, recorded)
+        final = (await sandbox.read_files(["solution.py"]))["solution.py"]  # None: the agent deleted it
+        code = (final or b"").decode("utf-8", errors="replace")
+    finally:
+        await sandbox.close()
+    end = events[-1]
+    assert isinstance(end, RunEnd)
+    if end.status == "backend_error":
+        raise BackendError(f"{problem.question_id} sample {index}: {end.reason}")
+    if end.status == "sandbox_error":
+        raise SandboxError(f"{problem.question_id} sample {index}: {end.reason}")
+    return _summarize(events, scenario, problem, index, code, trajectory)
+
+
+async def _run_agent(
+    problem: Problem,
+    index: int,
+    source: ModelSource,
+    settings: Settings,
+    scenario: str,
+    sandbox: RunnerSession,
+    base: Path,
+    recorded: list[Event],
+) -> list[Event]:
+    """The agent's run in `sandbox` on `base`/workspace (new, or continuing `recorded`): all of its
+    events, recorded in `base`/trajectory.jsonl."""
+    backend = source.backend(scenario, problem.question_id, index)
+    writer = TrajectoryWriter(base / "trajectory.jsonl", kept=recorded or None)
     tools = default_tools()
     agent = Agent(
         backend=backend,
@@ -205,27 +237,16 @@ async def solve(
                 model=source.spec,
                 effort_mode=settings.effort.mode,
                 tools=tools.names(),
-                workspace=str(workspace),
+                workspace=str(base / "workspace"),
                 settings={"question_id": problem.question_id, "sample_index": index},
             ),
             SystemMessage(text=system_prompt(sandbox.workspace, TEST_COMMAND)),
             UserMessage(text=task_text(problem)),
         ]
-    ended = bool(recorded) and isinstance(recorded[-1], RunEnd)  # it ended before the crash: keep it
     try:
-        events = recorded if ended else [*recorded, *[event async for event in agent.run(opening)]]
-        final = (await sandbox.read_files(["solution.py"]))["solution.py"]  # None: the agent deleted it
-        code = (final or b"").decode("utf-8", errors="replace")
+        return [*recorded, *[event async for event in agent.run(opening)]]
     finally:
-        writer.close()
-        await sandbox.close()
-    end = events[-1]
-    assert isinstance(end, RunEnd)
-    if end.status == "backend_error":
-        raise BackendError(f"{problem.question_id} sample {index}: {end.reason}")
-    if end.status == "sandbox_error":
-        raise SandboxError(f"{problem.question_id} sample {index}: {end.reason}")
-    return _summarize(events, scenario, problem, index, code, trajectory)
+        writer.close()  # the backend is the source's (shared, closed with it)
 
 
 async def solve_all(

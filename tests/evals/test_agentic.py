@@ -147,6 +147,20 @@ async def test_after_a_backend_failure_the_next_eval_continues_the_run(tmp_path:
     assert len([e for e in events if isinstance(e, StepStart)]) == 5  # steps 1-3 were not run again
 
 
+async def test_a_run_that_ended_before_a_crash_is_not_run_again(tmp_path: Path) -> None:
+    """The agent finished but the eval died before storing it: the trajectory is the record."""
+    model = tmp_path / "model"
+    session = wrong_then_right(
+        model / f"{TWICE.question_id}.jsonl", WRONG[TWICE.question_id], RIGHT[TWICE.question_id]
+    )
+    source, root = ModelSource(f"scripted:{model}", SETTINGS), tmp_path / "agentic"
+    first = await solve(TWICE, 0, source, SETTINGS, root, "agentic")
+    session.unlink()  # asking the model again would fail
+    again = await solve(TWICE, 0, source, SETTINGS, root, "agentic")
+    assert again.model_dump(exclude={"duration_s"}) == first.model_dump(exclude={"duration_s"})
+    assert [e.type for e in load(again.trajectory)].count("run_start") == 1
+
+
 async def test_the_public_check_is_protected_from_the_file_tools(tmp_path: Path) -> None:
     model = tmp_path / "model"
     cheat = {"path": "test_public.py", "content": "print('all good')\n"}
