@@ -463,7 +463,10 @@ class Shell:
         assign = "".join(f"{name}={_q(value)} " for name, value in env.items())
         source = f"{assign}. {_q(self.cmd_file)} < /dev/null; __trident_rc=$?"
         if cwd is not None:
-            source = f'__trident_old=$PWD; cd -- {_q(cwd)} && {{ {source}; }}; cd -- "$__trident_old"'
+            source = (  # back where it was, `cd -` included
+                f"__trident_old=$PWD __trident_oldpwd=$OLDPWD; cd -- {_q(cwd)} && {{ {source}; }}; "
+                'cd -- "$__trident_old"; OLDPWD=$__trident_oldpwd'
+            )
         script = (
             f"{source}\n"
             f"export -p > {_q(self.env_file)}; printf '%s' \"$PWD\" > {_q(self.cwd_file)}; "

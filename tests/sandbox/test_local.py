@@ -76,7 +76,10 @@ async def test_per_command_cwd_and_env_do_not_leak(box: LocalSandbox) -> None:
     result = await box.exec('ls; echo "$ONLY_HERE"', timeout=10, cwd="sub", env={"ONLY_HERE": "v"})
     assert result.output.split() == ["x.txt", "v"]
     after = await box.exec('ls; echo "[$ONLY_HERE]"', timeout=10)
-    assert after.output.split() == ["sub", "[]"]
+    assert after.output.split() == ["sub", "[]"]  # and `cd -` still goes where the shell was before:
+    await box.exec("mkdir other && cd sub && cd ..", timeout=10)
+    await box.exec("true", timeout=10, cwd="other")  # e.g. run_tests, which runs at the root
+    assert (await box.exec("cd - >/dev/null && basename $PWD", timeout=10)).output == "sub\n"
     with pytest.raises(PathRefused):
         await box.exec("true", timeout=10, cwd="../..")
     with pytest.raises(PathRefused, match="is not a directory"):  # not a cd that fails with exit code 0
