@@ -9,9 +9,9 @@ Kinds, declared by each tool (`Tool.kind`): `read` (reading and searching, never
 
 "Always this session" allows, for the rest of the session whatever the mode, one tool, or for a
 call that runs a command (`bash`, `run_tests COMMAND`) that exact command (re-running the same
-test command does not ask again). A shell command
-cannot be allowed by its program or prefix: `pytest --basetemp=DIR` deletes DIR, `uv run X` runs
-anything, `sed 'e CMD'` runs CMD, so a prefix rule would allow far more than the user saw.
+test command does not ask again). A shell command cannot be allowed by its program or prefix:
+`pytest --basetemp=DIR` deletes DIR, `uv run X` runs anything, `sed 'e CMD'` runs CMD, so a prefix
+rule would allow far more than the user saw.
 """
 
 from __future__ import annotations
