@@ -45,13 +45,12 @@ from agent.llm.resolve import make_backend
 from agent.loop import Agent
 from agent.policies.approval import ApprovalPolicy, call_kind
 from agent.prompt import system_prompt
-from agent.run import make_policies
+from agent.run import make_agent
 from agent.sessions import chat_resume_point, session_model
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load
 from agent.undo import UndoJournal
 from sandbox.base import Sandbox
-from tools.base import ToolContext, Toolset
-from tools.registry import default_tools
+from tools.base import Toolset
 
 INTERRUPTED = "[interrupted by the user]"
 Sink = Callable[[Event], None]
@@ -110,20 +109,9 @@ class ChatSession:
         tools: Toolset | None,
     ) -> ChatSession:
         backend = backend or make_backend(model, settings)
-        context = ToolContext(
-            sandbox=sandbox,
-            test_command=settings.test_command,
-            command_timeout_s=settings.sandbox.command_timeout_s,
-            protected_paths=tuple(settings.protected_paths),
-        )
         writer = TrajectoryWriter(trajectory, kept=kept)
-        agent = Agent(
-            backend=backend,
-            tools=tools or default_tools(),
-            context=context,
-            policies=make_policies(settings),
-            writer=writer,
-            temperature=settings.temperature,
+        agent = make_agent(
+            settings, backend, sandbox, writer, test_command=settings.test_command, tools=tools
         )
         session = cls(
             settings=settings,
@@ -137,7 +125,7 @@ class ChatSession:
             agents_files=find_agents_files(repo, Path.cwd()),
         )
         agent.approver = session._approve
-        context.on_output = session._live_output
+        agent.context.on_output = session._live_output
         return session
 
     @classmethod

@@ -38,11 +38,11 @@ from agent.policies.stuck import StuckDetector
 from agent.prompt import system_prompt
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from agent.verify import judge, run_check
-from sandbox.base import SandboxError
+from sandbox.base import Sandbox, SandboxError
 from sandbox.client import RunnerSession
 from sandbox.factory import open_sandbox
 from sandbox.workspace import export_diff, record_baseline
-from tools.base import ToolContext
+from tools.base import ToolContext, Toolset
 from tools.registry import default_tools
 
 # The exit-code contract of `trident run` (documented in README.md).
@@ -106,6 +106,34 @@ def make_sandbox(
     )
 
 
+def make_agent(
+    settings: Settings,
+    backend: Backend,
+    sandbox: Sandbox,
+    writer: TrajectoryWriter,
+    *,
+    test_command: str | None,
+    tools: Toolset | None = None,
+    protected_paths: tuple[str, ...] | None = None,
+) -> Agent:
+    """The agent as the settings configure it (timeouts, policies, temperature, and the config's
+    protected paths unless others are given); used by `run`, chat sessions and agentic evals."""
+    protected = tuple(settings.protected_paths) if protected_paths is None else protected_paths
+    return Agent(
+        backend=backend,
+        tools=tools or default_tools(),
+        context=ToolContext(
+            sandbox=sandbox,
+            test_command=test_command,
+            command_timeout_s=settings.sandbox.command_timeout_s,
+            protected_paths=protected,
+        ),
+        policies=make_policies(settings),
+        writer=writer,
+        temperature=settings.temperature,
+    )
+
+
 def make_policies(settings: Settings) -> Policies:
     return Policies(
         effort=EffortPolicy(mode=settings.effort.mode, hysteresis=settings.effort.hysteresis),
@@ -160,21 +188,8 @@ async def execute(
             "(use --sandbox docker for a container)",
             file=sys.stderr,
         )
-    tools = default_tools()
     writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
-    agent = Agent(
-        backend=backend,
-        tools=tools,
-        context=ToolContext(
-            sandbox=sandbox,
-            test_command=request.test_command,
-            command_timeout_s=settings.sandbox.command_timeout_s,
-            protected_paths=tuple(settings.protected_paths),
-        ),
-        policies=make_policies(settings),
-        writer=writer,
-        temperature=settings.temperature,
-    )
+    agent = make_agent(settings, backend, sandbox, writer, test_command=request.test_command)
     opening: list[Event]
     if resume is not None:
         agent.replay(kept)
@@ -185,7 +200,7 @@ async def execute(
                 run_id=run_id,
                 model=request.model,
                 effort_mode=settings.effort.mode,
-                tools=tools.names(),
+                tools=agent.tools.names(),
                 workspace=str(workspace),
                 settings=_recorded(request, settings),
             ),

@@ -36,17 +36,14 @@ from agent.events import (
     UserMessage,
 )
 from agent.llm.base import BackendError
-from agent.loop import Agent
 from agent.prompt import system_prompt
-from agent.run import make_policies, make_sandbox
+from agent.run import make_agent, make_sandbox
 from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from evals.lcb.problems import Problem
 from evals.models import ModelSource
 from evals.store import KeyedRecord, Store, fill
 from sandbox.base import SandboxError
 from sandbox.client import RunnerSession
-from tools.base import ToolContext
-from tools.registry import default_tools
 
 TEST_COMMAND = "python3 -m unittest -v test_public"
 PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse them: the check stays the check
@@ -211,19 +208,8 @@ async def _run_agent(
     events, recorded in `base`/trajectory.jsonl."""
     backend = source.backend(scenario, problem.question_id, index)
     writer = TrajectoryWriter(base / "trajectory.jsonl", kept=recorded or None)
-    tools = default_tools()
-    agent = Agent(
-        backend=backend,
-        tools=tools,
-        context=ToolContext(
-            sandbox=sandbox,
-            test_command=TEST_COMMAND,
-            command_timeout_s=settings.sandbox.command_timeout_s,
-            protected_paths=PROTECTED,
-        ),
-        policies=make_policies(settings),
-        writer=writer,
-        temperature=settings.temperature,
+    agent = make_agent(
+        settings, backend, sandbox, writer, test_command=TEST_COMMAND, protected_paths=PROTECTED
     )
     opening: list[Event]
     if recorded:
@@ -236,7 +222,7 @@ async def _run_agent(
                 run_id=uuid.uuid4().hex[:12],
                 model=source.spec,
                 effort_mode=settings.effort.mode,
-                tools=tools.names(),
+                tools=agent.tools.names(),
                 workspace=str(base / "workspace"),
                 settings={"question_id": problem.question_id, "sample_index": index},
             ),
