@@ -1,10 +1,2 @@
-"""trident's core: the event stream, the loop, tool-call intake, policies and model backends."""
-
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("trident")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+"""The agent: its vocabulary (core), tool-call intake, model backends, policies, the loop, and the
+headless and interactive front ends built on it (see agent/README.md)."""

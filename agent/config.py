@@ -13,8 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.events import EffortMode
-from agent.policies.approval import ApprovalMode
+from trident.agent.core.events import EffortMode
+
+ApprovalMode = Literal["ask", "auto-edit", "full-auto"]  # which calls ask first (agent/policies/approval.py)
+MODES: tuple[ApprovalMode, ...] = ("ask", "auto-edit", "full-auto")
 
 
 class ConfigError(Exception):

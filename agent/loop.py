@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agent.events import (
+from trident.agent.core.events import (
     Approval,
     AssistantTurn,
     Error,
@@ -27,16 +27,23 @@ from agent.events import (
     ToolCall,
     ToolResult,
 )
-from agent.intake import Accepted, Intake
-from agent.llm.base import Backend, BackendError, Completion, ModelRequest, ReasoningChunk, TextChunk
-from agent.policies.compaction import Compactor
-from agent.policies.effort import EffortPolicy
-from agent.policies.limits import LimitsPolicy, Stop
-from agent.policies.stuck import StuckDetector
-from agent.state import RunState
-from agent.trajectory import TrajectoryWriter
-from sandbox.base import SandboxError
-from tools.base import ToolContext, Toolset
+from trident.agent.core.messages import (
+    Backend,
+    BackendError,
+    Completion,
+    ModelRequest,
+    ReasoningChunk,
+    TextChunk,
+)
+from trident.agent.core.trajectory import TrajectoryWriter
+from trident.agent.intake.calls import Accepted, Intake
+from trident.agent.policies.effort import EffortPolicy
+from trident.agent.policies.limits import LimitsPolicy, Stop
+from trident.agent.policies.masking import Compactor
+from trident.agent.policies.stuck import StuckDetector
+from trident.agent.state import RunState
+from trident.sandbox.base import SandboxError
+from trident.tools.base import ToolContext, Toolset
 
 
 @dataclass

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.compact import compacted
-from agent.events import (
+from trident.agent.core.events import (
     AssistantTurn,
     Compaction,
     Event,
@@ -22,8 +21,9 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.intake import REJECT_KINDS, history_arguments
-from agent.llm.base import Message
+from trident.agent.core.messages import Message
+from trident.agent.history import compacted
+from trident.agent.intake.calls import REJECT_KINDS, history_arguments
 
 
 @dataclass

@@ -33,16 +33,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from agent.config import EngineConfig
-from agent.events import Effort
-from agent.intake import Accepted, Intake
-from agent.llm.base import Backend, Completion, Message, ModelRequest, ToolSpec
-from agent.llm.forced_args import ToolGrammars
-from agent.llm.openai_compat import OpenAIBackend
-from agent.llm.tiny_checkpoint import TinySpec, bounded_strings, write_tiny_checkpoint
-from agent.llm.vllm_engine import Engine, VllmBackend, shared_engine, shutdown_engines
-from agent.prompt import system_prompt
-from tools.registry import default_tools
+from trident.agent.config import EngineConfig
+from trident.agent.core.events import Effort
+from trident.agent.core.messages import Backend, Completion, Message, ModelRequest
+from trident.agent.intake.calls import Accepted, Intake
+from trident.agent.llm.forced_args import ToolGrammars
+from trident.agent.llm.openai_compat import OpenAIBackend
+from trident.agent.llm.tiny_checkpoint import TinySpec, bounded_strings, write_tiny_checkpoint
+from trident.agent.llm.vllm_engine import Engine, VllmBackend, shared_engine, shutdown_engines
+from trident.agent.prompt import system_prompt
+from trident.tools.base import ToolSpec
+from trident.tools.registry import default_tools
 
 FORCED = "read"
 SERVED_NAME = "tiny"

@@ -21,7 +21,7 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from evals.lcb.driver import (
+from trident.evals.lcb.driver import (
     GLOBAL,
     INT_DIGITS,
     PASS,
@@ -36,7 +36,7 @@ from evals.lcb.driver import (
     truncate,
     wrong_answer,
 )
-from evals.lcb.grader import global_timeout_s
+from trident.evals.lcb.grader import global_timeout_s
 
 
 class Timeout(Exception):

@@ -29,8 +29,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from benchmarks.forked_exec import submit_all
-from evals.lcb.grader import default_workers, job_for, open_grader
-from evals.lcb.problems import Problem, bundled_data_dir, load_problems
+from trident.evals.lcb.grader import default_workers, job_for, open_grader
+from trident.evals.lcb.problems import Problem, bundled_data_dir, load_problems
 
 CODE_NAMES = {
     1: "pass",

@@ -12,9 +12,9 @@ import time
 
 from jsonschema import Draft202012Validator
 
-from agent.events import RawToolCall
-from agent.intake import Accepted, Intake
-from tools.registry import default_tools
+from trident.agent.core.events import RawToolCall
+from trident.agent.intake.calls import Accepted, Intake
+from trident.tools.registry import default_tools
 
 CALLS = [
     RawToolCall(id="abcdefgh1", name="read", arguments='{"path": "src/app.py", "offset": 10}'),

@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-import tools.repomap as repomap
-from sandbox.local import LocalSandbox
-from tools.base import ToolContext
-from tools.repomap import CHARS_PER_TOKEN, RepoMapTool, index_for, render_map
+import trident.tools.repomap as repomap
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext
+from trident.tools.repomap import CHARS_PER_TOKEN, RepoMapTool, index_for, render_map
 
 
 async def cold_pass(box: LocalSandbox, tokens: int) -> tuple[float, float, str]:

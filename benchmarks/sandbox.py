@@ -19,9 +19,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sandbox.docker import DockerSandbox, DockerSettings, docker_client
-from sandbox.image import ensure_image
-from sandbox.pool import DockerPool
+from trident.sandbox.docker import DockerSandbox, DockerSettings, docker_client
+from trident.sandbox.image import ensure_image
+from trident.sandbox.pool import DockerPool
 
 
 def per_call_ms(samples: list[float]) -> float:

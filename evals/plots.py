@@ -1,17 +1,27 @@
-"""PNG plots of an eval summary (matplotlib, Agg backend: no display needed)."""
+"""PNG plots of an eval summary (matplotlib, Agg backend: no display needed).
+
+matplotlib comes with the `eval` extra; without it `MissingExtra` says how to install it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import matplotlib
+from trident.evals.extras import MissingExtra
+from trident.evals.report import Summary
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
-if TYPE_CHECKING:
-    from evals.report import Summary
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise MissingExtra("plotting", "matplotlib") from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
 
 VERDICT_COLORS = {
     "pass": "#2e7d32",
@@ -27,6 +37,7 @@ SCENARIO_COLORS = ("#1565c0", "#f9a825", "#00897b", "#ad1457", "#5d4037")
 
 def plot_pass_by_difficulty(summary: Summary, path: Path) -> Path:
     """Grouped bars: pass@1 overall and per difficulty, one bar per scenario, values on the bars."""
+    plt = _pyplot()
     names = list(summary.scenarios)
     categories = ["overall"] + [
         d for d in ("easy", "medium", "hard") if any(d in s.by_difficulty for s in summary.scenarios.values())
@@ -64,6 +75,7 @@ def plot_pass_by_difficulty(summary: Summary, path: Path) -> Path:
 
 def plot_verdicts(summary: Summary, path: Path) -> Path:
     """Stacked horizontal bars: the share of samples per verdict, one bar per scenario."""
+    plt = _pyplot()
     names = list(summary.scenarios)
     verdicts = sorted(
         {v for s in summary.scenarios.values() for v in s.verdicts},

@@ -7,8 +7,8 @@ upstream's (`lcb_runner/prompts/code_generation.py`, the OpenAI-chat style) so s
 
 from __future__ import annotations
 
-from agent.llm.base import Message
-from evals.lcb.problems import Problem
+from trident.agent.core.messages import Message
+from trident.evals.lcb.problems import Problem
 
 SYSTEM_MESSAGE = (
     "You are an expert Python programmer. You will be given a question (problem specification) and will "

@@ -15,14 +15,13 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evals.lcb.grader import SampleResult
-from evals.lcb.passk import mean_pass_at_k
-from evals.lcb.problems import Problem, Window, problem_fields
+from trident.evals.lcb.grader import SampleResult
+from trident.evals.lcb.passk import mean_pass_at_k
+from trident.evals.lcb.problems import Problem, Window, problem_fields
 
 DIFFICULTIES = ("easy", "medium", "hard")
 PLATFORMS = ("atcoder", "codeforces", "leetcode")
@@ -258,25 +257,3 @@ def markdown(summary: Summary) -> str:
             facts = ", ".join(f"{key} {value}" for key, value in score.notes.items())
             lines += ["", f"`{name}`: {facts}"]
     return "\n".join(lines) + "\n"
-
-
-def write_report(
-    out: Path, problems: list[Problem], summary: Summary, scenarios: list[Scenario]
-) -> list[Path]:
-    """Write every result file of the run into `out`; returns their paths."""
-    from evals.plots import plot_pass_by_difficulty, plot_verdicts
-
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for scenario in scenarios:
-        path = out / scenario.eval_all_name
-        path.write_text(json.dumps(eval_all_records(problems, scenario), indent=2) + "\n", encoding="utf-8")
-        written.append(path)
-    summary_path = out / "summary.json"
-    summary_path.write_text(summary.model_dump_json(indent=2, by_alias=True) + "\n", encoding="utf-8")
-    markdown_path = out / "summary.md"
-    markdown_path.write_text(markdown(summary), encoding="utf-8")
-    written += [summary_path, markdown_path]
-    written.append(plot_pass_by_difficulty(summary, out / "pass1_by_difficulty.png"))
-    written.append(plot_verdicts(summary, out / "verdicts.png"))
-    return written

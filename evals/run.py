@@ -20,17 +20,18 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.config import ConfigError, Settings
-from agent.events import Effort, EffortMode
-from evals.agentic import AgentRun, solve_all
-from evals.concurrency import run_all
-from evals.generate import Generation, generate, given_generations
-from evals.lcb.grader import SampleResult, open_grader
-from evals.lcb.problems import Problem, Window
-from evals.models import ModelSource
-from evals.report import Sample, Scenario, Summary, differences, scores, write_report
-from evals.store import KeyedRecord, Store
-from evals.suites import Benchmark
+from trident.agent.config import ConfigError, Settings
+from trident.agent.core.events import Effort, EffortMode
+from trident.evals.agentic import AgentRun, solve_all
+from trident.evals.backends import ModelSource
+from trident.evals.concurrency import run_all
+from trident.evals.generate import Generation, generate, given_generations
+from trident.evals.lcb.grader import SampleResult, open_grader
+from trident.evals.lcb.problems import Problem, Window
+from trident.evals.report import Sample, Scenario, Summary, differences, scores
+from trident.evals.results import write_report
+from trident.evals.store import KeyedRecord, Store
+from trident.evals.suites import Benchmark
 
 
 class EvalConfig(BaseModel):

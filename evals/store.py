@@ -17,8 +17,8 @@ from typing import IO, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from evals.concurrency import run_all
-from evals.lcb.problems import Problem
+from trident.evals.concurrency import run_all
+from trident.evals.lcb.problems import Problem
 
 Key = tuple[str, str, int]  # (scenario, question_id, sample_index)
 

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from agent.config import ConfigError
-from evals.lcb.problems import Problem, Window, load_problems
+from trident.agent.config import ConfigError
+from trident.evals.lcb.problems import Problem, Window, load_problems
 
 Benchmark = Literal["lcb", "humaneval"]
 
@@ -41,7 +41,7 @@ def load_suite(
 ) -> Suite:
     """The suite's problems; ConfigError for bad data or filters that do not apply."""
     if benchmark == "lcb":
-        from evals.lcb.problems import bundled_data_dir
+        from trident.evals.lcb.problems import bundled_data_dir
 
         try:
             problems, window = load_problems(data or bundled_data_dir(), release, start_date, end_date)
@@ -50,7 +50,7 @@ def load_suite(
         return Suite("lcb", problems, window, _as_is)
     if release or start_date or end_date:
         raise ConfigError("--release/--start-date/--end-date select LiveCodeBench problems, not HumanEval")
-    from evals.humaneval import as_problem, load_humaneval, program
+    from trident.evals.humaneval import as_problem, load_humaneval, program
 
     try:
         tasks = load_humaneval(data)

@@ -23,13 +23,13 @@ async def main(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="trident-shot-") as tmp:
         os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")  # keep the user's sessions clean
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
-        from agent.chat import ChatSession
-        from agent.config import load_settings
-        from agent.history import InputHistory
-        from agent.policies.approval import ApprovalPolicy
-        from agent.tui.app import TridentApp
-        from agent.tui.prompt_input import PromptInput
-        from sandbox.local import LocalSandbox
+        from trident.agent.config import load_settings
+        from trident.agent.policies.approval import ApprovalPolicy
+        from trident.agent.session.chat import ChatSession
+        from trident.agent.session.input_history import InputHistory
+        from trident.agent.tui.app import TridentApp
+        from trident.agent.tui.prompt_input import PromptInput
+        from trident.sandbox.local import LocalSandbox
 
         repo = Path(tmp) / "timefmt"
         shutil.copytree(EXAMPLE / "repo", repo)

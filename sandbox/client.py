@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from sandbox.base import ExecResult, FileInfo, PathRefused, RunResult, SandboxError
+from trident.sandbox.base import ExecResult, FileInfo, PathRefused, RunResult, SandboxError
 
 RUNNER_SOURCE = (Path(__file__).parent / "runner.py").read_text(encoding="utf-8")
 UPLOAD_CHUNK = 4 * 1024 * 1024

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sandbox.base import SandboxError
-from sandbox.client import RUNNER_SOURCE, RunnerSession
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RUNNER_SOURCE, RunnerSession
 
 WORKSPACE = "/workspace"
 LABEL = "trident.sandbox"
@@ -117,7 +117,7 @@ class DockerSandbox(RunnerSession):
         await asyncio.to_thread(gc, self._client)
         image = self.settings.image
         if image is None:
-            from sandbox.image import ensure_image
+            from trident.sandbox.image import ensure_image
 
             image = await asyncio.to_thread(ensure_image, self._client)
         raw = await asyncio.to_thread(self._create_and_attach, image)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from sandbox.client import RunnerSession
-from sandbox.docker import DockerSandbox, DockerSettings
-from sandbox.local import LocalSandbox
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.docker import DockerSandbox, DockerSettings
+from trident.sandbox.local import LocalSandbox
 
 
 def open_sandbox(

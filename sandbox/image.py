@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox.base import SandboxError
+from trident.sandbox.base import SandboxError
 
 RECIPE: dict[str, Any] = {
     "format": 1,

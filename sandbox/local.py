@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox.base import SandboxError
-from sandbox.client import RUNNER_SOURCE, RunnerSession
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RUNNER_SOURCE, RunnerSession
 
 STREAM_LIMIT = 256 * 1024 * 1024  # the longest answer line (a base64 file) the client accepts
 

@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sandbox.docker import DockerSandbox, DockerSettings
+from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 
 class DockerPool:

@@ -5,7 +5,7 @@ Both run inside the sandbox, so they work the same for a local directory and a c
 
 from __future__ import annotations
 
-from sandbox.base import Sandbox, SandboxError
+from trident.sandbox.base import Sandbox, SandboxError
 
 BASELINE_REF = "refs/trident/baseline"
 GIT = (

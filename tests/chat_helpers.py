@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from agent.chat import ChatSession
-from agent.config import load_settings
-from agent.policies.approval import ApprovalMode, ApprovalPolicy
-from sandbox.local import LocalSandbox
 from tests.helpers import OPEN_SANDBOXES, make_workspace, write_session
+from trident.agent.config import ApprovalMode, load_settings
+from trident.agent.policies.approval import ApprovalPolicy
+from trident.agent.session.chat import ChatSession
+from trident.sandbox.local import LocalSandbox
 
 CALC = {"calc.py": "def add(a, b):\n    return a - b\n"}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.base import SandboxError
 from tests.helpers import OPEN_SANDBOXES
+from trident.sandbox.base import SandboxError
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ async def close_sandboxes() -> AsyncIterator[None]:
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
     """The real Docker engine. Skipped where there is none, unless TRIDENT_REQUIRE_DOCKER=1 (CI)."""
-    from sandbox.docker import docker_client as connect
+    from trident.sandbox.docker import docker_client as connect
 
     try:
         client = connect()
@@ -46,7 +46,7 @@ def docker_client() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def sandbox_image(docker_client: Any) -> str:
     """The offline-built base image (built once, then cached by recipe hash)."""
-    from sandbox.image import ensure_image
+    from trident.sandbox.image import ensure_image
 
     return ensure_image(docker_client)
 

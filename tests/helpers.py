@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.events import Event, RunEnd, RunStart, SystemMessage, ToolResult, UserMessage
-from agent.llm.base import Backend
-from agent.llm.scripted import ScriptedBackend
-from agent.loop import Agent, Policies
-from agent.trajectory import TrajectoryWriter
-from sandbox.local import LocalSandbox
-from tools.base import ToolContext, Toolset
-from tools.registry import default_tools
+from trident.agent.core.events import Event, RunEnd, RunStart, SystemMessage, ToolResult, UserMessage
+from trident.agent.core.messages import Backend
+from trident.agent.core.trajectory import TrajectoryWriter
+from trident.agent.llm.scripted import ScriptedBackend
+from trident.agent.loop import Agent, Policies
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, Toolset
+from trident.tools.registry import default_tools
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "timefmt"

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from agent.events import Event, RunEnd, RunStart
-from agent.trajectory import load
 from tests.helpers import EXAMPLE, write_session
+from trident.agent.core.events import Event, RunEnd, RunStart
+from trident.agent.core.trajectory import load
 
-TRIDENT = [sys.executable, "-m", "agent.cli"]
+TRIDENT = [sys.executable, "-m", "trident"]
 
 
 def trident(

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.static_checks import commands, installed_view, run
+
+CHECKS = {"ruff-check": 0, "ruff-format": 1, "mypy": 2}
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [sys.executable, "-m", "ruff", "check", "."],
-        [sys.executable, "-m", "ruff", "format", "--check", "."],
-        [sys.executable, "-m", "mypy"],
-    ],
-    ids=["ruff-check", "ruff-format", "mypy"],
-)
-def test_static_checks_pass(command: list[str]) -> None:
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+@pytest.mark.parametrize("check", list(CHECKS))
+def test_static_checks_pass(check: str, tmp_path: Path) -> None:
+    view = installed_view(tmp_path)
+    result = run(commands(view)[CHECKS[check]], view)
     assert result.returncode == 0, result.stdout + result.stderr

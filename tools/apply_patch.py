@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from sandbox.base import PathRefused
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.paths import check_writable, read_existing
-from tools.syntax import syntax_report
-from tools.text import closest_region, count_lines, decode_text, dominant_eol, mismatch_report, plural
+from trident.sandbox.base import PathRefused
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.paths import check_writable, read_existing
+from trident.tools.syntax import syntax_report
+from trident.tools.text import closest_region, count_lines, decode_text, dominant_eol, mismatch_report, plural
 
 DEV_NULL = "/dev/null"
 NEAR = 100

@@ -14,10 +14,19 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.llm.base import ToolSpec
-from sandbox.base import PathRefused, Sandbox
+from trident.sandbox.base import PathRefused, Sandbox
 
 CallKind = Literal["read", "edit", "exec"]  # what a call does, as approvals see it
+
+
+class ToolSpec(BaseModel):
+    """What the model is told about a tool: its name, description and arguments' JSON schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 class ToolArgs(BaseModel):

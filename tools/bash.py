@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
 
 
 class BashArgs(ToolArgs):

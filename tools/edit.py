@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.paths import check_writable, read_existing
-from tools.syntax import syntax_report
-from tools.text import (
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.paths import check_writable, read_existing
+from trident.tools.syntax import syntax_report
+from trident.tools.text import (
     closest_region,
     count_lines,
     decode_text,

@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from sandbox.base import ExecResult
-from tools.base import CallKind, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.sandbox.base import ExecResult
+from trident.tools.base import CallKind, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
 
 TRAILER_KEY = "Generated-by"
 TRAILER_VALUE = "trident"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from sandbox.base import FileInfo, PathRefused, Sandbox
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
-from tools.paths import check_readable, probe, protecting_pattern, refuse_special
+from trident.sandbox.base import FileInfo, PathRefused, Sandbox
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.paths import check_readable, probe, protecting_pattern, refuse_special
 
 MAX_GLOB_RESULTS = 200
 READ_BATCH_BYTES = 8 * 1024 * 1024  # one read_files round trip carries about this much

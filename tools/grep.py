@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from sandbox.base import ExecResult, Sandbox
-from sandbox.runner import SKIP_DIRS
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.glob import list_under, matches_filter, normalize, path_key, read_batches
-from tools.paths import protecting_pattern
+from trident.sandbox.base import ExecResult, Sandbox
+from trident.sandbox.runner import SKIP_DIRS
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.glob import list_under, matches_filter, normalize, path_key, read_batches
+from trident.tools.paths import protecting_pattern
 
 MAX_FILE_BYTES = 1024 * 1024  # larger files are skipped, unless named as the path
 MAX_NAMED_FILE_BYTES = 256 * 1024 * 1024  # what the Python engine reads into memory at most

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
-from tools.glob import list_under, relative_to
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.glob import list_under, relative_to
 
 MAX_ENTRIES = 200
 

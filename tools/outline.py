@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pydantic import Field
 from tree_sitter import Node, Query, QueryCursor, Tree
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.glob import normalize
-from tools.paths import probe, refuse_special
-from tools.syntax import GRAMMARS, grammar, language_for, parser_for
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.glob import normalize
+from trident.tools.paths import probe, refuse_special
+from trident.tools.syntax import GRAMMARS, grammar, language_for, parser_for
 
 MAX_OUTLINE_BYTES = 5_000_000
 MAX_OUTLINE_LINES = 400

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sandbox.base import PathRefused
-from tools.base import ToolContext, ToolError
+from trident.sandbox.base import PathRefused
+from trident.tools.base import ToolContext, ToolError
 
 MAX_WHOLE_BYTES = 16 * 1024 * 1024  # files loaded whole (edit, write, apply_patch) stop here
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.paths import check_readable, probe, refuse_special
-from tools.text import SNIFF_BYTES, is_binary, plural
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.paths import check_readable, probe, refuse_special
+from trident.tools.text import SNIFF_BYTES, is_binary, plural
 
 MAX_LINES = 400
 MAX_LINE_CHARS = 500

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.apply_patch import ApplyPatchTool
-from tools.base import Tool, Toolset
-from tools.bash import BashTool
-from tools.edit import EditTool
-from tools.git import GitTool
-from tools.glob import GlobTool
-from tools.grep import GrepTool
-from tools.ls import LsTool
-from tools.outline import OutlineTool
-from tools.read import ReadTool
-from tools.repomap import RepoMapTool
-from tools.run_tests import RunTestsTool
-from tools.write import WriteTool
+from trident.tools.apply_patch import ApplyPatchTool
+from trident.tools.base import Tool, Toolset
+from trident.tools.bash import BashTool
+from trident.tools.edit import EditTool
+from trident.tools.git import GitTool
+from trident.tools.glob import GlobTool
+from trident.tools.grep import GrepTool
+from trident.tools.ls import LsTool
+from trident.tools.outline import OutlineTool
+from trident.tools.read import ReadTool
+from trident.tools.repomap import RepoMapTool
+from trident.tools.run_tests import RunTestsTool
+from trident.tools.write import WriteTool
 
 
 def default_tools() -> Toolset:

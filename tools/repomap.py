@@ -35,10 +35,10 @@ from typing import Any
 from pydantic import Field
 from tree_sitter import Parser, Query, QueryCursor
 
-from sandbox.base import FileInfo, Sandbox
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
-from tools.glob import normalize, path_key, read_batches
-from tools.outline import (
+from trident.sandbox.base import FileInfo, Sandbox
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.glob import normalize, path_key, read_batches
+from trident.tools.outline import (
     DEFINITIONS,
     MAX_SIGNATURE_CHARS,
     Symbol,
@@ -46,8 +46,8 @@ from tools.outline import (
     extract_symbols,
     supported_languages,
 )
-from tools.paths import protecting_pattern
-from tools.syntax import GRAMMARS, grammar, language_for
+from trident.tools.paths import protecting_pattern
+from trident.tools.syntax import GRAMMARS, grammar, language_for
 
 CACHE_FORMAT = 2
 MAX_CACHE_FILES = 32  # workspaces kept on disk, most recently used first

@@ -20,9 +20,9 @@ import shlex
 
 from pydantic import Field
 
-from sandbox.base import ExecResult
-from tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
-from tools.pytest_summary import TestSummary, parse
+from trident.sandbox.base import ExecResult
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from trident.tools.pytest_summary import TestSummary, parse
 
 REPORT_FLAG = "-ra"
 FAILING_SHOWN = 30

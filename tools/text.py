@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from tools.base import ToolError
+from trident.tools.base import ToolError
 
 DIFF_LINES = 40
 DIFF_LINE_CHARS = 300

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
-from tools.paths import MAX_WHOLE_BYTES, check_writable, probe, read_existing
-from tools.syntax import syntax_report
-from tools.text import count_lines, dominant_eol, is_binary, plural
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.paths import MAX_WHOLE_BYTES, check_writable, probe, read_existing
+from trident.tools.syntax import syntax_report
+from trident.tools.text import count_lines, dominant_eol, is_binary, plural
 
 
 class WriteArgs(ToolArgs):

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from agent.events import RawToolCall
-from agent.intake import Accepted, Intake, Rejected
-from agent.llm.base import ModelRequest, ToolSpec
-from agent.llm.mistral_format import MistralFormat
-from agent.llm.openai_compat import openai_tools
+from trident.agent.core.events import RawToolCall
+from trident.agent.core.messages import ModelRequest
+from trident.agent.intake.calls import Accepted, Intake, Rejected
+from trident.agent.llm.mistral_format import MistralFormat
+from trident.agent.llm.openai_compat import openai_tools
+from trident.tools.base import ToolSpec
 
 if TYPE_CHECKING:
     from mistral_common.guidance.grammar_factory import GrammarFactory
@@ -76,13 +77,14 @@ class ToolGrammars:
         tools = [Tool.from_openai(t) for t in openai_tools(request, strict=True)]
         for tool in tools:
             tool.function.parameters = guided_schema(tool.function.parameters)
-        return self._factory.get_lark_from_jinja(
+        grammar: str = self._factory.get_lark_from_jinja(
             template=self._factory.select_jinja_template(),
             mode=ToolChoiceEnum.auto if tools else ToolChoiceEnum.none,
             tools=tools or None,
             json_schema=None,
             parallel_tool_calls=True,
         )
+        return grammar
 
     def forced_call(self, tool: ToolSpec) -> str:
         """Exactly one call of `tool`, nothing before it: `[TOOL_CALLS]name[ARGS]{schema-valid json}`."""

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from agent.llm.base import BackendError, ModelRequest, ProposedCall, ReasoningChunk, TextChunk
-from agent.llm.openai_compat import openai_tools, to_openai_messages
-from agent.raw_calls import UNPARSED
+from trident.agent.core.messages import BackendError, ModelRequest, ProposedCall, ReasoningChunk, TextChunk
+from trident.agent.intake.raw_calls import UNPARSED
+from trident.agent.llm.openai_compat import openai_tools, to_openai_messages
 
-if TYPE_CHECKING:
-    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
-
-    Tokenizer = MistralTokenizer[Any, Any, Any, Any, Any]
+if TYPE_CHECKING:  # mypy does not follow mistral_common (pyproject.toml): the same check with or without it
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer as Tokenizer
 
 _REPLACEMENT = "\ufffd"
 _MAX_HELD = 8  # tokens held back while they decode to an incomplete UTF-8 sequence

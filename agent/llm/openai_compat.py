@@ -15,8 +15,8 @@ from typing import Any, cast
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from agent.events import Usage
-from agent.llm.base import (
+from trident.agent.core.events import Usage
+from trident.agent.core.messages import (
     BackendError,
     Chunk,
     Completion,
@@ -25,7 +25,7 @@ from agent.llm.base import (
     ProposedCall,
     ReasoningChunk,
 )
-from agent.llm.think import ThinkSplitter
+from trident.agent.llm.think import ThinkSplitter
 
 
 def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[str, Any]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from agent.config import ConfigError, Settings
-from agent.llm.base import Backend
+from trident.agent.config import ConfigError, Settings
+from trident.agent.core.messages import Backend
 
 
 def make_backend(spec: str, settings: Settings) -> Backend:
@@ -13,11 +13,11 @@ def make_backend(spec: str, settings: Settings) -> Backend:
     if not sep or not rest:
         raise ConfigError(f"model spec {spec!r} is not of the form scheme:target (scripted:, openai:, vllm:)")
     if scheme == "scripted":
-        from agent.llm.scripted import ScriptedBackend
+        from trident.agent.llm.scripted import ScriptedBackend
 
         return ScriptedBackend(rest)
     if scheme == "openai":
-        from agent.llm.openai_compat import OpenAIBackend
+        from trident.agent.llm.openai_compat import OpenAIBackend
 
         model, _, base_url = rest.rpartition("@") if "@" in rest else (rest, "", "")
         base_url = base_url or os.environ.get("OPENAI_BASE_URL", "")
@@ -36,7 +36,7 @@ def make_backend(spec: str, settings: Settings) -> Backend:
             stream_usage=settings.openai.stream_usage,
         )
     if scheme == "vllm":
-        from agent.llm.vllm_engine import make_vllm_backend
+        from trident.agent.llm.vllm_engine import make_vllm_backend
 
         return make_vllm_backend(rest, settings)
     raise ConfigError(f"unknown model scheme {scheme!r} in {spec!r}; use scripted:, openai: or vllm:")

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.events import Usage
-from agent.jsonl import JsonlError, read_records
-from agent.llm.base import (
+from trident.agent.core.events import Usage
+from trident.agent.core.jsonl import JsonlError, read_records
+from trident.agent.core.messages import (
     BackendError,
     Chunk,
     Completion,
@@ -28,7 +28,7 @@ from agent.llm.base import (
     ProposedCall,
     model_turns,
 )
-from agent.llm.think import ThinkSplitter
+from trident.agent.llm.think import ThinkSplitter
 
 
 class ScriptedCall(BaseModel):

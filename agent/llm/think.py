@@ -7,7 +7,7 @@ chunks; from `[TOOL_CALLS]` on nothing more is shown as text (it is call syntax,
 
 from __future__ import annotations
 
-from agent.llm.base import ReasoningChunk, TextChunk
+from trident.agent.core.messages import ReasoningChunk, TextChunk
 
 OPEN, CLOSE, CALLS = "[THINK]", "[/THINK]", "[TOOL_CALLS]"
 

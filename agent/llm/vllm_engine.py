@@ -25,20 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.config import EngineConfig, Settings
-from agent.events import Usage
-from agent.intake import Accepted
-from agent.llm.base import (
-    Backend,
-    BackendError,
-    Chunk,
-    Completion,
-    ModelRequest,
-    ProposedCall,
-    ToolSpec,
-)
-from agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
-from agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
+from trident.agent.config import EngineConfig, Settings
+from trident.agent.core.events import Usage
+from trident.agent.core.messages import Backend, BackendError, Chunk, Completion, ModelRequest, ProposedCall
+from trident.agent.intake.calls import Accepted
+from trident.agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
+from trident.agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
+from trident.tools.base import ToolSpec
 
 if TYPE_CHECKING:
     from vllm import SamplingParams

@@ -1,1 +1,1 @@
-"""Small pluggable policies beside the loop: effort, limits, stuck detection, compaction."""
+"""Small pluggable policies beside the loop: effort, limits, stuck, observation masking, approvals."""

@@ -17,12 +17,10 @@ rule would allow far more than the user saw.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from tools.base import CallKind, Toolset
-
-ApprovalMode = Literal["ask", "auto-edit", "full-auto"]
-MODES: tuple[ApprovalMode, ...] = ("ask", "auto-edit", "full-auto")
+from trident.agent.config import MODES, ApprovalMode
+from trident.tools.base import CallKind, Toolset
 
 
 def call_kind(tools: Toolset, name: str, arguments: dict[str, Any]) -> CallKind:

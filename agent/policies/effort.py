@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.events import Effort, EffortChange, EffortMode, Event, StepEnd
+from trident.agent.core.events import Effort, EffortChange, EffortMode, Event, StepEnd
 
 
 @dataclass

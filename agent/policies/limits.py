@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from agent.events import AssistantTurn, Compaction, Event, RunResumed, RunStart, RunStatus, StepEnd
+from trident.agent.core.events import (
+    AssistantTurn,
+    Compaction,
+    Event,
+    RunResumed,
+    RunStart,
+    RunStatus,
+    StepEnd,
+)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.events import Event, ToolCall, ToolResult
+from trident.agent.core.events import Event, ToolCall, ToolResult
 
 
 def _fingerprint(name: str, arguments: dict[str, Any], output: str) -> str:

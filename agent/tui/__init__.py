@@ -1,1 +1,1 @@
-"""The Textual TUI: `trident` / `trident chat`. UI only; the session logic is in agent/chat.py."""
+"""The Textual TUI: `trident` / `trident chat`. UI only; the session logic is in agent/session/."""

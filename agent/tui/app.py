@@ -17,25 +17,25 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from agent import mentions
-from agent.chat import ChatSession, Decision
-from agent.compact import CompactionError
-from agent.config import ConfigError
-from agent.events import EffortMode, Event, ToolCall
-from agent.history import InputHistory
-from agent.llm.base import BackendError
-from agent.policies.approval import MODES, call_kind
-from agent.sessions import list_sessions
-from agent.trajectory import TrajectoryError
-from agent.tui import commands
-from agent.tui.approval_screen import ApprovalScreen
-from agent.tui.diff_view import render_diff
-from agent.tui.messages import AssistantText
-from agent.tui.prompt_input import PromptInput
-from agent.tui.resume_screen import ResumeScreen
-from agent.tui.status_bar import Status, StatusBar
-from agent.tui.transcript import Transcript
-from sandbox.base import SandboxError
+from trident.agent.config import MODES, ConfigError
+from trident.agent.core.events import EffortMode, Event, ToolCall
+from trident.agent.core.messages import BackendError
+from trident.agent.core.trajectory import TrajectoryError
+from trident.agent.history import CompactionError
+from trident.agent.policies.approval import call_kind
+from trident.agent.session import mentions
+from trident.agent.session.chat import ChatSession, Decision
+from trident.agent.session.input_history import InputHistory
+from trident.agent.session.saved import list_sessions
+from trident.agent.tui import commands
+from trident.agent.tui.approval_screen import ApprovalScreen
+from trident.agent.tui.diff_view import render_diff
+from trident.agent.tui.messages import AssistantText
+from trident.agent.tui.prompt_input import PromptInput
+from trident.agent.tui.resume_screen import ResumeScreen
+from trident.agent.tui.status_bar import Status, StatusBar
+from trident.agent.tui.transcript import Transcript
+from trident.sandbox.base import SandboxError
 
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}

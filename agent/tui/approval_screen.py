@@ -9,12 +9,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from agent.chat import Decision
-from agent.events import ToolCall
-from agent.policies.approval import session_rule
-from agent.tui.diff_view import call_diff, render_diff
-from agent.tui.tool_card import summary
-from tools.base import CallKind
+from trident.agent.core.events import ToolCall
+from trident.agent.policies.approval import session_rule
+from trident.agent.session.chat import Decision
+from trident.agent.tui.diff_view import call_diff, render_diff
+from trident.agent.tui.tool_card import summary
+from trident.tools.base import CallKind
 
 
 class ApprovalScreen(ModalScreen[Decision]):

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.chat import ChatSession
-from agent.config import ConfigError, load_settings, resolve_model
-from agent.llm.base import BackendError
-from agent.llm.resolve import make_backend
-from agent.policies.approval import ApprovalMode, ApprovalPolicy, default_mode
-from agent.run import make_sandbox
+from trident.agent.config import ApprovalMode, ConfigError, load_settings, resolve_model
+from trident.agent.core.messages import BackendError
+from trident.agent.policies.approval import ApprovalPolicy, default_mode
+from trident.agent.session.chat import ChatSession
+from trident.agent.wiring import make_backend, make_sandbox
 
 EXIT_USAGE, EXIT_SANDBOX, EXIT_BACKEND = 2, 4, 5
 
@@ -27,7 +26,7 @@ def repo_root(start: Path) -> Path:
 
 def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | None = None) -> int:
     """Open the TUI on `repo` (edited in place, through the sandbox). Returns the exit code."""
-    from agent.tui.app import TridentApp  # Textual is imported only when the TUI is used
+    from trident.agent.tui.app import TridentApp  # Textual is imported only when the TUI is used
 
     try:
         if not repo.is_dir():

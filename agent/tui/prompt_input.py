@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from agent import mentions
-from agent.history import InputHistory
-from agent.tui import commands
+from trident.agent.session import mentions
+from trident.agent.session.input_history import InputHistory
+from trident.agent.tui import commands
 
 
 class PathAndCommandSuggester(Suggester):

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent.sessions import SessionInfo
+from trident.agent.session.saved import SessionInfo
 
 
 class ResumeScreen(ModalScreen[Path | None]):

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from agent.events import Approval, ToolCall, ToolResult
-from agent.tui.diff_view import call_diff, render_diff
-from agent.undo import edited_paths
+from trident.agent.core.events import Approval, ToolCall, ToolResult
+from trident.agent.session.undo import edited_paths
+from trident.agent.tui.diff_view import call_diff, render_diff
 
 RESULT_LINES = 4
 LIVE_LINES, LIVE_CHARS = 8, 8192

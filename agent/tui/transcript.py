@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from agent.events import (
+from trident.agent.core.events import (
     Approval,
     AssistantTurn,
     Compaction,
@@ -22,8 +22,8 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble
-from agent.tui.tool_card import ToolCard
+from trident.agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble
+from trident.agent.tui.tool_card import ToolCard
 
 
 class Transcript(VerticalScroll):

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from evals.data.generators import GENERATORS
-from evals.data.spec import PROBLEMS_DIR, ProblemSpec, SpecError, load_specs
-from evals.lcb.problems import Problem, TestCase, problem_row
+from trident.evals.data.generators import GENERATORS
+from trident.evals.data.spec import PROBLEMS_DIR, ProblemSpec, SpecError, load_specs
+from trident.evals.lcb.problems import Problem, TestCase, problem_row
 
 DATA_DIR = Path(__file__).resolve().parent
 JSONL_NAME = "trident_lcb.jsonl"

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evals.data.generators import GENERATORS
+from trident.evals.data.generators import GENERATORS
 
 Platform = Literal["atcoder", "codeforces", "leetcode"]
 Difficulty = Literal["easy", "medium", "hard"]

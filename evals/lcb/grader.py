@@ -24,10 +24,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from evals.lcb.problems import Problem
-from sandbox.base import SandboxError
-from sandbox.client import RunnerSession
-from sandbox.local import LocalSandbox
+from trident.evals.lcb.problems import Problem
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.local import LocalSandbox
 
 DRIVER_SOURCE = (Path(__file__).parent / "driver.py").read_text(encoding="utf-8")
 
@@ -335,7 +335,7 @@ def open_grader(
         return SandboxGrader(
             TempLocalSandbox, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
         )
-    from sandbox.docker import DockerSandbox, DockerSettings
+    from trident.sandbox.docker import DockerSandbox, DockerSettings
 
     settings = DockerSettings(
         image=image,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.base import Tool, ToolArgs, ToolContext, ToolOutput
+from trident.tools.base import Tool, ToolArgs, ToolContext, ToolOutput
 
 
 class CrashArgs(ToolArgs):

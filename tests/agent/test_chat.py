@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.chat import INTERRUPTED, ChatSession, Decision
-from agent.events import (
+from tests.chat_helpers import answer, chat_session, edit_turn
+from tests.helpers import write_session
+from trident.agent.core.events import (
     Approval,
     EffortChange,
     Event,
@@ -21,12 +22,11 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.llm.base import Message
-from agent.policies.approval import ApprovalPolicy
-from agent.sessions import chat_resume_point, list_sessions
-from agent.trajectory import load
-from tests.chat_helpers import answer, chat_session, edit_turn
-from tests.helpers import write_session
+from trident.agent.core.messages import Message
+from trident.agent.core.trajectory import load
+from trident.agent.policies.approval import ApprovalPolicy
+from trident.agent.session.chat import INTERRUPTED, ChatSession, Decision
+from trident.agent.session.saved import chat_resume_point, list_sessions
 
 
 def _valid_conversation(messages: list[Message]) -> None:

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from agent.chat import ChatSession
-from agent.compact import SUMMARY_HEADER, SUMMARY_PROMPT, CompactionError, compacted, plan
-from agent.config import load_settings
-from agent.events import Compaction, RawToolCall, RunEnd
-from agent.llm.base import Message, model_turns
-from agent.policies.approval import ApprovalPolicy
-from agent.sessions import chat_resume_point
-from agent.trajectory import TrajectoryError, load
-from sandbox.local import LocalSandbox
 from tests.agent.test_openai_backend import FakeOpenAIServer, text_stream
 from tests.chat_helpers import answer, chat_session, git_repo
 from tests.helpers import OPEN_SANDBOXES
+from trident.agent.config import load_settings
+from trident.agent.core.events import Compaction, RawToolCall, RunEnd
+from trident.agent.core.messages import Message, model_turns
+from trident.agent.core.trajectory import TrajectoryError, load
+from trident.agent.history import SUMMARY_HEADER, CompactionError, compacted, plan
+from trident.agent.policies.approval import ApprovalPolicy
+from trident.agent.session.chat import ChatSession
+from trident.agent.session.compact import SUMMARY_PROMPT
+from trident.agent.session.saved import chat_resume_point
+from trident.sandbox.local import LocalSandbox
 
 SUMMARY = "The user asked for three things; all were answered. Nothing is left."
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError, load_settings, resolve_model, user_config_path
+from trident.agent.config import ConfigError, load_settings, resolve_model, user_config_path
 
 
 def write_user_config(text: str) -> Path:

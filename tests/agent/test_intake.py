@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from agent.events import RawToolCall
-from agent.ids import is_valid_call_id
-from agent.intake import Accepted, Intake, Rejected, history_arguments
-from agent.llm.base import Completion, ProposedCall, ToolSpec
-from agent.raw_calls import UNPARSED, split_raw_tool_calls
-from agent.repair import ArgumentsError, parse_arguments
-from tools.registry import default_tools
+from trident.agent.core.events import RawToolCall
+from trident.agent.core.messages import Completion, ProposedCall
+from trident.agent.intake.calls import Accepted, Intake, Rejected, history_arguments
+from trident.agent.intake.ids import is_valid_call_id
+from trident.agent.intake.raw_calls import UNPARSED, split_raw_tool_calls
+from trident.agent.intake.repair import ArgumentsError, parse_arguments
+from trident.tools.base import ToolSpec
+from trident.tools.registry import default_tools
 
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",

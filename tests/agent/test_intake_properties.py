@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.events import RawToolCall, ToolCall
-from agent.intake import Accepted, Intake, Rejected, history_arguments
-from agent.raw_calls import split_raw_tool_calls
 from tests.helpers import end_of, results, run_script
-from tools.registry import default_tools
+from trident.agent.core.events import RawToolCall, ToolCall
+from trident.agent.intake.calls import Accepted, Intake, Rejected, history_arguments
+from trident.agent.intake.raw_calls import split_raw_tool_calls
+from trident.tools.registry import default_tools
 
 INTAKE = Intake(default_tools().specs())
 NAMES = st.sampled_from([*default_tools().names(), "Read", "run-tests", "nope", "", "[ARGS]", "read[ARGS]"])

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.agents_md import find_agents_files, with_agents_files
-from agent.history import InputHistory, history_path
-from agent.mentions import MAX_ATTACH_BYTES, attach, complete, mentioned, repo_files
-from agent.policies.approval import ApprovalPolicy, call_kind, default_mode, session_rule
-from agent.undo import edited_paths
-from sandbox.local import LocalSandbox
-from tools.registry import default_tools
+from trident.agent.policies.approval import ApprovalPolicy, call_kind, default_mode, session_rule
+from trident.agent.session.agents_md import find_agents_files, with_agents_files
+from trident.agent.session.input_history import InputHistory, history_path
+from trident.agent.session.mentions import MAX_ATTACH_BYTES, attach, complete, mentioned, repo_files
+from trident.agent.session.undo import edited_paths
+from trident.sandbox.local import LocalSandbox
+from trident.tools.registry import default_tools
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from agent.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
-from agent.llm.base import BackendError
-from agent.llm.scripted import ScriptedBackend
-from agent.loop import Policies
-from agent.policies.effort import EffortPolicy
-from agent.policies.limits import LimitsPolicy
-from agent.policies.stuck import StuckDetector
-from agent.trajectory import load
 from tests.agent.crashing_tool import CrashingTool
 from tests.helpers import collect, end_of, make_agent, results, run_script, write_session
-from tools.registry import default_tools
+from trident.agent.core.events import AssistantTurn, EffortChange, Error, StepEnd, StepStart, ToolCall
+from trident.agent.core.messages import BackendError
+from trident.agent.core.trajectory import load
+from trident.agent.llm.scripted import ScriptedBackend
+from trident.agent.loop import Policies
+from trident.agent.policies.effort import EffortPolicy
+from trident.agent.policies.limits import LimitsPolicy
+from trident.agent.policies.stuck import StuckDetector
+from trident.tools.registry import default_tools
 
 READ: dict[str, Any] = {"name": "read", "arguments": {"path": "hello.py"}}
 DONE: dict[str, Any] = {"content": "Done."}

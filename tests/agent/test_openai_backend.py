@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from agent.events import Effort, RawToolCall, Usage
-from agent.llm.base import (
+from tests.helpers import collect, end_of, make_agent, results
+from trident.agent.core.events import Effort, RawToolCall, Usage
+from trident.agent.core.messages import (
     BackendError,
     Chunk,
     Completion,
@@ -29,10 +30,9 @@ from agent.llm.base import (
     ProposedCall,
     ReasoningChunk,
     TextChunk,
-    ToolSpec,
 )
-from agent.llm.openai_compat import OpenAIBackend
-from tests.helpers import collect, end_of, make_agent, results
+from trident.agent.llm.openai_compat import OpenAIBackend
+from trident.tools.base import ToolSpec
 
 MODEL = "mistral-small-test"
 FAST_RETRY = {"retry-after-ms": "10"}  # the openai client honours it, so retries take 10 ms, not ~1 s

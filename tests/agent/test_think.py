@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.llm.base import ReasoningChunk, TextChunk
-from agent.llm.think import ThinkSplitter
+from trident.agent.core.messages import ReasoningChunk, TextChunk
+from trident.agent.llm.think import ThinkSplitter
 
 RAW = 'Hm.[THINK]plan: read [it][/THINK]Reading.[TOOL_CALLS]read[ARGS]{"path": "[THINK]a"}'
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.events import (
+from trident.agent.core.events import (
     AssistantTurn,
     EffortChange,
     Event,
@@ -20,7 +20,7 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
+from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 
 START: list[Event] = [
     RunStart(run_id="r", model="m", effort_mode="auto", tools=["read"]),

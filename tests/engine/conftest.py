@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import EngineConfig
-from agent.llm.base import ToolSpec
-from agent.llm.vllm_engine import Engine, vllm_missing
+from trident.agent.config import EngineConfig
+from trident.agent.llm.vllm_engine import Engine, vllm_missing
+from trident.tools.base import ToolSpec
 
 # Small and fast to start: 1 GiB of KV cache (the CPU backend otherwise reserves most of memory),
 # no graph capture, a short context.
@@ -59,7 +59,7 @@ def require_vllm() -> None:
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight Mistral Small 4-shaped checkpoint, written by the real CLI command."""
     require_vllm()
-    from agent.cli import main
+    from trident.cli import main
 
     path = tmp_path_factory.mktemp("tiny") / "model"
     assert main(["engine", "make-tiny", str(path)]) == 0
@@ -69,7 +69,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def engine(tiny_checkpoint: Path) -> Iterator[Engine]:
     """The loaded engine, shared by every test; tests using it run on the session's event loop."""
-    from agent.llm.vllm_engine import shared_engine, shutdown_engines
+    from trident.agent.llm.vllm_engine import shared_engine, shutdown_engines
 
     yield shared_engine(tiny_checkpoint, TEST_ENGINE)
     shutdown_engines()  # while pytest still captures output (at exit its streams are closed)

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.events import RunStart
 from tests.engine.conftest import TEST_ENGINE
 from tests.helpers import make_workspace
+from trident.agent.core.events import RunStart
 
 
 def test_cli_run_on_vllm_in_a_fresh_process(tiny_checkpoint: Path, tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_cli_run_on_vllm_in_a_fresh_process(tiny_checkpoint: Path, tmp_path: Pat
         encoding="utf-8",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "run", "--repo", str(repo), "--task", "Edit notes.txt.",
+        [sys.executable, "-m", "trident", "run", "--repo", str(repo), "--task", "Edit notes.txt.",
          "--model", f"vllm:{tiny_checkpoint}", "--sandbox", "local", "--max-steps", "1", "--json"],
         capture_output=True, text=True, timeout=240, env={**os.environ, "TRIDENT_CONFIG": str(config)},
     )  # fmt: skip

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from agent.config import Settings
-from agent.events import AssistantTurn, Event, RunEnd
-from agent.llm.base import Completion, Message, ModelRequest, ReasoningChunk, TextChunk, ToolSpec
-from agent.llm.vllm_engine import Engine, VllmBackend
-from agent.run import RunRequest, execute
-from agent.trajectory import load
 from tests.engine.conftest import EDIT, READ, TEST_ENGINE
 from tests.helpers import make_workspace
+from trident.agent.config import Settings
+from trident.agent.core.events import AssistantTurn, Event, RunEnd
+from trident.agent.core.messages import Completion, Message, ModelRequest, ReasoningChunk, TextChunk
+from trident.agent.core.trajectory import load
+from trident.agent.headless.run import RunRequest, execute
+from trident.agent.llm.vllm_engine import Engine, VllmBackend
+from trident.tools.base import ToolSpec
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")  # the engine belongs to one event loop
 
@@ -115,7 +116,7 @@ async def test_concurrent_sessions_share_the_engine(engine: Engine) -> None:
 
 
 async def test_prompt_too_long_is_a_backend_error(engine: Engine) -> None:
-    from agent.llm.base import BackendError
+    from trident.agent.core.messages import BackendError
 
     long = ask()
     long.messages.append(Message(role="user", content="word " * 17000))

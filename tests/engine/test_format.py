@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from agent.events import Effort, RawToolCall
-from agent.llm.base import Message, ModelRequest, ReasoningChunk, TextChunk
-from agent.llm.mistral_format import MistralFormat, load_tokenizer
-from agent.llm.openai_compat import openai_tools, to_openai_messages
-from agent.raw_calls import UNPARSED
 from tests.engine.conftest import EDIT, READ
+from trident.agent.core.events import Effort, RawToolCall
+from trident.agent.core.messages import Message, ModelRequest, ReasoningChunk, TextChunk
+from trident.agent.intake.raw_calls import UNPARSED
+from trident.agent.llm.mistral_format import MistralFormat, load_tokenizer
+from trident.agent.llm.openai_compat import openai_tools, to_openai_messages
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_a_call_is_parsed_from_its_token_ids(fmt: MistralFormat) -> None:
 def test_make_tiny_checks_its_sizes(
     tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agent.cli import main
+    from trident.cli import main
 
     assert main(["engine", "make-tiny", str(tmp_path / "m"), "--hidden", "100"]) == 2
     assert "--hidden: Input should be a multiple of 64" in capsys.readouterr().err
@@ -186,10 +186,10 @@ def test_make_tiny_checks_its_sizes(
 
 
 def test_a_folder_that_is_not_a_checkpoint_is_refused_clearly(tmp_path: Path) -> None:
-    from agent.config import Settings
-    from agent.llm.base import BackendError
-    from agent.llm.resolve import make_backend
     from tests.engine.conftest import require_vllm
+    from trident.agent.config import Settings
+    from trident.agent.core.messages import BackendError
+    from trident.agent.llm.resolve import make_backend
 
     require_vllm()
     (tmp_path / "params.json").write_text("{}")
@@ -200,7 +200,7 @@ def test_a_folder_that_is_not_a_checkpoint_is_refused_clearly(tmp_path: Path) ->
 
 
 def test_bounded_strings_caps_every_free_string_of_a_schema() -> None:
-    from agent.llm.tiny_checkpoint import bounded_strings
+    from trident.agent.llm.tiny_checkpoint import bounded_strings
 
     schema: dict[str, Any] = {
         "type": "object",

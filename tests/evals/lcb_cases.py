@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from evals.lcb.problems import Problem
-from evals.lcb.problems import TestCase as Case
+from trident.evals.lcb.problems import Problem
+from trident.evals.lcb.problems import TestCase as Case
 
 
 def make_problem(

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import Settings
-from agent.events import EffortChange, StepStart, ToolResult
-from agent.llm.base import BackendError
-from agent.trajectory import load
-from evals.agentic import AgentRun, solve, solve_all, workspace_files
-from evals.lcb.problems import Problem
-from evals.models import ModelSource
-from evals.store import Store
 from tests.evals.agent_sessions import write_and_stop, wrong_then_right
 from tests.evals.toy_problems import ADD, MAXIMUM, RIGHT, TWICE, WRONG
 from tests.helpers import write_session
+from trident.agent.config import Settings
+from trident.agent.core.events import EffortChange, StepStart, ToolResult
+from trident.agent.core.messages import BackendError
+from trident.agent.core.trajectory import load
+from trident.evals.agentic import AgentRun, solve, solve_all, workspace_files
+from trident.evals.backends import ModelSource
+from trident.evals.lcb.problems import Problem
+from trident.evals.store import Store
 
 SETTINGS = Settings.model_validate({"sandbox": {"kind": "local"}, "limits": {"max_steps": 10}})
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from evals.data.build import JSONL_NAME, REFERENCES_NAME, VARIANTS_NAME, build_files, generated_input
-from evals.data.build import main as build_main
-from evals.data.spec import PROBLEMS_DIR, SpecError, load_spec, load_specs
 from tests.evals.data_checker import Verdict, decode_tests, judge, load_rows, stdout_matches
+from trident.evals.data.build import JSONL_NAME, REFERENCES_NAME, VARIANTS_NAME, build_files, generated_input
+from trident.evals.data.build import main as build_main
+from trident.evals.data.spec import PROBLEMS_DIR, SpecError, load_spec, load_specs
 
 DATA = Path(__file__).resolve().parents[2] / "evals" / "data"
 ROWS = load_rows(DATA / JSONL_NAME)
@@ -174,7 +174,7 @@ BRUTE_CASES = sorted(qid for qid, spec in SPECS.items() if spec.brute is not Non
 
 def brute_verdict(qid: str) -> Verdict:
     """The reference judged on small generated inputs whose expected outputs are the brute force's."""
-    from evals.data.build import run_solution
+    from trident.evals.data.build import run_solution
 
     spec = SPECS[qid]
     assert spec.brute is not None
@@ -245,7 +245,7 @@ def test_a_failing_reference_stops_the_build(tmp_path: Path, capsys: pytest.Capt
 
 
 def reference_outputs(qid: str) -> tuple[list[dict[str, str]], list[str]]:
-    from evals.data.build import run_solution
+    from trident.evals.data.build import run_solution
 
     tests = cases_of(BY_ID[qid])
     return tests, run_solution(REFERENCES[qid], func_name(BY_ID[qid]), [t["input"] for t in tests])

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from evals.lcb.problems import bundled_data_dir
 from tests.evals.agent_sessions import write_and_stop, wrong_then_right
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
 from tests.helpers import write_session
+from trident.evals.lcb.problems import bundled_data_dir
 
 REPORT_FILES = {
     "summary.json",
@@ -32,7 +32,7 @@ REPORT_FILES = {
 
 def trident_eval(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent.cli", "eval", *args],
+        [sys.executable, "-m", "trident", "eval", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -273,7 +273,7 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     args += ["--sandbox", "local", "--out", str(tmp_path), "--run", "killed"]
     out = tmp_path / "killed"
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "eval", *args],
+        [sys.executable, "-m", "trident", "eval", *args],
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -298,7 +298,7 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
 
 
 def test_humaneval_completions_and_whole_functions_both_grade(tmp_path: Path) -> None:
-    from evals.humaneval import load_humaneval
+    from trident.evals.humaneval import load_humaneval
 
     tasks = load_humaneval()[:4]
     codes = {

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import Settings
-from agent.llm.base import BackendError
-from evals.generate import Generation, generate
-from evals.models import ModelSource
-from evals.prompt import question_prompt
-from evals.store import Store
 from tests.agent.test_openai_backend import FakeOpenAIServer, Stream, chunk
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced
 from tests.helpers import write_session
+from trident.agent.config import Settings
+from trident.agent.core.messages import BackendError
+from trident.evals.backends import ModelSource
+from trident.evals.generate import Generation, generate
+from trident.evals.prompt import question_prompt
+from trident.evals.store import Store
 
 
 def scripted_dir(root: Path, answers: dict[str, str]) -> Path:

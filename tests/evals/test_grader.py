@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from evals.lcb.grader import SandboxGrader, TempLocalSandbox, default_workers, open_grader
-from evals.lcb.problems import bundled_data_dir, load_problems
 from tests.evals.lcb_cases import make_problem
+from trident.evals.lcb.grader import SandboxGrader, TempLocalSandbox, default_workers, open_grader
+from trident.evals.lcb.problems import bundled_data_dir, load_problems
 
 PROBLEMS = {p.question_id: p for p in load_problems(bundled_data_dir())[0]}
 REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json").read_text(encoding="utf-8"))

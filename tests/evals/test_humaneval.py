@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from evals.humaneval import grade_completion, load_humaneval
-from evals.lcb.grader import open_grader
+from trident.evals.humaneval import grade_completion, load_humaneval
+from trident.evals.lcb.grader import open_grader
 
 TASKS = {task.task_id: task for task in load_humaneval()}
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from evals.lcb.driver import compare_stdout
-from evals.lcb.grader import SampleResult, open_grader
 from tests.evals.lcb_cases import make_problem
+from trident.evals.lcb.driver import compare_stdout
+from trident.evals.lcb.grader import SampleResult, open_grader
 
 # -- the stdout comparison (grade_stdio): (output, expected, accepted, rule) -------------------
 COMPARISONS = [

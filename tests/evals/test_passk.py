@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evals.lcb.passk import mean_pass_at_k, pass_at_k
+from trident.evals.lcb.passk import mean_pass_at_k, pass_at_k
 
 
 @pytest.mark.parametrize(

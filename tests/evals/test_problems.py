@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 import pytest
 
-from evals.lcb.problems import (
+from tests.evals.toy_problems import PROBLEMS
+from trident.evals.lcb.problems import (
     Problem,
     ProblemFormatError,
     bundled_data_dir,
@@ -22,10 +23,9 @@ from evals.lcb.problems import (
     problem_row,
     release_numbers,
 )
-from evals.lcb.problems import (
+from trident.evals.lcb.problems import (
     TestCase as Case,
 )
-from tests.evals.toy_problems import PROBLEMS
 
 PUBLIC = [Case(input="1 2\n", output="3\n", testtype="stdin")]
 PRIVATE = [Case(input="5 5\n", output="10\n", testtype="stdin")] * 2

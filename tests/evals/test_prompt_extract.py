@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evals.extract import extract_code, last_fenced_block, strip_reasoning
-from evals.prompt import SYSTEM_MESSAGE, messages, question_prompt
 from tests.evals.toy_problems import ADD, TWICE
+from trident.evals.extract import extract_code, last_fenced_block, strip_reasoning
+from trident.evals.prompt import SYSTEM_MESSAGE, messages, question_prompt
 
 
 def test_stdin_prompt_has_upstreams_sections_in_order() -> None:

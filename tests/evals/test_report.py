@@ -6,9 +6,10 @@ import json
 from datetime import date
 from pathlib import Path
 
-from evals.lcb.grader import SampleResult
-from evals.lcb.problems import Window
-from evals.report import (
+from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, TWICE
+from trident.evals.lcb.grader import SampleResult
+from trident.evals.lcb.problems import Window
+from trident.evals.report import (
     Sample,
     Scenario,
     Summary,
@@ -16,9 +17,8 @@ from evals.report import (
     eval_all_records,
     markdown,
     scores,
-    write_report,
 )
-from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, TWICE
+from trident.evals.results import write_report
 
 VERDICTS = {"pass": 1, "wrong_answer": -2, "time_limit": -3, "runtime_error": -4}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.store import KeyedRecord, Store, StoreError
+from trident.evals.store import KeyedRecord, Store, StoreError
 
 
 class Item(KeyedRecord):

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from evals.lcb.problems import Problem, TestCase, problem_row
+from trident.evals.lcb.problems import Problem, TestCase, problem_row
 
 
 def _stdin(pairs: list[tuple[str, str]]) -> list[TestCase]:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.base import PathRefused, SandboxError
-from sandbox.docker import LABEL, OWNER_LABEL, DockerSandbox, DockerSettings, gc
-from sandbox.workspace import export_diff, record_baseline
+from trident.sandbox.base import PathRefused, SandboxError
+from trident.sandbox.docker import LABEL, OWNER_LABEL, DockerSandbox, DockerSettings, gc
+from trident.sandbox.workspace import export_diff, record_baseline
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_a_crashed_host_leaves_no_container_after_gc(
     script = textwrap.dedent(
         f"""
         import asyncio, os
-        from sandbox.docker import DockerSandbox, DockerSettings
+        from trident.sandbox.docker import DockerSandbox, DockerSettings
         async def main():
             box = DockerSandbox(mode="copy", settings=DockerSettings(image={sandbox_image!r}))
             await box.start()
@@ -248,7 +248,7 @@ def _git(repo: Path, *args: str) -> None:
 async def test_a_warm_pool_hands_out_started_sandboxes_and_cleans_up(
     sandbox_image: str, docker_client: Any, tmp_path: Path
 ) -> None:
-    from sandbox.pool import DockerPool
+    from trident.sandbox.pool import DockerPool
 
     (tmp_path / "task.txt").write_text("solve me")
     pool = DockerPool(2, DockerSettings(image=sandbox_image), docker_client)
@@ -268,7 +268,7 @@ def test_the_cli_solves_the_example_in_a_docker_sandbox(sandbox_image: str, tmp_
 
     result = subprocess.run(
         [
-            sys.executable, "-m", "agent.cli", "run", "--sandbox", "docker", "--image", sandbox_image,
+            sys.executable, "-m", "trident", "run", "--sandbox", "docker", "--image", sandbox_image,
             "--repo", str(EXAMPLE / "repo"), "--task-file", str(EXAMPLE / "task.md"),
             "--test-cmd", "python3 -m unittest", "--model", f"scripted:{EXAMPLE / 'session.jsonl'}",
             "--patch-out", str(tmp_path / "fix.patch"),

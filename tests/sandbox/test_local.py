@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import PathRefused
-from sandbox.local import LocalSandbox
+from trident.sandbox.base import PathRefused
+from trident.sandbox.local import LocalSandbox
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from sandbox.local import LocalSandbox
-from sandbox.workspace import export_diff, record_baseline
+from trident.sandbox.local import LocalSandbox
+from trident.sandbox.workspace import export_diff, record_baseline
 
 
 async def test_the_patch_keeps_the_agents_own_commits_and_applies_to_the_original(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_workspace, tool_context
-from tools.apply_patch import ApplyPatchTool, parse_patch
-from tools.base import ToolError, ToolOutput
+from trident.tools.apply_patch import ApplyPatchTool, parse_patch
+from trident.tools.base import ToolError, ToolOutput
 
 NUMBERS = "".join(f"n{i} = {i}\n" for i in range(1, 201))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import make_workspace, tool_context
-from tools.base import ToolOutput
-from tools.edit import EditTool
+from trident.tools.base import ToolOutput
+from trident.tools.edit import EditTool
 
 CODE = """\
 import os

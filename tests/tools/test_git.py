@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.local import LocalSandbox
-from sandbox.workspace import record_baseline
-from tools.base import ToolContext, ToolOutput
-from tools.git import DIFF_LINES, TRAILER, GitArgs, GitTool, has_trailer, parse_status, with_trailer
+from trident.sandbox.local import LocalSandbox
+from trident.sandbox.workspace import record_baseline
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.git import DIFF_LINES, TRAILER, GitArgs, GitTool, has_trailer, parse_status, with_trailer
 
 DEV = ("Dev Eloper", "dev@example.com")
 

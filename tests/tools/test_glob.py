@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.local import LocalSandbox
 from tests.helpers import make_workspace
-from tools.base import ToolContext, ToolOutput
-from tools.glob import GlobTool, glob_regex, matches_filter, path_key
-from tools.ls import LsTool, human_size
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.glob import GlobTool, glob_regex, matches_filter, path_key
+from trident.tools.ls import LsTool, human_size
 
 FILES = {
     "setup.py": "x" * 10,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.local import LocalSandbox
 from tests.helpers import make_workspace
-from tools.base import ToolContext, ToolOutput
-from tools.grep import MAX_FILE_BYTES, MAX_OUTPUT_CHARS, GrepArgs, GrepTool, search_ripgrep
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.grep import MAX_FILE_BYTES, MAX_OUTPUT_CHARS, GrepArgs, GrepTool, search_ripgrep
 
 HAS_RG = shutil.which("rg") is not None
 NO_RG = "ripgrep (rg) is not installed here: only the Python engine is tested"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.local import LocalSandbox
 from tests.helpers import make_workspace
-from tools.base import ToolContext, ToolOutput
-from tools.outline import OutlineTool, Symbol, parse_symbols
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.outline import OutlineTool, Symbol, parse_symbols
 
 PYTHON = '''"""A module."""
 import os

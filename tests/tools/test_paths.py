@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import PathRefused
-from sandbox.local import LocalSandbox
 from tests.helpers import make_workspace
-from tools.base import ToolContext, ToolError
-from tools.paths import (
+from trident.sandbox.base import PathRefused
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolError
+from trident.tools.paths import (
     Probe,
     check_readable,
     check_writable,

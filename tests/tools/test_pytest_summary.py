@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.pytest_summary import FailingTest, TestSummary, parse
+from trident.tools.pytest_summary import FailingTest, TestSummary, parse
 
 PASSING = """
     def test_one():

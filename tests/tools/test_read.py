@@ -7,8 +7,15 @@ import time
 from pathlib import Path
 
 from tests.helpers import make_workspace, tool_context
-from tools.base import ToolOutput
-from tools.read import MAX_LINE_CHARS, MAX_LINES, MAX_OUTPUT_CHARS, WHOLE_FILE_BYTES, WINDOW_BYTES, ReadTool
+from trident.tools.base import ToolOutput
+from trident.tools.read import (
+    MAX_LINE_CHARS,
+    MAX_LINES,
+    MAX_OUTPUT_CHARS,
+    WHOLE_FILE_BYTES,
+    WINDOW_BYTES,
+    ReadTool,
+)
 
 
 async def read(root: Path, *protected: str, **arguments: object) -> ToolOutput:

@@ -11,12 +11,20 @@ from pathlib import Path
 
 import pytest
 
-import tools.repomap as repomap
-from sandbox.base import ExecResult, FileInfo
-from sandbox.local import LocalSandbox
+import trident.tools.repomap as repomap
 from tests.helpers import make_workspace
-from tools.base import ToolContext, ToolOutput
-from tools.repomap import CHARS_PER_TOKEN, RepoMapTool, cache_dir, index_for, pagerank, prune_cache, rank
+from trident.sandbox.base import ExecResult, FileInfo
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.repomap import (
+    CHARS_PER_TOKEN,
+    RepoMapTool,
+    cache_dir,
+    index_for,
+    pagerank,
+    prune_cache,
+    rank,
+)
 
 
 class CountingSandbox:

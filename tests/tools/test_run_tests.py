@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import ExecResult
-from sandbox.local import LocalSandbox
-from tools.base import ToolContext, ToolOutput
-from tools.pytest_summary import parse
-from tools.run_tests import RunTestsArgs, RunTestsTool, verdict, with_report_flag
+from trident.sandbox.base import ExecResult
+from trident.sandbox.local import LocalSandbox
+from trident.tools.base import ToolContext, ToolOutput
+from trident.tools.pytest_summary import parse
+from trident.tools.run_tests import RunTestsArgs, RunTestsTool, verdict, with_report_flag
 
 PYTHON = shlex.quote(sys.executable)
 # No third-party plugins in the inner runs: faster, and the output is pytest's own.

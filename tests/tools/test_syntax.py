@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.syntax import (
+from trident.tools.syntax import (
     MAX_CHECK_BYTES,
     SyntaxIssue,
     language_for,

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from tests.helpers import make_workspace, tool_context
-from tools.base import ToolOutput
-from tools.paths import MAX_WHOLE_BYTES
-from tools.write import WriteTool
+from trident.tools.base import ToolOutput
+from trident.tools.paths import MAX_WHOLE_BYTES
+from trident.tools.write import WriteTool
 
 
 async def write(root: Path, *protected: str, **arguments: object) -> ToolOutput:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from textual.widgets import Markdown, Static
 
-from agent.history import InputHistory
-from agent.policies.approval import ApprovalMode
-from agent.tui.app import TridentApp
-from agent.tui.tool_card import ToolCard
 from tests.chat_helpers import chat_session
+from trident.agent.config import ApprovalMode
+from trident.agent.session.input_history import InputHistory
+from trident.agent.tui.app import TridentApp
+from trident.agent.tui.tool_card import ToolCard
 
 SIZE = (110, 36)
 AppFactory = Callable[..., TridentApp]

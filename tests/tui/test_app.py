@@ -8,15 +8,15 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from agent.events import Approval, Compaction, ToolResult
-from agent.llm.base import Message
-from agent.trajectory import load
-from agent.tui.app import TridentApp
-from agent.tui.approval_screen import ApprovalScreen
-from agent.tui.prompt_input import PromptInput
-from agent.tui.resume_screen import ResumeScreen
 from tests.chat_helpers import answer, edit_turn
 from tests.tui.conftest import SIZE, AppFactory, visible_text
+from trident.agent.core.events import Approval, Compaction, ToolResult
+from trident.agent.core.messages import Message
+from trident.agent.core.trajectory import load
+from trident.agent.tui.app import TridentApp
+from trident.agent.tui.approval_screen import ApprovalScreen
+from trident.agent.tui.prompt_input import PromptInput
+from trident.agent.tui.resume_screen import ResumeScreen
 
 FIXED = "def add(a, b):\n    return a + b\n"
 BROKEN = "def add(a, b):\n    return a - b\n"

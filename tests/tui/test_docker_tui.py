@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.chat import ChatSession
-from agent.config import load_settings
-from agent.history import InputHistory
-from agent.policies.approval import ApprovalPolicy, default_mode
-from agent.tui.app import TridentApp
-from sandbox.docker import DockerSandbox, DockerSettings
 from tests.chat_helpers import answer, edit_turn, git_repo
 from tests.helpers import write_session
 from tests.tui.conftest import SIZE, visible_text
 from tests.tui.test_app import idle, type_line
+from trident.agent.config import load_settings
+from trident.agent.policies.approval import ApprovalPolicy, default_mode
+from trident.agent.session.chat import ChatSession
+from trident.agent.session.input_history import InputHistory
+from trident.agent.tui.app import TridentApp
+from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 
 async def test_docker_sandbox_runs_full_auto_and_says_so(sandbox_image: str, tmp_path: Path) -> None:

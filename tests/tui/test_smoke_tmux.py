@@ -44,7 +44,7 @@ def test_trident_in_tmux_shows_the_scripted_edit(tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "repo")
     session = write_session(tmp_path / "session.jsonl", [edit_turn(), answer("Fixed add for you.")])
     tmux = Tmux(f"trident-smoke-{os.getpid()}")
-    command = f"{sys.executable} -m agent.cli"
+    command = f"{sys.executable} -m trident"
     env = {**os.environ, "TRIDENT_MODEL": f"scripted:{session}", "TERM": "xterm-256color"}
     subprocess.run(
         [*tmux.base, "new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", "-c", str(repo), command],

@@ -11,10 +11,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from agent.tui.prompt_input import PromptInput
 from tests.chat_helpers import edit_turn
 from tests.tui.conftest import SIZE, AppFactory
 from tests.tui.test_app import ask_approval, idle, type_line
+from trident.agent.tui.prompt_input import PromptInput
 
 SnapCompare = Callable[..., bool]
 Drive = Callable[[Pilot[None]], Awaitable[None]]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from agent.events import Verification
-from sandbox.base import Sandbox
-from tools.pytest_summary import parse
+from trident.agent.core.events import Verification
+from trident.sandbox.base import Sandbox
+from trident.tools.pytest_summary import parse
 
 TEST_TIMEOUT_S = 3600.0
 

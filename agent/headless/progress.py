@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.markup import escape
 
-from agent.events import (
+from trident.agent.core.events import (
     AssistantTurn,
     EffortChange,
     Event,

@@ -12,8 +12,8 @@ import os
 import re
 from pathlib import Path
 
-from sandbox.base import Sandbox
-from sandbox.runner import SKIP_DIRS as RUNNER_SKIP_DIRS
+from trident.sandbox.base import Sandbox
+from trident.sandbox.runner import SKIP_DIRS as RUNNER_SKIP_DIRS
 
 SKIP_DIRS = RUNNER_SKIP_DIRS | {"venv"}  # what the sandbox's listings skip, and plain venvs
 MAX_FILES = 20_000

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.config import Settings
-from agent.llm.base import Backend, BackendError
-from agent.llm.resolve import make_backend
-from agent.llm.scripted import ScriptedBackend
+from trident.agent.config import Settings
+from trident.agent.core.messages import Backend, BackendError
+from trident.agent.llm.scripted import ScriptedBackend
+from trident.agent.wiring import make_backend
 
 
 class ModelSource:

@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from agent.agents_md import AgentsFile, find_agents_files, with_agents_files
-from agent.compact import compact
-from agent.config import ConfigError, Settings, state_dir
-from agent.events import (
+from trident.agent.config import ConfigError, Settings, state_dir
+from trident.agent.core.events import (
     Approval,
     AssistantTurn,
     Compaction,
@@ -40,17 +38,18 @@ from agent.events import (
     ToolResult,
     UserMessage,
 )
-from agent.llm.base import Backend, BackendError
-from agent.llm.resolve import make_backend
-from agent.loop import Agent
-from agent.policies.approval import ApprovalPolicy, call_kind
-from agent.prompt import system_prompt
-from agent.run import make_agent
-from agent.sessions import chat_resume_point, session_model
-from agent.trajectory import TrajectoryError, TrajectoryWriter, load
-from agent.undo import UndoJournal
-from sandbox.base import Sandbox
-from tools.base import Toolset
+from trident.agent.core.messages import Backend, BackendError
+from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load
+from trident.agent.loop import Agent
+from trident.agent.policies.approval import ApprovalPolicy, call_kind
+from trident.agent.prompt import system_prompt
+from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
+from trident.agent.session.compact import compact
+from trident.agent.session.saved import chat_resume_point, session_model
+from trident.agent.session.undo import UndoJournal
+from trident.agent.wiring import make_agent, make_backend
+from trident.sandbox.base import Sandbox
+from trident.tools.base import Toolset
 
 INTERRUPTED = "[interrupted by the user]"
 Sink = Callable[[Event], None]
@@ -321,7 +320,7 @@ class ChatSession:
 
     async def compact(self) -> Compaction:
         """`/compact`: the model summarises the conversation, which then holds the system prompt, the
-        first task, the summary and the recent turns (`agent.compact.CompactionError`: unchanged)."""
+        first task, the summary and the recent turns (`CompactionError`: unchanged)."""
         return await compact(self.agent, self.settings.compaction.keep_turns)
 
     async def undo(self) -> str:

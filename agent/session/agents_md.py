@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import user_config_path
+from trident.agent.config import user_config_path
 
 FILENAME = "AGENTS.md"
 MAX_CHARS = 32_000  # per file: a huge AGENTS.md must not crowd out the conversation

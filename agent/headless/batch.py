@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.config import ConfigError, Settings, resolve_model
-from agent.jsonl import JsonlError, read_records
-from agent.run import EXIT_SANDBOX, EXIT_SOLVED, EXIT_UNSOLVED, RunRequest, execute
+from trident.agent.config import ConfigError, Settings, resolve_model
+from trident.agent.core.jsonl import JsonlError, read_records
+from trident.agent.headless.run import EXIT_SANDBOX, EXIT_SOLVED, EXIT_UNSOLVED, RunRequest, execute
 
 
 class Instance(BaseModel):

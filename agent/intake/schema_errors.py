@@ -8,7 +8,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from agent.repair import resolve_ref, type_name
+from trident.agent.intake.repair import resolve_ref, type_name
 
 _MAX_ERRORS = 3
 

@@ -14,12 +14,13 @@ from typing import Any, Literal, get_args
 
 from jsonschema import Draft202012Validator
 
-from agent.events import RawToolCall
-from agent.ids import ensure_call_id
-from agent.llm.base import Completion, ToolSpec
-from agent.raw_calls import UNPARSED, split_raw_tool_calls
-from agent.repair import ArgumentsError, parse_arguments, unstringify_nested
-from agent.schema_errors import describe_errors, minimal_example
+from trident.agent.core.events import RawToolCall
+from trident.agent.core.messages import Completion
+from trident.agent.intake.ids import ensure_call_id
+from trident.agent.intake.raw_calls import UNPARSED, split_raw_tool_calls
+from trident.agent.intake.repair import ArgumentsError, parse_arguments, unstringify_nested
+from trident.agent.intake.schema_errors import describe_errors, minimal_example
+from trident.tools.base import ToolSpec
 
 RejectKind = Literal["invalid_json", "schema", "unknown_tool", "unparsed"]
 REJECT_KINDS: frozenset[str] = frozenset(get_args(RejectKind))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.llm.base import Message
+from trident.agent.core.messages import Message
 
 CHARS_PER_TOKEN = 4
 

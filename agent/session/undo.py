@@ -11,10 +11,10 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.base import PathRefused, SandboxError
-from tools.apply_patch import parse_patch
-from tools.base import ToolContext, ToolError
-from tools.git import GitTool
+from trident.sandbox.base import PathRefused, SandboxError
+from trident.tools.apply_patch import parse_patch
+from trident.tools.base import ToolContext, ToolError
+from trident.tools.git import GitTool
 
 
 def edited_paths(name: str, arguments: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from agent.llm.base import ProposedCall
+from trident.agent.core.messages import ProposedCall
 
 TOOL_CALLS = "[TOOL_CALLS]"
 ARGS = "[ARGS]"

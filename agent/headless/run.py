@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-from agent.config import ConfigError, Settings, state_dir
-from agent.events import (
+from trident.agent.config import ConfigError, Settings, state_dir
+from trident.agent.core.events import (
     Event,
     RunEnd,
     RunResumed,
@@ -28,22 +28,14 @@ from agent.events import (
     Verdict,
     Verification,
 )
-from agent.llm.base import Backend, BackendError
-from agent.llm.resolve import make_backend
-from agent.loop import Agent, Policies
-from agent.policies.compaction import Compactor
-from agent.policies.effort import EffortPolicy
-from agent.policies.limits import LimitsPolicy
-from agent.policies.stuck import StuckDetector
-from agent.prompt import system_prompt
-from agent.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from agent.verify import judge, run_check
-from sandbox.base import Sandbox, SandboxError
-from sandbox.client import RunnerSession
-from sandbox.factory import open_sandbox
-from sandbox.workspace import export_diff, record_baseline
-from tools.base import ToolContext, Toolset
-from tools.registry import default_tools
+from trident.agent.core.messages import Backend, BackendError
+from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
+from trident.agent.headless.verify import judge, run_check
+from trident.agent.loop import Agent
+from trident.agent.prompt import system_prompt
+from trident.agent.wiring import make_agent, make_backend, make_sandbox
+from trident.sandbox.base import SandboxError
+from trident.sandbox.workspace import export_diff, record_baseline
 
 # The exit-code contract of `trident run` (documented in README.md).
 EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE, EXIT_BUDGET, EXIT_SANDBOX, EXIT_BACKEND, EXIT_INTERRUPTED = (
@@ -83,71 +75,6 @@ class Outcome:
     reason: str
     patch: str = ""
     trajectory: Path | None = None
-
-
-def make_sandbox(
-    settings: Settings,
-    workspace: Path,
-    *,
-    mode: Literal["bind", "copy"] = "bind",
-    network: bool | None = None,
-) -> RunnerSession:
-    """The configured sandbox on `workspace` (not started); `network` overrides the config's."""
-    box = settings.sandbox
-    return open_sandbox(
-        box.kind,
-        workspace,
-        mode=mode,
-        image=box.image,
-        network=box.network if network is None else network,
-        memory_mb=box.memory_mb,
-        cpus=box.cpus,
-        pids_limit=box.pids_limit,
-    )
-
-
-def make_agent(
-    settings: Settings,
-    backend: Backend,
-    sandbox: Sandbox,
-    writer: TrajectoryWriter,
-    *,
-    test_command: str | None,
-    tools: Toolset | None = None,
-    protected_paths: tuple[str, ...] | None = None,
-) -> Agent:
-    """The agent as the settings configure it (timeouts, policies, temperature, and the config's
-    protected paths unless others are given); used by `run`, chat sessions and agentic evals."""
-    protected = tuple(settings.protected_paths) if protected_paths is None else protected_paths
-    return Agent(
-        backend=backend,
-        tools=tools or default_tools(),
-        context=ToolContext(
-            sandbox=sandbox,
-            test_command=test_command,
-            command_timeout_s=settings.sandbox.command_timeout_s,
-            protected_paths=protected,
-        ),
-        policies=make_policies(settings),
-        writer=writer,
-        temperature=settings.temperature,
-    )
-
-
-def make_policies(settings: Settings) -> Policies:
-    return Policies(
-        effort=EffortPolicy(mode=settings.effort.mode, hysteresis=settings.effort.hysteresis),
-        limits=LimitsPolicy(
-            max_steps=settings.limits.max_steps,
-            timeout_s=settings.limits.timeout_s,
-            max_tokens=settings.limits.max_tokens,
-            max_format_errors=settings.limits.max_format_errors,
-        ),
-        stuck=StuckDetector(stop_after=settings.limits.stuck_repeats),
-        compactor=Compactor(
-            budget_tokens=settings.compaction.budget_tokens, keep_recent=settings.compaction.keep_recent
-        ),
-    )
 
 
 async def execute(

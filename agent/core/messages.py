@@ -7,7 +7,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.events import Effort, RawToolCall, Usage
+from trident.agent.core.events import Effort, RawToolCall, Usage
+from trident.tools.base import ToolSpec
 
 
 class Message(BaseModel):
@@ -27,16 +28,6 @@ class Message(BaseModel):
 def model_turns(messages: list[Message]) -> int:
     """How many model answers a conversation holds, those folded into compaction summaries included."""
     return sum((m.role == "assistant") + m.summarised_turns for m in messages)
-
-
-class ToolSpec(BaseModel):
-    """What the model is told about a tool."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
 
 
 class ModelRequest(BaseModel):

@@ -11,9 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from agent.config import state_dir
-from agent.events import Compaction, Event, ModelChange, RunEnd, RunStart, StepEnd, StepStart, UserMessage
-from agent.trajectory import TrajectoryError
+from trident.agent.config import state_dir
+from trident.agent.core.events import (
+    Compaction,
+    Event,
+    ModelChange,
+    RunEnd,
+    RunStart,
+    StepEnd,
+    StepStart,
+    UserMessage,
+)
+from trident.agent.core.trajectory import TrajectoryError
 
 
 @dataclass(frozen=True)

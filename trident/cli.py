@@ -9,12 +9,26 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from agent import __version__
-from agent.config import ConfigError, Settings, load_settings, resolve_model, user_config_path
-from agent.events import Event
-from agent.policies.approval import MODES, ApprovalMode
-from agent.progress import Progress
-from agent.run import EXIT_INTERRUPTED, EXIT_USAGE, Outcome, RunRequest, execute, recorded_run
+from trident import __version__
+from trident.agent.config import (
+    MODES,
+    ApprovalMode,
+    ConfigError,
+    Settings,
+    load_settings,
+    resolve_model,
+    user_config_path,
+)
+from trident.agent.core.events import Event
+from trident.agent.headless.progress import Progress
+from trident.agent.headless.run import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Outcome,
+    RunRequest,
+    execute,
+    recorded_run,
+)
 
 RUN_EPILOG = """\
 exit codes:
@@ -99,8 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     gc_parser = box_sub.add_parser("gc", help="remove sandbox containers left by crashed runs")
     gc_parser.add_argument("--all", action="store_true", help="remove every trident sandbox container")
 
-    from evals.cli import EPILOG as EVAL_EPILOG
-    from evals.cli import add_arguments as add_eval_arguments
+    from trident.evals.cli import EPILOG as EVAL_EPILOG
+    from trident.evals.cli import add_arguments as add_eval_arguments
 
     add_eval_arguments(
         sub.add_parser(
@@ -207,7 +221,7 @@ async def _run_async(request: RunRequest, settings: Settings, resume: Path | Non
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from agent.batch import run_batch
+    from trident.agent.headless.batch import run_batch
 
     try:
         if args.repo is not None or args.task or args.task_file or args.resume:
@@ -254,9 +268,9 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from sandbox.base import SandboxError
-    from sandbox.docker import LABEL, docker_client, gc
-    from sandbox.image import default_image, ensure_image, rootfs_path
+    from trident.sandbox.base import SandboxError
+    from trident.sandbox.docker import LABEL, docker_client, gc
+    from trident.sandbox.image import default_image, ensure_image, rootfs_path
 
     try:
         client = docker_client()
@@ -282,7 +296,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from agent.tui.launch import repo_root, run_chat
+    from trident.agent.tui.launch import repo_root, run_chat
 
     repo = args.repo if args.repo is not None else repo_root(Path.cwd())
     return run_chat(repo, _overrides(args), cast(ApprovalMode | None, args.approval))
@@ -291,7 +305,12 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 def _cmd_engine(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from agent.llm.tiny_checkpoint import CPU_KV_LORA_RANK, REAL_KV_LORA_RANK, TinySpec, write_tiny_checkpoint
+    from trident.agent.llm.tiny_checkpoint import (
+        CPU_KV_LORA_RANK,
+        REAL_KV_LORA_RANK,
+        TinySpec,
+        write_tiny_checkpoint,
+    )
 
     try:
         import torch
@@ -341,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         return _cmd_config(args)
     if args.command == "eval":
-        from evals.cli import main as eval_main
+        from trident.evals.cli import main as eval_main
 
         return eval_main(args)
     if args.command == "engine":

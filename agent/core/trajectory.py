@@ -15,7 +15,16 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from agent.events import AssistantTurn, Event, RunEnd, StepEnd, StepStart, ToolCall, ToolResult, parse_event
+from trident.agent.core.events import (
+    AssistantTurn,
+    Event,
+    RunEnd,
+    StepEnd,
+    StepStart,
+    ToolCall,
+    ToolResult,
+    parse_event,
+)
 
 
 class TrajectoryError(Exception):

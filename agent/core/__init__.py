@@ -1,0 +1,1 @@
+"""The vocabulary every part speaks: events, chat messages and the backend protocol, the trajectory."""

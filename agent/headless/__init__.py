@@ -1,0 +1,1 @@
+"""The headless run (`trident run`, batches): workspace copy, agent, trident's own verification, verdict."""

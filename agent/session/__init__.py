@@ -1,0 +1,1 @@
+"""The interactive session under the TUI: conversation, approvals, /compact, /undo, /resume, @mentions."""
