@@ -58,9 +58,17 @@ class SandboxConfig(_Section):
     command_timeout_s: float = Field(120.0, gt=0)
 
 
-class CompactionConfig(_Section):
+class MaskingConfig(_Section):
+    """Observation masking (agent/policies/masking.py): old tool outputs elided past a token budget."""
+
     budget_tokens: int = Field(96_000, ge=1000)
     keep_recent: int = Field(6, ge=0, description="tool outputs never elided (the most recent ones)")
+    min_chars: int = Field(400, ge=0, description="outputs shorter than this are never elided")
+
+
+class CompactConfig(_Section):
+    """`/compact` (agent/session/compact.py): the conversation replaced by the model's summary."""
+
     keep_turns: int = Field(4, ge=0, description="model turns kept verbatim beside a /compact summary")
 
 
@@ -107,7 +115,8 @@ class Settings(_Section):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
-    compaction: CompactionConfig = Field(default_factory=CompactionConfig)
+    masking: MaskingConfig = Field(default_factory=MaskingConfig)
+    compact: CompactConfig = Field(default_factory=CompactConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
 

@@ -39,7 +39,7 @@ from trident.agent.core.trajectory import TrajectoryWriter
 from trident.agent.intake.calls import Accepted, Intake
 from trident.agent.policies.effort import EffortPolicy
 from trident.agent.policies.limits import LimitsPolicy, Stop
-from trident.agent.policies.masking import Compactor
+from trident.agent.policies.masking import ObservationMasker
 from trident.agent.policies.stuck import StuckDetector
 from trident.agent.state import RunState
 from trident.sandbox.base import SandboxError
@@ -51,7 +51,7 @@ class Policies:
     effort: EffortPolicy = field(default_factory=EffortPolicy)
     limits: LimitsPolicy = field(default_factory=LimitsPolicy)
     stuck: StuckDetector = field(default_factory=StuckDetector)
-    compactor: Compactor = field(default_factory=Compactor)
+    masking: ObservationMasker = field(default_factory=ObservationMasker)
 
     def observe(self, event: Event) -> None:
         self.effort.observe(event)
@@ -142,7 +142,7 @@ class Agent:
 
     async def _model_turn(self) -> AsyncIterator[Event]:
         request = ModelRequest(
-            messages=self.policies.compactor.compact(self.state.messages),
+            messages=self.policies.masking.mask(self.state.messages),
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,

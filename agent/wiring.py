@@ -17,7 +17,7 @@ from trident.agent.llm.resolve import make_backend
 from trident.agent.loop import Agent, Policies
 from trident.agent.policies.effort import EffortPolicy
 from trident.agent.policies.limits import LimitsPolicy
-from trident.agent.policies.masking import Compactor
+from trident.agent.policies.masking import ObservationMasker
 from trident.agent.policies.stuck import StuckDetector
 from trident.sandbox.base import Sandbox
 from trident.sandbox.client import RunnerSession
@@ -58,9 +58,11 @@ def make_agent(
     test_command: str | None,
     tools: Toolset | None = None,
     protected_paths: tuple[str, ...] | None = None,
+    policies: Policies | None = None,
 ) -> Agent:
     """The agent as the settings configure it (timeouts, policies, temperature, and the config's
-    protected paths unless others are given); used by `run`, chat sessions and agentic evals."""
+    protected paths unless others are given); used by `run`, chat sessions, agentic evals and the
+    tests (which may give their own policies)."""
     protected = tuple(settings.protected_paths) if protected_paths is None else protected_paths
     return Agent(
         backend=backend,
@@ -71,7 +73,7 @@ def make_agent(
             command_timeout_s=settings.sandbox.command_timeout_s,
             protected_paths=protected,
         ),
-        policies=make_policies(settings),
+        policies=policies or make_policies(settings),
         writer=writer,
         temperature=settings.temperature,
     )
@@ -87,7 +89,9 @@ def make_policies(settings: Settings) -> Policies:
             max_format_errors=settings.limits.max_format_errors,
         ),
         stuck=StuckDetector(stop_after=settings.limits.stuck_repeats),
-        compactor=Compactor(
-            budget_tokens=settings.compaction.budget_tokens, keep_recent=settings.compaction.keep_recent
+        masking=ObservationMasker(
+            budget_tokens=settings.masking.budget_tokens,
+            keep_recent=settings.masking.keep_recent,
+            min_chars=settings.masking.min_chars,
         ),
     )

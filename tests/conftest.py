@@ -10,6 +10,31 @@ import pytest
 from tests.helpers import OPEN_SANDBOXES
 from trident.sandbox.base import SandboxError
 
+# Markers by what a test needs (pyproject.toml declares them): `pytest -m "not slow"` is the fast loop.
+DOCKER_FIXTURES = {"docker_client", "sandbox_image"}
+ENGINE_TIMEOUT_S = 900  # an engine test may pay for loading the engine (the default timeout is 300 s)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        params = getattr(item, "callspec", None)
+        uses_docker = bool(DOCKER_FIXTURES & set(getattr(item, "fixturenames", ()))) or (
+            params is not None and "docker" in params.params.values()
+        )
+        needs = {
+            "docker": uses_docker,
+            "vllm": "engine" in path.parts,
+            "tmux": path.name == "test_smoke_tmux.py",
+        }
+        for marker, needed in needs.items():
+            if needed:
+                item.add_marker(marker)
+        if any(needs.values()):
+            item.add_marker("slow")
+        if needs["vllm"]:
+            item.add_marker(pytest.mark.timeout(ENGINE_TIMEOUT_S))
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

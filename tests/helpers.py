@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trident.agent import wiring
+from trident.agent.config import SandboxConfig, Settings
 from trident.agent.core.events import Event, RunEnd, RunStart, SystemMessage, ToolResult, UserMessage
 from trident.agent.core.messages import Backend
 from trident.agent.core.trajectory import TrajectoryWriter
@@ -51,13 +53,17 @@ def make_agent(
     test_command: str | None = None,
     tools: Toolset | None = None,
 ) -> Agent:
+    """The agent as `trident.agent.wiring` builds it, on a local sandbox over a fresh workspace."""
     workspace = make_workspace(tmp_path / "ws", files or {"hello.py": "print('hello')\n"})
-    return Agent(
-        backend=backend,
-        tools=tools or default_tools(),
-        context=ToolContext(sandbox=LocalSandbox(workspace), test_command=test_command, command_timeout_s=30),
+    settings = Settings(sandbox=SandboxConfig(command_timeout_s=30))
+    return wiring.make_agent(
+        settings,
+        backend,
+        LocalSandbox(workspace),
+        TrajectoryWriter(tmp_path / "trajectory.jsonl"),
+        test_command=test_command,
+        tools=tools,
         policies=policies or Policies(),
-        writer=TrajectoryWriter(tmp_path / "trajectory.jsonl"),
     )
 
 

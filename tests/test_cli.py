@@ -218,6 +218,7 @@ def shape(events: list[Event]) -> list[tuple[Any, ...]]:
     return out
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_records_every_event_once(
     tmp_path: Path, sandbox_flags: list[str]
 ) -> None:
@@ -243,6 +244,7 @@ def test_sigkill_mid_run_then_resume_records_every_event_once(
     assert (killed_dir / "fix.patch").read_text() == (reference_dir / "fix.patch").read_text()
 
 
+@pytest.mark.slow
 def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(
     tmp_path: Path, sandbox_flags: list[str]
 ) -> None:
@@ -261,6 +263,7 @@ def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(
     assert [e.status for e in ends] == ["finished"]
 
 
+@pytest.mark.slow
 def test_batch_runs_instances_in_parallel_and_writes_one_record_each(tmp_path: Path) -> None:
     repo = tmp_path / "upstream"
     shutil.copytree(EXAMPLE / "repo", repo)

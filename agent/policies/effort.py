@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trident.agent.config import EffortConfig
 from trident.agent.core.events import Effort, EffortChange, EffortMode, Event, StepEnd
+
+_DEFAULT = EffortConfig()  # the defaults live in the config, once
 
 
 @dataclass
 class EffortPolicy:
-    mode: EffortMode = "auto"
-    hysteresis: int = 2
+    mode: EffortMode = _DEFAULT.mode
+    hysteresis: int = _DEFAULT.hysteresis
     current: Effort = "none"
     calm_steps: int = 0  # successful steps in a row while high
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from trident.agent.config import LimitsConfig
 from trident.agent.core.events import (
     AssistantTurn,
     Compaction,
@@ -15,6 +16,8 @@ from trident.agent.core.events import (
     StepEnd,
 )
 
+_DEFAULT = LimitsConfig()  # the defaults live in the config, once
+
 
 @dataclass(frozen=True)
 class Stop:
@@ -24,10 +27,10 @@ class Stop:
 
 @dataclass
 class LimitsPolicy:
-    max_steps: int = 50
-    timeout_s: float | None = None
-    max_tokens: int | None = None
-    max_format_errors: int = 3
+    max_steps: int = _DEFAULT.max_steps
+    timeout_s: float | None = _DEFAULT.timeout_s
+    max_tokens: int | None = _DEFAULT.max_tokens
+    max_format_errors: int = _DEFAULT.max_format_errors
     steps: int = 0
     tokens: int = 0
     format_error_streak: int = 0

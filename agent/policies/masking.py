@@ -1,4 +1,4 @@
-"""Context compaction by observation masking: old tool outputs are elided, the task never is.
+"""Observation masking: old tool outputs are elided from what the model is shown, the task never is.
 
 When the conversation's estimated size passes `budget_tokens`, the content of tool results older
 than the most recent `keep_recent` ones is replaced by a short note. System and user messages and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trident.agent.config import MaskingConfig
 from trident.agent.core.messages import Message
 
 CHARS_PER_TOKEN = 4
@@ -19,13 +20,16 @@ def estimate_tokens(messages: list[Message]) -> int:
     return chars // CHARS_PER_TOKEN
 
 
-@dataclass
-class Compactor:
-    budget_tokens: int = 96_000
-    keep_recent: int = 6
-    min_chars: int = 400
+_DEFAULT = MaskingConfig()  # the defaults live in the config, once
 
-    def compact(self, messages: list[Message]) -> list[Message]:
+
+@dataclass
+class ObservationMasker:
+    budget_tokens: int = _DEFAULT.budget_tokens
+    keep_recent: int = _DEFAULT.keep_recent
+    min_chars: int = _DEFAULT.min_chars
+
+    def mask(self, messages: list[Message]) -> list[Message]:
         if estimate_tokens(messages) <= self.budget_tokens:
             return messages
         tool_positions = [i for i, m in enumerate(messages) if m.role == "tool"]

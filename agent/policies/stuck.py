@@ -7,7 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from trident.agent.config import LimitsConfig
 from trident.agent.core.events import Event, ToolCall, ToolResult
+
+_DEFAULT = LimitsConfig()  # the defaults live in the config, once
 
 
 def _fingerprint(name: str, arguments: dict[str, Any], output: str) -> str:
@@ -17,7 +20,7 @@ def _fingerprint(name: str, arguments: dict[str, Any], output: str) -> str:
 
 @dataclass
 class StuckDetector:
-    stop_after: int = 4  # identical action+result pairs in a row that end the run
+    stop_after: int = _DEFAULT.stuck_repeats  # identical action+result pairs in a row that end the run
     repeats: int = 1  # length of the current run of identical pairs
     repeated_this_step: bool = False
     _last: str | None = None

@@ -321,7 +321,7 @@ class ChatSession:
     async def compact(self) -> Compaction:
         """`/compact`: the model summarises the conversation, which then holds the system prompt, the
         first task, the summary and the recent turns (`CompactionError`: unchanged)."""
-        return await compact(self.agent, self.settings.compaction.keep_turns)
+        return await compact(self.agent, self.settings.compact.keep_turns)
 
     async def undo(self) -> str:
         """`/undo`: trident's last edit or commit in this session; the model is told with the next message."""

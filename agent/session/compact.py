@@ -28,7 +28,7 @@ SUMMARY_PROMPT = (
 
 async def summarise(agent: Agent) -> Completion:
     """The model's summary of `agent`'s conversation (as the loop would show it, old outputs masked)."""
-    shown = agent.policies.compactor.compact(agent.state.messages)
+    shown = agent.policies.masking.mask(agent.state.messages)
     request = ModelRequest(
         messages=[*shown, Message(role="user", content=SUMMARY_PROMPT)],
         reasoning_effort="none",

@@ -82,7 +82,7 @@ def test_a_compaction_that_does_not_fit_its_history_is_refused() -> None:
 async def test_compact_summarises_records_and_resumes(tmp_path: Path) -> None:
     turns = [answer("One."), answer("Two."), answer("Three."), answer(SUMMARY), answer("Four.")]
     session = chat_session(tmp_path, turns)
-    session.settings.compaction.keep_turns = 1
+    session.settings.compact.keep_turns = 1
     for text in ("first", "second", "third"):
         await session.send(text, lambda e: None)
     before = list(session.agent.state.messages)
@@ -113,7 +113,7 @@ async def test_compact_summarises_records_and_resumes(tmp_path: Path) -> None:
 
 async def test_a_failing_model_leaves_the_history_as_it_was(tmp_path: Path) -> None:
     session = chat_session(tmp_path, [answer("One."), answer("Two.")])  # no line for the summary
-    session.settings.compaction.keep_turns = 1
+    session.settings.compact.keep_turns = 1
     for text in ("first", "second"):
         await session.send(text, lambda e: None)
     before = list(session.agent.state.messages)
@@ -126,7 +126,7 @@ async def test_a_failing_model_leaves_the_history_as_it_was(tmp_path: Path) -> N
 async def test_asked_without_tools_at_effort_none(tmp_path: Path, server: FakeOpenAIServer) -> None:
     repo = git_repo(tmp_path / "repo")
     settings = load_settings(repo)
-    settings.compaction.keep_turns = 1
+    settings.compact.keep_turns = 1
     OPEN_SANDBOXES.append(LocalSandbox(repo))
     session = ChatSession.start(
         settings, repo, f"openai:m@{server.base_url}", OPEN_SANDBOXES[-1], ApprovalPolicy(), run_id="openai"

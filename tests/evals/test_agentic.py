@@ -57,6 +57,7 @@ def test_public_tests_pass_the_right_code_and_fail_the_wrong(tmp_path: Path, pro
     ],
     ids=["busy", "sleeping"],
 )
+@pytest.mark.slow
 def test_public_tests_limit_cpu_time_and_wall_time(
     tmp_path: Path, code: str, timeout_s: float, message: str
 ) -> None:

@@ -150,12 +150,14 @@ def verdicts() -> dict[tuple[str, str], Verdict]:
 
 
 @pytest.mark.parametrize("qid", sorted(BY_ID))
+@pytest.mark.slow
 def test_reference_passes_every_test(qid: str, verdicts: dict[tuple[str, str], Verdict]) -> None:
     verdict = verdicts[(qid, "reference")]
     assert verdict.name == "pass", verdict
 
 
 @pytest.mark.parametrize(("qid", "kind"), VARIANT_CASES)
+@pytest.mark.slow
 def test_variant_gets_its_verdict(qid: str, kind: str, verdicts: dict[tuple[str, str], Verdict]) -> None:
     verdict = verdicts[(qid, kind)]
     assert verdict.name == VERDICTS[kind], verdict
@@ -196,11 +198,13 @@ def brute_verdicts() -> dict[str, Verdict]:
 
 
 @pytest.mark.parametrize("qid", BRUTE_CASES)
+@pytest.mark.slow
 def test_reference_agrees_with_brute_force(qid: str, brute_verdicts: dict[str, Verdict]) -> None:
     """Generated tests take their expected output from the reference: check it independently."""
     assert brute_verdicts[qid].name == "pass", brute_verdicts[qid]
 
 
+@pytest.mark.slow
 def test_build_reproduces_the_committed_files() -> None:
     files = build_files(load_specs())
     assert files[REFERENCES_NAME] == (DATA / REFERENCES_NAME).read_text(encoding="utf-8")

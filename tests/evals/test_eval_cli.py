@@ -50,6 +50,7 @@ def summary_of(out: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_bundled_references_all_pass(tmp_path: Path) -> None:
     references = json.loads((bundled_data_dir() / "references.json").read_text())
     given = generations_file(tmp_path / "refs.json", {q: [code] for q, code in references.items()})
@@ -140,6 +141,7 @@ def failed_tool_results(runs: list[dict[str, Any]]) -> list[tuple[str, list[str]
     return explained
 
 
+@pytest.mark.slow
 def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flags: list[str]) -> None:
     """In both sandboxes: the agents' public tests and the grading run in them."""
     data = write_dataset(tmp_path / "toy.jsonl")
@@ -254,6 +256,7 @@ def test_a_missing_image_is_a_sandbox_error(tmp_path: Path, docker_client: Any) 
     assert "sandbox error" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -> None:
     data = write_dataset(tmp_path / "toy.jsonl", [ADD, TWICE])
     model = tmp_path / "model"

@@ -42,6 +42,7 @@ def bundled_samples(every_variant: bool) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize("kind", ["local", "docker"])
+@pytest.mark.slow
 async def test_bundled_references_pass_and_variants_fail_as_documented(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
@@ -61,6 +62,7 @@ async def test_bundled_references_pass_and_variants_fail_as_documented(
         assert result.passed == (result.verdict == 1) and result.question_id in PROBLEMS
 
 
+@pytest.mark.slow
 async def test_an_endless_sample_does_not_hold_up_the_others() -> None:
     problem = make_problem([("1 2\n", "3\n")] * 3)
     codes = ["while True:\n    pass"] * 3 + ["print(sum(map(int, input().split())))"] * 6
@@ -92,6 +94,7 @@ async def test_grading_outside_the_context_is_refused() -> None:
         await open_grader("local").grade(make_problem([("1\n", "1\n")]), "print(1)")
 
 
+@pytest.mark.slow
 async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
     # a "python" that never answers stands for a driver stuck beyond repair: its batch hits the summed
     # backstop, then each sample is retried alone and gets upstream's global timeout (-1 per test)

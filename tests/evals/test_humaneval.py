@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from trident.evals.humaneval import grade_completion, load_humaneval
 from trident.evals.lcb.grader import open_grader
 
@@ -15,6 +17,7 @@ def test_the_package_ships_164_tasks() -> None:
     assert TASKS["HumanEval/0"].entry_point == "has_close_elements"
 
 
+@pytest.mark.slow
 async def test_canonical_pass_and_broken_fail_locally() -> None:
     picked = [TASKS[f"HumanEval/{i}"] for i in range(0, 164, 16)]
     first = TASKS["HumanEval/0"]

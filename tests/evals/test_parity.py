@@ -378,6 +378,7 @@ def mismatches(cases: list[Case], results: dict[str, SampleResult]) -> list[str]
     return wrong
 
 
+@pytest.mark.slow
 async def test_verdicts_local() -> None:
     results = await grade_all("local", CASES)
     assert mismatches(CASES, results) == []

@@ -66,6 +66,7 @@ async def test_runs_overlap_while_exec_is_sequential(box: RunnerSession) -> None
     assert [(run.exit_code, run.timed_out) for run in runs] == [(0, False), (0, False)]
 
 
+@pytest.mark.slow
 async def test_timeout_kills_the_whole_group(box: RunnerSession) -> None:
     running = asyncio.create_task(box.run(["bash", "-c", "sleep 31.4159 & echo started; wait"], timeout=8))
     seen = False

@@ -102,6 +102,7 @@ async def test_no_tests_is_an_error(tmp_path: Path) -> None:
     assert result.output.splitlines()[0] == "ERROR: no tests ran (exit code 5)"
 
 
+@pytest.mark.slow
 async def test_timeout_kills_the_run_and_says_where_it_was(tmp_path: Path) -> None:
     slow = """
         import time

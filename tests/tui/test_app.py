@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -226,6 +227,7 @@ async def test_model_command(make_app: AppFactory, tmp_path: Path) -> None:
         assert "From the other model." in visible_text(app)
 
 
+@pytest.mark.slow
 async def test_model_switch_waits_until_the_step_ends(make_app: AppFactory, tmp_path: Path) -> None:
     slow = {"content": " ".join(f"word{i}" for i in range(200)), "delay": 0.02}
     app = make_app([slow])
@@ -314,10 +316,11 @@ async def converse(pilot: Pilot[None], *messages: str) -> list[Message]:
     return list(app.session.agent.state.messages)
 
 
+@pytest.mark.slow
 async def test_compact_summarises_and_a_resumed_session_goes_on_from_it(make_app: AppFactory) -> None:
     turns = [answer("One."), answer("Two."), answer("Three."), answer(SUMMARY), answer("Four.")]
     app = make_app(turns)
-    app.session.settings.compaction.keep_turns = 1
+    app.session.settings.compact.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
         before = await converse(pilot, *("first", "second", "third"))
         await type_line(pilot, "/compact")
@@ -338,14 +341,14 @@ async def test_compact_summarises_and_a_resumed_session_goes_on_from_it(make_app
 
 async def test_compact_keeps_the_history_when_the_model_fails(make_app: AppFactory) -> None:
     app = make_app([answer("One."), answer("Two.")])  # no line left for a summary
-    app.session.settings.compaction.keep_turns = 1
+    app.session.settings.compact.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
         before = await converse(pilot, *("first", "second"))
         await type_line(pilot, "/compact")
         await idle(pilot)
         assert "context unchanged: the model could not summarise" in visible_text(app)
         assert app.session.agent.state.messages == before
-        app.session.settings.compaction.keep_turns = 4  # both turns are kept: nothing would go
+        app.session.settings.compact.keep_turns = 4  # both turns are kept: nothing would go
         await type_line(pilot, "/compact")
         await idle(pilot)
         assert "context unchanged: nothing to compact yet" in visible_text(app)
@@ -354,7 +357,7 @@ async def test_compact_keeps_the_history_when_the_model_fails(make_app: AppFacto
 async def test_escape_cancels_a_compaction(make_app: AppFactory) -> None:
     slow = {"content": "A summary that takes its time to come.", "delay": 0.5}
     app = make_app([answer("One."), answer("Two."), slow])
-    app.session.settings.compaction.keep_turns = 1
+    app.session.settings.compact.keep_turns = 1
     async with app.run_test(size=SIZE) as pilot:
         before = await converse(pilot, *("first", "second"))
         await type_line(pilot, "/compact")
@@ -385,6 +388,7 @@ async def test_resume_continues_on_the_switched_model(make_app: AppFactory, tmp_
         assert "Other, second." in visible_text(app)
 
 
+@pytest.mark.slow
 async def test_path_completion_and_history(make_app: AppFactory) -> None:
     app = make_app([answer()])
     async with app.run_test(size=SIZE) as pilot:
