@@ -620,10 +620,9 @@ class Shell:
             self.proc = self._start()
         proc = self.proc
         self.interrupted = False
-        with open(self.cmd_file, "w", encoding="utf-8") as handle:
-            handle.write(command + "\n")
-        with open(self.job_file, "w", encoding="utf-8") as handle:
-            handle.write(self._job(cwd, env))
+        # anew each time, never through what a command may have left in their place (a symlink, a fifo)
+        _put(self.cmd_file, command + "\n")
+        _put(self.job_file, self._job(cwd, env))
         assert proc.stdin is not None
         tag = os.urandom(8).hex().encode()  # a status line for another job is not this one's
         try:
@@ -898,6 +897,14 @@ class Gate:
             with self.cond:
                 self.runs -= 1
                 self.cond.notify_all()
+
+
+def _put(path: str, text: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _status(pid: int) -> tuple[int, str, int] | None:

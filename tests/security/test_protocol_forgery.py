@@ -162,3 +162,15 @@ async def test_unsigned_answers_end_the_session() -> None:
     session = RunnerSession(workspace="/", isolated=False)
     with pytest.raises(SandboxError, match="protocol violation"):
         await session.attach(feed, Sink(feed), timeout=5)
+
+
+async def test_tampering_with_the_shells_files_does_not_fake_later_exit_codes(box: RunnerSession) -> None:
+    """The job and command files live where commands can write (the state dir is theirs): the runner
+    writes them anew before every command, never through a symlink or fifo left in their place."""
+    state = "/tmp/.trident" if box.isolated else box._state.name  # type: ignore[attr-defined]
+    tamper = (
+        f"cd {state} && echo 'exit 0' > job.sh && rm -f command.sh && mkfifo command.sh && "
+        "ln -sf /dev/null job.sh; echo tampered"
+    )
+    assert (await box.exec(tamper, timeout=30)).output == "tampered\n"
+    await later_failure_is_reported(box)
