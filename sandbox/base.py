@@ -28,7 +28,8 @@ class ExecResult(BaseModel):
     truncated: bool = False
     omitted_bytes: int = 0
     duration_s: float = 0.0
-    killed_by: str | None = None  # "timeout", "out of memory", "signal N"
+    killed_by: str | None = None  # "timeout", "out of memory", "signal N", "interrupted"
+    background_killed: int = 0  # processes the command left running, killed when it ended
 
 
 class RunResult(BaseModel):
@@ -41,6 +42,7 @@ class RunResult(BaseModel):
     stderr_omitted: int = 0
     timed_out: bool = False
     duration_s: float = 0.0
+    background_killed: int = 0  # what it left running, killed once no other run was in flight
 
 
 class FileInfo(BaseModel):

@@ -2,6 +2,16 @@
 
 `RunnerSession` implements the `Sandbox` protocol on top of any pair of byte streams connected to
 a `sandbox/runner.py` process (a local subprocess's pipes, a Docker attach socket).
+
+The session key: a fresh random key is the first line written to the runner (never in its argv or
+environment, which processes in the sandbox could read); every later line both ways carries an
+HMAC of its body under that key. A line on the runner's output without a valid one did not come
+from the runner (something inside the sandbox reached its channel): a protocol violation, which
+ends the session rather than let a forged answer through.
+
+The watchdog: every request has a deadline (its own timeout plus a grace); one not answered by
+then ends the session (the runner process or container is killed) with a clear error, whether or
+not the runner still answers anything else.
 """
 
 from __future__ import annotations
@@ -11,9 +21,12 @@ import base64
 import codecs
 import contextlib
 import errno
+import hashlib
+import hmac
 import io
 import itertools
 import json
+import secrets
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,8 +36,7 @@ from trident.sandbox.base import ExecResult, FileInfo, PathRefused, RunResult, S
 
 RUNNER_SOURCE = (Path(__file__).parent / "runner.py").read_text(encoding="utf-8")
 UPLOAD_CHUNK = 4 * 1024 * 1024
-REQUEST_GRACE_S = 15.0  # beyond a request's own deadline, before the runner is pinged
-PING_TIMEOUT_S = 5.0
+REQUEST_GRACE_S = 15.0  # beyond a request's own deadline, before the session is declared dead
 
 
 class LineReader(Protocol):
@@ -52,8 +64,8 @@ class RunnerSession:
         self._connecting: asyncio.Lock | None = None
         self.info: dict[str, Any] = {}
         self.request_grace_s = REQUEST_GRACE_S
-        self.ping_timeout_s = PING_TIMEOUT_S
         self._closing = False
+        self._key = secrets.token_bytes(32)
 
     async def _connect(self) -> None:
         """Start the runner and `attach` to it."""
@@ -64,6 +76,7 @@ class RunnerSession:
 
     async def attach(self, reader: LineReader, writer: ByteWriter, timeout: float = 30.0) -> None:
         self._reader, self._writer = reader, writer
+        writer.write(json.dumps({"key": self._key.hex()}).encode() + b"\n")  # the runner reads it first
         self._pump = asyncio.create_task(self._read_answers())
         self.info = await self._request("hello", timeout=timeout, fields={})
 
@@ -92,8 +105,15 @@ class RunnerSession:
                 line = await self._reader.readline()
                 if not line:
                     break
+                mac, _, body = line.rstrip(b"\n").partition(b" ")
+                if not hmac.compare_digest(mac, _sign(self._key, b"answer", body)):
+                    reason = (
+                        "protocol violation: a line on the sandbox runner's channel was not signed "
+                        "with the session key (a process inside the sandbox wrote to it); session stopped"
+                    )
+                    break
                 try:
-                    answer = json.loads(line)
+                    answer = json.loads(body)
                 except ValueError:
                     continue
                 if answer.get("progress"):
@@ -109,7 +129,7 @@ class RunnerSession:
         first = self._dead is None
         self._fail_all(reason)
         if first and not self._closing:
-            await self._on_dead()  # the runner died: make sure nothing of it is left behind
+            await self._on_dead()  # the runner died or was impersonated: nothing of it may be left
 
     def _fail_all(self, reason: str) -> None:
         self._dead = self._dead or reason
@@ -147,15 +167,20 @@ class RunnerSession:
         if on_progress is not None:
             self._listeners[request_id] = on_progress
         try:
-            self._writer.write(json.dumps({"id": request_id, "op": op, **fields}).encode() + b"\n")
+            self._writer.write(self._line({"id": request_id, "op": op, **fields}))
             await self._writer.drain()
         except (OSError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
             await self._die(f"cannot write to the sandbox runner: {exc}")
+        deadline = timeout + self.request_grace_s
         try:
-            answer = await asyncio.wait_for(asyncio.shield(future), timeout + self.request_grace_s)
+            answer = await asyncio.wait_for(asyncio.shield(future), deadline)
         except TimeoutError:
-            answer = await self._watchdog(op, request_id, future)
+            await self._die(
+                f"the sandbox runner did not answer {op} within its deadline ({timeout:g} s + "
+                f"{self.request_grace_s:g} s grace): the sandbox session was stopped"
+            )
+            raise  # unreachable: _die raises
         finally:
             self._pending.pop(request_id, None)
             self._listeners.pop(request_id, None)
@@ -170,19 +195,9 @@ class RunnerSession:
             raise PathRefused(f"not permitted: {message}")
         raise SandboxError(f"sandbox runner failed on {op}: {message}")
 
-    async def _watchdog(
-        self, op: str, request_id: int, future: asyncio.Future[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The request is overdue: keep waiting while the runner answers pings, else kill it."""
-        while True:
-            try:
-                await asyncio.wait_for(self._request("ping", timeout=0, fields={}), self.ping_timeout_s)
-            except (TimeoutError, SandboxError):
-                await self._die(f"the sandbox runner stopped answering (during {op})")
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), self.request_grace_s)
-            except TimeoutError:
-                continue
+    def _line(self, request: dict[str, Any]) -> bytes:
+        body = json.dumps(request).encode()
+        return _sign(self._key, b"request", body) + b" " + body + b"\n"
 
     async def _die(self, reason: str) -> None:
         first = self._dead is None
@@ -225,6 +240,11 @@ class RunnerSession:
         tail = base64.b64decode(answer["tail"]).decode("utf-8", "replace")
         omitted = int(answer["omitted"])
         output = head + (f"\n[... {omitted} bytes of output left out ...]\n" if omitted else "") + tail
+        left = int(answer.get("background_killed") or 0)
+        if left and not answer["timed_out"] and not answer.get("killed_by"):
+            plural = "es" if left > 1 else ""
+            note = f"[killed {left} background process{plural} left running]\n"
+            output += ("\n" if output and not output.endswith("\n") else "") + note
         return ExecResult(
             exit_code=int(answer["exit_code"]),
             output=output,
@@ -233,6 +253,7 @@ class RunnerSession:
             omitted_bytes=omitted,
             duration_s=float(answer["duration"]),
             killed_by=answer.get("killed_by"),
+            background_killed=left,
         )
 
     async def run(
@@ -268,6 +289,7 @@ class RunnerSession:
             stderr_omitted=int(answer["stderr_omitted"]),
             timed_out=bool(answer["timed_out"]),
             duration_s=float(answer["duration"]),
+            background_killed=int(answer.get("background_killed") or 0),
         )
 
     def _interrupt(self) -> None:
@@ -275,7 +297,7 @@ class RunnerSession:
         if self._writer is None or self._dead:
             return
         with contextlib.suppress(OSError, RuntimeError):
-            self._writer.write(json.dumps({"id": next(self._ids), "op": "interrupt"}).encode() + b"\n")
+            self._writer.write(self._line({"id": next(self._ids), "op": "interrupt"}))
 
     async def read_file(self, path: str) -> bytes:
         return base64.b64decode((await self.call("read", path=path))["data"])
@@ -306,10 +328,15 @@ class RunnerSession:
         self._closing = True
         if self._writer is not None and not self._dead:
             with contextlib.suppress(SandboxError, OSError, RuntimeError):
-                self._writer.write(b'{"id": 0, "op": "shutdown"}\n')
+                self._writer.write(self._line({"id": next(self._ids), "op": "shutdown"}))
                 await self._writer.drain()
         self._fail_all("the sandbox is closed")
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
+
+
+def _sign(key: bytes, direction: bytes, body: bytes) -> bytes:
+    """The hex HMAC of one protocol line (the runner's `sign`)."""
+    return hmac.new(key, direction + b" " + body, hashlib.sha256).hexdigest().encode("ascii")

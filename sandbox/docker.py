@@ -2,9 +2,12 @@
 
 The host talks to the runner over the container's attach stream (no published port, no network):
 one long-lived connection for every command, file and ping. The container has no network (unless
-the user opts in), drops all capabilities, cannot gain privileges, has pid, memory and CPU limits, a
-read-only root with tmpfs /tmp, and runs as a non-root user. Every container carries labels, so the
-ones of a crashed run are found and removed (`gc`, also run at each start).
+the user opts in), cannot gain privileges, has pid, memory and CPU limits and a read-only root with
+tmpfs /tmp. Commands run as a non-root user with no capability; the runner (and the container's
+init) run as root with only CAP_SETUID, CAP_SETGID (to start commands as that user) and CAP_KILL
+(to kill what they leave), so no command can signal, trace or reach them or their stdio (the attach
+stream). Every container carries labels, so the ones of a crashed run are found and removed (`gc`,
+also run at each start).
 
 Workspace modes: `copy` (the repository is streamed into a tmpfs /workspace; the host is untouched
 until the user applies the diff) for headless and eval runs; `bind` (the repository is mounted, the
@@ -30,6 +33,7 @@ WORKSPACE = "/workspace"
 LABEL = "trident.sandbox"
 OWNER_LABEL = "trident.owner"
 STREAM_LIMIT = 256 * 1024 * 1024
+RUNNER_CAPS = ("SETUID", "SETGID", "KILL")  # the runner's only capabilities; commands get none
 
 
 class DockerSettings(BaseModel):
@@ -109,6 +113,7 @@ class DockerSandbox(RunnerSession):
         self._socket: Any = None
         self.start_s = 0.0
         self.container_owner = owner_label()
+        self.command_uid = 1000
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -136,8 +141,11 @@ class DockerSandbox(RunnerSession):
         if self.mode == "bind" and self.source is not None:
             info = os.stat(self.source)
             uid, gid = info.st_uid, info.st_gid
-        # bind mode runs as the checkout's owner, so files keep the right owner on the host; that is
-        # root only for a root-owned checkout, and then a root without any capability
+        # bind mode runs commands as the checkout's owner, so files keep the right owner on the host;
+        # that is root only for a root-owned checkout, and then everything is a root without any
+        # capability (commands share the runner's uid: it is still not dumpable, and its answers
+        # are signed, but commands could signal it)
+        self.command_uid = uid
         s = self.settings
         tmpfs = {"/tmp": f"rw,exec,nosuid,size={s.tmp_mb}m"}
         mounts = []
@@ -145,19 +153,15 @@ class DockerSandbox(RunnerSession):
             tmpfs[WORKSPACE] = f"rw,exec,nosuid,size={s.workspace_mb}m,uid={uid},gid={gid},mode=0755"
         else:
             mounts.append(Mount(target=WORKSPACE, source=str(self.source), type="bind"))
+        command = ["python3", "-u", "-c", RUNNER_SOURCE, "--root", WORKSPACE, "--state", "/tmp/.trident"]
+        caps: list[str] = []
+        if uid != 0:
+            command += ["--user", f"{uid}:{gid}"]
+            caps = list(RUNNER_CAPS)
         try:
             self.container = self._client.containers.create(
                 image,
-                command=[
-                    "python3",
-                    "-u",
-                    "-c",
-                    RUNNER_SOURCE,
-                    "--root",
-                    WORKSPACE,
-                    "--state",
-                    "/tmp/.trident",
-                ],
+                command=command,
                 stdin_open=True,
                 tty=False,
                 detach=True,
@@ -167,12 +171,13 @@ class DockerSandbox(RunnerSession):
                 tmpfs=tmpfs,
                 mounts=mounts,
                 cap_drop=["ALL"],
+                cap_add=caps,
                 security_opt=["no-new-privileges"],
                 pids_limit=s.pids_limit,
                 mem_limit=f"{s.memory_mb}m",
                 memswap_limit=f"{s.memory_mb}m",
                 nano_cpus=int(s.cpus * 1e9),
-                user=f"{uid}:{gid}",
+                user="0:0",
                 environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"},
                 working_dir=WORKSPACE,
                 labels={LABEL: "1", OWNER_LABEL: self.container_owner, "trident.mode": self.mode},

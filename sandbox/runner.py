@@ -1,15 +1,31 @@
 """The in-sandbox runner: a stdlib-only process that does file and command work inside one workspace.
 
 It is started once per session (as a local subprocess, or as a Docker container's main process) and
-speaks JSON lines on stdin/stdout: `{"id": n, "op": ..., ...}` in, `{"id": n, "ok": ..., ...}` out.
-Requests are served concurrently (a thread each), so a `ping` is answered while a command runs.
+speaks JSON lines on stdin/stdout. The first line the client sends is a per-session key (never in
+argv or the environment); every later line, both ways, is `<hmac> <json>`, signed with that key, so
+no line that a process inside the sandbox manages to put on the channel is taken for the runner's
+(`{"id": n, "op": ...}` in, `{"id": n, "ok": ..., ...}` out; request ids must increase).
+Requests are served concurrently (a thread each), so file reads are answered while a command runs.
 
+Commands are hostile. The runner defends itself with the kernel's means:
+- it is not dumpable (prctl): no process of its uid can open its /proc fds, memory or environ;
+- in Docker it runs as root with only CAP_SETUID, CAP_SETGID and CAP_KILL, and every command runs
+  under the workspace's unprivileged uid (`--user`), so commands cannot signal it or the container's
+  init, nor touch their stdio (the container's attach stream); file work is done with the
+  commands' uid as the filesystem uid, so files get the right owner and no more access;
+- it is a child subreaper: whatever a command leaves behind (background jobs, setsid'd and
+  double-forked daemons) is reparented to it, and when a command ends or times out every process
+  it started is killed (the commands' uid, and every descendant of the runner but the shell), the
+  count reported in the answer (`background_killed`).
+
+The shell: one persistent bash (a "forkserver", running a fixed loop, started as an unreadable copy
+of bash so the kernel makes it non-dumpable) forks a subshell per command. The subshell restores
+the session's state (exported variables, functions, working directory) from a file, sources the
+command (stdin from /dev/null), and saves the state again on exit. The exit code reaches the runner
+on a pipe the subshell closes before the command runs: whatever a command does to its own stdin,
+stdout and stderr, the answer comes when it exits, or at its deadline, when everything is killed
+and the shell is started again from the saved state.
 - Paths are confined to the workspace root (symlinks resolved); escapes are refused.
-- Commands run in a fresh `bash` per command, in their own session (process group), so a timeout
-  kills everything they started, from inside the sandbox. The shell state that matters between
-  commands — working directory and exported variables (an activated venv included) — is saved by
-  an EXIT trap after each command and restored before the next: the session behaves as one
-  persistent shell, and a killed command cannot wedge it.
 - Output is read as it comes and capped: head and tail kept, the middle counted, so a flood of
   output neither stalls the command nor fills memory.
 
@@ -21,6 +37,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import select
@@ -33,13 +51,16 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-PROTOCOL = 1
+PROTOCOL = 2
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 DRAIN_AFTER_EXIT_S = 0.3  # how long output is still read after the command exits (background jobs)
 STREAM_EVERY_S = 0.05  # live output (`"stream": true`) is sent at most this often
 STREAM_CAP = 256 * 1024  # and at most this much per command: the answer still has head and tail
+SWEEP_LIMIT_S = 5.0  # how long a sweep keeps killing (a fork bomb refills between two rounds)
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 
 
 class Refused(Exception):
@@ -47,19 +68,29 @@ class Refused(Exception):
 
 
 class Runner:
-    def __init__(self, root: str, state_dir: str, output_limit: int, memory_limit: int | None) -> None:
+    def __init__(
+        self,
+        root: str,
+        state_dir: str,
+        output_limit: int,
+        memory_limit: int | None,
+        creds: Creds | None = None,
+    ) -> None:
         self.root = os.path.realpath(root)
         self.state_dir = state_dir
         self.output_limit = output_limit
         self.memory_limit = memory_limit
-        os.makedirs(self.state_dir, exist_ok=True)
+        self.creds = creds or Creds(None)
+        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRIDENT_")}
         env.setdefault("HOME", tempfile.gettempdir())
-        self.shell = Shell(self.root, state_dir, env, memory_limit)
+        self.sweeper = Sweeper(self.creds.uid)
+        self.shell = Shell(self.root, state_dir, env, memory_limit, self.creds, self.sweeper)
         self.uploads: dict[str, str] = {}
-        self.lock = threading.Lock()  # one command at a time: the shell state is sequential
+        self.gate = Gate()  # one command at a time (the shell state is sequential); `run`s overlap
         self.out_lock = threading.Lock()
         self.stdout: BinaryIO | None = None
+        self.key = b""
 
     # -- paths -------------------------------------------------------------------------------
     def resolve(self, path: str, must_exist: bool = False) -> str:
@@ -187,7 +218,7 @@ class Runner:
         return env
 
     def op_exec(self, req: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
+        with self.gate.exclusive():
             return self._exec(req)
 
     def _exec(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -200,14 +231,13 @@ class Runner:
             capture = Capture(limit)
         oom_before = oom_kills()
         started = time.monotonic()
-        code, timed_out = self.shell.run(req["command"], cwd, env, started + timeout, capture)
+        outcome = self.shell.run(req["command"], cwd, env, started + timeout, capture)
         capture.flush()
-        killed_by = None
-        if timed_out:
-            killed_by = "timeout"
-        elif (code == -signal.SIGKILL or code == 128 + signal.SIGKILL) and oom_kills() > oom_before:
+        code = outcome.code
+        killed_by = outcome.killed_by
+        if killed_by is None and code in (-signal.SIGKILL, 128 + signal.SIGKILL) and oom_kills() > oom_before:
             killed_by = "out of memory"
-        elif code < 0:
+        elif killed_by is None and code < 0:
             killed_by = f"signal {-code}"
         head, tail, omitted = capture.result()
         return {
@@ -215,8 +245,9 @@ class Runner:
             "head": base64.b64encode(head).decode("ascii"),
             "tail": base64.b64encode(tail).decode("ascii"),
             "omitted": omitted,
-            "timed_out": timed_out,
+            "timed_out": outcome.timed_out,
             "killed_by": killed_by,
+            "background_killed": outcome.background_killed,
             "duration": time.monotonic() - started,
         }
 
@@ -224,14 +255,22 @@ class Runner:
         """One program (an argv, no shell) with bytes on a real stdin pipe; served concurrently.
 
         Not the session's shell: no state is kept, and many `run`s may overlap (an eval grader
-        runs one per sample). The process gets its own session; on timeout, and always once it
-        has exited, its whole process group is killed. stdout and stderr are capped separately.
+        runs one per sample), but not with an `exec`. The process gets its own session; on timeout,
+        and always once it has exited, its whole process group is killed, and when the last of the
+        overlapping runs ends, everything they left (setsid'd or double-forked) is killed too.
         """
         argv = req["argv"]
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise Refused("argv must be a non-empty list of strings")
         env = {**self.shell.env, **self._extra_env(req)}
         cwd = self._cwd(req) or self.root
+        with self.gate.shared() as last:
+            answer = self._run(argv, env, cwd, req)
+            if last():
+                answer["background_killed"] = self.sweeper.sweep(keep=self.shell.pids())
+        return answer
+
+    def _run(self, argv: list[str], env: dict[str, str], cwd: str, req: dict[str, Any]) -> dict[str, Any]:
         limit = int(req.get("limit", self.output_limit))
         timeout = float(req.get("time_limit", 120))
         data = base64.b64decode(req.get("stdin") or "")
@@ -244,7 +283,9 @@ class Runner:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            **self.creds.popen(),
         )
+        self.sweeper.own.add(proc.pid)
         out, err = Capture(limit), Capture(limit)
         readers = [
             threading.Thread(target=_pump, args=(proc.stdout, out), daemon=True),
@@ -261,9 +302,10 @@ class Runner:
             kill_group(proc.pid)
             code = proc.wait()
         kill_group(proc.pid)  # what it left running in the background
+        self.sweeper.own.discard(proc.pid)
         for thread in readers[:2]:
             thread.join(DRAIN_AFTER_EXIT_S)
-        answer: dict[str, Any] = {"exit_code": code, "timed_out": timed_out}
+        answer: dict[str, Any] = {"exit_code": code, "timed_out": timed_out, "background_killed": 0}
         answer["duration"] = time.monotonic() - started
         for name, capture in (("stdout", out), ("stderr", err)):
             head, tail, omitted = capture.result()
@@ -272,7 +314,7 @@ class Runner:
         return answer
 
     def op_interrupt(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Kill the running command's process group (the user cancelled it); the shell restarts."""
+        """Kill the running command and all it started (the user cancelled it); the shell restarts."""
         return {"killed": self.shell.interrupt()}
 
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +323,8 @@ class Runner:
             "root": self.root,
             "pid": os.getpid(),
             "uid": os.getuid(),
+            "command_uid": self.creds.uid if self.creds.uid is not None else os.getuid(),
+            "dumpable": _dumpable(),
             "python": sys.version.split()[0],
             "rg": shutil.which("rg") is not None,
         }
@@ -305,7 +349,8 @@ class Runner:
         return result
 
     def send(self, message: dict[str, Any]) -> None:
-        line = json.dumps(message).encode("utf-8") + b"\n"
+        body = json.dumps(message).encode("utf-8")
+        line = sign(self.key, b"answer", body) + b" " + body + b"\n"
         assert self.stdout is not None
         with self.out_lock:
             self.stdout.write(line)
@@ -316,7 +361,17 @@ class Runner:
         self.send({"id": request_id, "progress": True, "data": base64.b64encode(data).decode("ascii")})
 
     def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
+        """Read the session key (the first line), then signed requests, until shutdown or EOF."""
         self.stdout = stdout
+        try:
+            self.key = bytes.fromhex(json.loads(stdin.readline())["key"])
+        except (ValueError, KeyError, TypeError):
+            sys.stderr.write("trident runner: the first line must carry the session key\n")
+            return
+        if len(self.key) < 16:
+            sys.stderr.write("trident runner: the session key is too short\n")
+            return
+        last_id = 0
 
         def answer(req: dict[str, Any]) -> None:
             response = self.handle(req)
@@ -324,16 +379,31 @@ class Runner:
             self.send(response)
 
         for raw in stdin:
+            mac, _, body = raw.rstrip(b"\n").partition(b" ")
+            if not hmac.compare_digest(mac, sign(self.key, b"request", body)):
+                sys.stderr.write("trident runner: ignored a request that was not signed with the key\n")
+                continue
             try:
-                req = json.loads(raw)
+                req = json.loads(body)
             except ValueError:
                 continue
-            if not isinstance(req, dict):
-                continue
+            if not isinstance(req, dict) or not isinstance(req.get("id"), int) or req["id"] <= last_id:
+                continue  # a replayed request (ids only increase)
+            last_id = req["id"]
             if req.get("op") == "shutdown":
+                self.shell.stop()
                 answer({"id": req.get("id"), "op": "ping"})
                 return
-            threading.Thread(target=answer, args=(req,), daemon=True).start()
+            try:
+                threading.Thread(target=answer, args=(req,), daemon=True).start()
+            except RuntimeError:  # no thread left under the pid limit (a fork bomb): answer now
+                self.send({"id": req["id"], "ok": False, "kind": "internal", "error": "no thread available"})
+        self.shell.stop()
+
+
+def sign(key: bytes, direction: bytes, body: bytes) -> bytes:
+    """The hex HMAC of one protocol line; `direction` keeps an answer from passing for a request."""
+    return hmac.new(key, direction + b" " + body, hashlib.sha256).hexdigest().encode("ascii")
 
 
 class Capture:
@@ -397,131 +467,496 @@ class StreamingCapture(Capture):
         self.last = time.monotonic()
 
 
-class Shell:
-    """One persistent bash in its own process group: cd, variables, functions and venvs persist.
+# The forkserver's fixed loop: `TAG JOBFILE` per line on stdin, `TAG STATUS` back on the status pipe,
+# whose fd is $1 (closed in the subshell before anything of the command runs); memory limit (KiB) $2.
+FORKSERVER = """
+__trident_status=$1
+echo 1000 > /proc/self/oom_score_adj 2>/dev/null
+ulimit -c 0
+[ "$2" != 0 ] && ulimit -v "$2"
+while IFS=' ' read -r __trident_tag __trident_job; do
+  ( . "$__trident_job" ) </dev/null 2>&1 {__trident_status}>&-
+  printf '%s %s\\n' "$__trident_tag" "$?" >&"$__trident_status"
+done
+"""
 
-    A command is written to a file and sourced (stdin from /dev/null); then the shell saves its
-    state (`export -p`, `$PWD`) and prints an end marker with the exit code. If a command times
-    out, the whole group is killed; if the shell dies (`exit`, a crash), the next command starts a
-    fresh shell from the last saved state.
+
+class Outcome:
+    def __init__(self, code: int, timed_out: bool, killed_by: str | None, background_killed: int) -> None:
+        self.code, self.timed_out, self.killed_by = code, timed_out, killed_by
+        self.background_killed = background_killed
+
+
+class Shell:
+    """The session's shell: a forkserver bash forking one subshell per command (see the module doc).
+
+    State between commands (exported variables, functions, cwd, OLDPWD) lives in `state.sh`,
+    written by the subshell's EXIT trap and sourced by the next one. A command that times out,
+    is interrupted or kills the forkserver takes everything down with it; the next command starts
+    a fresh forkserver from the last saved state.
     """
 
-    def __init__(self, root: str, state_dir: str, env: dict[str, str], memory_limit: int | None) -> None:
+    def __init__(
+        self,
+        root: str,
+        state_dir: str,
+        env: dict[str, str],
+        memory_limit: int | None,
+        creds: Creds,
+        sweeper: Sweeper,
+    ) -> None:
         self.root, self.env, self.memory_limit = root, env, memory_limit
-        self.env_file = os.path.join(state_dir, "env.sh")
-        self.cwd_file = os.path.join(state_dir, "cwd")
+        self.creds, self.sweeper = creds, sweeper
+        self.state_file = os.path.join(state_dir, "state.sh")
+        self.job_file = os.path.join(state_dir, "job.sh")
         self.cmd_file = os.path.join(state_dir, "command.sh")
-        self.marker = ("__TRIDENT_DONE_" + os.urandom(8).hex() + "__").encode()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.out_fd = self.status_fd = -1
+        self.interrupted = False
+
+    def pids(self) -> set[int]:
+        proc = self.proc
+        return {proc.pid} if proc is not None and proc.poll() is None else set()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"],
-            cwd=self.root,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        setup = [
-            "echo 1000 > /proc/self/oom_score_adj 2>/dev/null",  # the OOM killer picks us, not the runner
-            "ulimit -c 0",
-            f"[ -f {_q(self.env_file)} ] && . {_q(self.env_file)}",
-            f'[ -f {_q(self.cwd_file)} ] && cd -- "$(< {_q(self.cwd_file)})" 2>/dev/null',
-        ]
-        if self.memory_limit:
-            setup.append(f"ulimit -v {self.memory_limit // 1024}")
-        assert proc.stdin is not None
-        proc.stdin.write(("\n".join(setup) + "\n").encode())
-        proc.stdin.flush()
+        out_r, out_w = os.pipe()
+        status_r, status_w = os.pipe()
+        memory = str(self.memory_limit // 1024) if self.memory_limit else "0"
+        try:
+            proc = subprocess.Popen(
+                [
+                    self.creds.bash(),
+                    "--noprofile",
+                    "--norc",
+                    "-c",
+                    FORKSERVER,
+                    "trident-shell",
+                    str(status_w),
+                    memory,
+                ],
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=out_w,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(status_w,),
+                start_new_session=True,
+                **self.creds.popen(),
+            )
+        except BaseException:
+            for fd in (out_r, status_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(out_w)
+            os.close(status_w)
+        os.set_blocking(out_r, False)
+        self.out_fd, self.status_fd = out_r, status_r
+        self.sweeper.own.add(proc.pid)
         return proc
 
-    def _kill(self) -> None:
-        if self.proc is not None:
-            kill_group(self.proc.pid)
-            self.proc.wait()
-            self.proc = None
+    def _close_pipes(self) -> None:
+        for fd in (self.out_fd, self.status_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.out_fd = self.status_fd = -1
+
+    def stop(self) -> int:
+        """Kill everything commands started, then the forkserver; how many of the former there were."""
+        proc = self.proc
+        killed = self.sweeper.sweep(keep=self.pids())
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait()
+            self.sweeper.own.discard(proc.pid)
+        killed += self.sweeper.sweep(keep=set())  # anything started meanwhile
+        self.proc = None
+        return killed
 
     def interrupt(self) -> bool:
-        """Called from another thread while `run` reads: `_read` then sees the shell gone."""
+        """Called from another thread while `run` reads: it then sees the shell gone."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return False
-        kill_group(proc.pid)
+        self.interrupted = True
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
         return True
+
+    def _job(self, cwd: str | None, env: dict[str, str]) -> str:
+        state = _q(self.state_file)
+        lines = [
+            f"[ -r {state} ] && . {state}",
+            "__trident_home=$PWD __trident_oldpwd=$OLDPWD",
+        ]
+        restore = []
+        if cwd is not None:  # back where it was, `cd -` included
+            restore.append('cd -- "$__trident_home" 2>/dev/null; OLDPWD=$__trident_oldpwd')
+        for index, name in enumerate(env):  # the command's own variables do not outlive it
+            lines.append(f"__trident_had{index}=${{{name}+1}} __trident_was{index}=${{{name}-}}")
+            restore.append(
+                f'unset -v {name}; [ -n "$__trident_had{index}" ] && export {name}="$__trident_was{index}"'
+            )
+        save = "; ".join(
+            [*restore, '{ export -p; declare -f; printf \'cd -- %q\\nOLDPWD=%q\\n\' "$PWD" "$OLDPWD"; }']
+        )
+        lines.append(f"__trident_save() {{ {save} > {state}; }}")
+        lines.append("trap __trident_save EXIT")
+        assign = "".join(f"{name}={_q(value)} " for name, value in env.items())
+        source = f"{assign}. {_q(self.cmd_file)}"
+        if cwd is not None:
+            source = f"cd -- {_q(cwd)} || exit; {source}"
+        lines.append(source)
+        return "\n".join(lines) + "\n"
 
     def run(
         self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
-    ) -> tuple[int, bool]:
-        """Run one command; returns (exit code, timed out)."""
+    ) -> Outcome:
+        if self._stale():  # something wrote on the status pipe between commands: start afresh
+            self.stop()
         if self.proc is None or self.proc.poll() is not None:
+            self._reset()
             self.proc = self._start()
         proc = self.proc
-        with open(self.cmd_file, "w", encoding="utf-8") as handle:
-            handle.write(command + "\n")
-        assign = "".join(f"{name}={_q(value)} " for name, value in env.items())
-        source = f"{assign}. {_q(self.cmd_file)} < /dev/null; __trident_rc=$?"
-        if cwd is not None:
-            source = (  # back where it was, `cd -` included
-                f"__trident_old=$PWD __trident_oldpwd=$OLDPWD; cd -- {_q(cwd)} && {{ {source}; }}; "
-                'cd -- "$__trident_old"; OLDPWD=$__trident_oldpwd'
-            )
-        script = (
-            f"{source}\n"
-            f"export -p > {_q(self.env_file)}; printf '%s' \"$PWD\" > {_q(self.cwd_file)}; "
-            f"printf '{self.marker.decode()}%s\\n' \"$__trident_rc\"\n"
-        )
-        assert proc.stdin is not None and proc.stdout is not None
+        self.interrupted = False
+        # anew each time, never through what a command may have left in their place (a symlink, a fifo)
+        _put(self.cmd_file, command + "\n")
+        _put(self.job_file, self._job(cwd, env))
+        assert proc.stdin is not None
+        tag = os.urandom(8).hex().encode()  # a status line for another job is not this one's
         try:
-            proc.stdin.write(script.encode())
+            proc.stdin.write(tag + b" " + self.job_file.encode() + b"\n")
             proc.stdin.flush()
         except BrokenPipeError:
-            pass  # the shell is gone: reading below finds out why
-        return self._read(proc, deadline, capture)
+            pass  # the shell is gone: reading below finds out
+        status = self._read(deadline, capture, tag)
+        if status is None:  # timed out, interrupted, or the forkserver was killed
+            timed_out = time.monotonic() >= deadline and not self.interrupted
+            killed = self.stop()
+            self._drain(capture)
+            self._close_pipes()
+            if timed_out:
+                return Outcome(-signal.SIGKILL, True, "timeout", killed)
+            if self.interrupted:
+                return Outcome(-signal.SIGKILL, False, "interrupted", killed)
+            return Outcome(proc.returncode or -signal.SIGKILL, False, "the shell was killed", killed)
+        killed = self.sweeper.sweep(keep={proc.pid})
+        self._drain(capture)
+        return Outcome(status, False, None, killed)
 
-    def _read(self, proc: subprocess.Popen[bytes], deadline: float, capture: Capture) -> tuple[int, bool]:
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        pending = bytearray()
-        keep = len(self.marker) + 24
-        exited_at = None
+    def _stale(self) -> bool:
+        if self.status_fd < 0:
+            return False
+        ready, _, _ = select.select([self.status_fd], [], [], 0)
+        return bool(ready)
+
+    def _reset(self) -> None:
+        """Before a new forkserver: nothing of the old one may be left (a command could have killed it)."""
+        if self.proc is not None:
+            self.stop()
+        self._close_pipes()
+
+    def _drain(self, capture: Capture) -> None:
+        """What is left in the output pipe once every writer but the forkserver is dead."""
+        while self.out_fd >= 0:
+            try:
+                data = os.read(self.out_fd, 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            capture.add(data)
+
+    def _read(self, deadline: float, capture: Capture, tag: bytes) -> int | None:
+        """Output until the status line comes; None when it never will (deadline, shell gone)."""
+        status = bytearray()
+        watch = [self.out_fd, self.status_fd]
         while True:
             now = time.monotonic()
-            if now >= deadline:
-                capture.add(bytes(pending))
-                self._kill()
-                return -signal.SIGKILL, True
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None and now - exited_at > DRAIN_AFTER_EXIT_S:
-                break  # the shell is gone; background jobs still hold the pipe
-            ready, _, _ = select.select([fd], [], [], min(0.05, deadline - now))
+            if now >= deadline or self.interrupted:
+                return None
+            ready, _, _ = select.select(watch, [], [], min(0.05, deadline - now))
             if not ready:
-                if pending and self.marker not in pending:  # quiet: pass on what cannot be the marker
-                    cut = len(pending) - _marker_start(pending, self.marker)
-                    capture.add(bytes(pending[:cut]))
-                    del pending[:cut]
                 capture.tick()
                 continue
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            pending += data
-            index = pending.find(self.marker)
-            if index >= 0:
-                end = pending.find(b"\n", index)
-                if end >= 0:
-                    capture.add(bytes(pending[:index]))
-                    return int(pending[index + len(self.marker) : end] or b"0"), False
+            if self.out_fd in ready:
+                try:
+                    data = os.read(self.out_fd, 65536)
+                except BlockingIOError:
+                    data = None
+                if data == b"":
+                    watch = [self.status_fd]  # every writer closed it (the forkserver is gone)
+                elif data:
+                    capture.add(data)
+            if self.status_fd in ready:
+                data = os.read(self.status_fd, 64)
+                if not data:
+                    return None
+                status += data
+                while b"\n" in status:
+                    line, _, rest = bytes(status).partition(b"\n")
+                    status[:] = rest
+                    got, _, code = line.partition(b" ")
+                    if got == tag:
+                        try:
+                            return int(code)
+                        except ValueError:
+                            return None
+
+
+class Creds:
+    """Who commands run as: `uid`/`gid` when the runner (root) drops them to an unprivileged user,
+    else None (the runner's own uid, as in the local sandbox)."""
+
+    def __init__(self, user: str | None) -> None:
+        self.uid: int | None = None
+        self.gid = 0
+        if user:
+            uid, _, gid = user.partition(":")
+            if int(uid) != os.getuid():
+                if os.getuid() != 0:
+                    raise SystemExit(f"trident runner: --user {user} needs the runner to run as root")
+                self.uid, self.gid = int(uid), int(gid or uid)
+        self._bash: str | None = None
+        self.bin_dir: str | None = None  # where execute-only copies of bash go (None: the temp dir)
+
+    def popen(self) -> dict[str, Any]:
+        """Popen arguments that start a process as the commands' user (no supplementary groups)."""
+        if self.uid is None:
+            return {}
+        if sys.version_info >= (3, 9):  # noqa: UP036 (this file runs on python 3.8 too)
+            return {"user": self.uid, "group": self.gid, "extra_groups": []}
+        uid, gid = self.uid, self.gid
+
+        def drop() -> None:  # python 3.8: no user=/group= in Popen
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+
+        return {"preexec_fn": drop}
+
+    def bash(self) -> str:
+        """An execute-only copy of bash: a process that execs a file it cannot read is not dumpable,
+        so no command (same uid) can open the forkserver's fds or memory. Made once by a root
+        runner (the copy is root's); by a runner sharing its uid with commands, anew each time."""
+        if self._bash is not None and self.uid is not None:
+            return self._bash
+        real = shutil.which("bash") or "/bin/bash"
+        try:
+            folder = tempfile.mkdtemp(prefix="trident-bin-", dir=self.bin_dir)
+            os.chmod(folder, 0o711)
+            copy = os.path.join(folder, "bash")
+            with open(real, "rb") as source:
+                data = source.read()
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o111)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(copy, 0o111)
+        except OSError as exc:
+            sys.stderr.write(f"trident runner: no execute-only bash ({exc}); the shell stays dumpable\n")
+            return real
+        if self._bash is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._bash)
+                os.rmdir(os.path.dirname(self._bash))
+        self._bash = copy
+        return copy
+
+    def enter(self) -> None:
+        """From now on, files are made and opened as the commands' user (the filesystem uid, per thread;
+        threads started later inherit it)."""
+        if self.uid is None:
+            return
+        libc = _libc()
+        if libc is None:
+            raise SystemExit("trident runner: --user needs ctypes (setfsuid)")
+        libc.setfsgid(self.gid)
+        libc.setfsuid(self.uid)
+        if libc.setfsuid(-1) != self.uid:  # -1 only queries it
+            raise SystemExit("trident runner: setfsuid failed")
+
+
+class Sweeper:
+    """Kills what commands leave behind: every descendant of the runner (orphans are reparented to it,
+    a child subreaper), and every process of the commands' uid when that is not the runner's."""
+
+    def __init__(self, uid: int | None) -> None:
+        self.uid = uid
+        self.me = os.getpid()
+        self.own: set[int] = set()  # Popen children the runner waits for itself (never reaped here)
+        children = f"/proc/{self.me}/task/{self.me}/children"
+        self.tree = uid is None and os.path.exists(children)
+
+    def _descendants(self) -> dict[int, str]:
+        """pid -> state, by the children lists from the runner down (cheap on a busy host)."""
+        found: dict[int, str] = {}
+        todo = [self.me]
+        while todo:
+            pid = todo.pop()
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
                 continue
-            if len(pending) > keep:
-                capture.add(bytes(pending[:-keep]))
-                del pending[:-keep]
-        capture.add(bytes(pending))
-        code = proc.wait()
-        self.proc = None
-        return code, False
+            for task in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{task}/children") as handle:
+                        kids = [int(k) for k in handle.read().split()]
+                except (OSError, ValueError):
+                    continue
+                for kid in kids:
+                    if kid not in found:
+                        found[kid] = _state(kid)
+                        todo.append(kid)
+        return found
+
+    def _scan(self) -> dict[int, str]:
+        """pid -> state for every process that is the commands' or descends from the runner."""
+        table: dict[int, tuple[int, str, int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                info = _status(int(name))
+                if info is not None:
+                    table[int(name)] = info
+        found: dict[int, str] = {}
+        for pid, (ppid, state, uid) in table.items():
+            if pid in (self.me, 1):
+                continue
+            mine = self.uid is not None and uid == self.uid
+            seen = 0
+            while not mine and ppid > 1 and seen < 4096:
+                if ppid == self.me:
+                    mine = True
+                ppid = table.get(ppid, (0, "", -1))[0]
+                seen += 1
+            if mine:
+                found[pid] = state
+        return found
+
+    def sweep(self, keep: set[int]) -> int:
+        """SIGKILL, round after round, until nothing is left; how many live processes were killed."""
+        killed: set[int] = set()
+        refused: set[int] = set()
+        give_up = time.monotonic() + SWEEP_LIMIT_S
+        while time.monotonic() < give_up:
+            found = self._descendants() if self.tree else self._scan()
+            alive = [pid for pid, state in found.items() if pid not in keep and state not in ("Z", "X", "")]
+            for pid, state in found.items():
+                if state == "Z" and pid not in self.own and pid not in keep:
+                    with contextlib.suppress(ChildProcessError, OSError):
+                        os.waitpid(pid, os.WNOHANG)  # an orphan reparented to us, now dead
+            targets = [pid for pid in alive if pid not in refused]
+            if not targets:
+                break
+            for pid in targets:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+                except ProcessLookupError:
+                    pass
+                except PermissionError:  # e.g. a setuid program in the local sandbox
+                    refused.add(pid)
+            time.sleep(0.001)
+        return len(killed)
+
+
+class Gate:
+    """`exec` runs alone; `run`s overlap each other but not an `exec`."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.runs = 0
+        self.execing = False
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self.cond:
+            self.cond.wait_for(lambda: not self.execing and self.runs == 0)
+            self.execing = True
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.execing = False
+                self.cond.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[Callable[[], bool]]:
+        """Yields `last()`: whether no other run is in flight (then the caller may sweep)."""
+        with self.cond:
+            self.cond.wait_for(lambda: not self.execing)
+            self.runs += 1
+
+        def last() -> bool:
+            with self.cond:
+                return self.runs == 1
+
+        try:
+            yield last
+        finally:
+            with self.cond:
+                self.runs -= 1
+                self.cond.notify_all()
+
+
+def _put(path: str, text: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _status(pid: int) -> tuple[int, str, int] | None:
+    """(ppid, state letter, real uid) from /proc/PID/status, None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    ppid, state, uid = 0, "", -1
+    for line in text.splitlines():
+        if line.startswith("State:"):
+            state = line.split()[1]
+        elif line.startswith("PPid:"):
+            ppid = int(line.split()[1])
+        elif line.startswith("Uid:"):
+            uid = int(line.split()[1])
+            break
+    return ppid, state, uid
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None
+
+
+def harden() -> None:
+    """Not dumpable (no /proc/self/fd, mem or environ for anyone without CAP_SYS_PTRACE), and a
+    child subreaper (orphaned descendants come back to us, so they can be found and killed)."""
+    libc = _libc()
+    if libc is None:
+        sys.stderr.write("trident runner: no ctypes: the runner stays dumpable\n")
+        return
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _dumpable() -> bool:
+    libc = _libc()
+    return bool(libc.prctl(3, 0, 0, 0, 0)) if libc is not None else True  # PR_GET_DUMPABLE
 
 
 def _pump(stream: Any, capture: Capture) -> None:
@@ -535,14 +970,6 @@ def _feed(stream: Any, data: bytes) -> None:
         stream.write(data)
     with contextlib.suppress(OSError, ValueError):
         stream.close()
-
-
-def _marker_start(data: bytearray, marker: bytes) -> int:
-    """How many bytes at the end of `data` could be the beginning of `marker`."""
-    for size in range(min(len(marker), len(data)), 0, -1):
-        if data.endswith(marker[:size]):
-            return size
-    return 0
 
 
 def _q(value: str) -> str:
@@ -573,11 +1000,20 @@ def oom_kills() -> int:
 
 
 def main(argv: list[str]) -> None:
+    harden()  # first: before anything else can look at this process
     args = {"--root": os.getcwd(), "--state": "", "--output-limit": "65536", "--memory-limit": "0"}
-    for key, value in zip(argv[::2], argv[1::2], strict=False):
+    args["--user"] = ""
+    for key, value in zip(argv[::2], argv[1::2]):  # noqa: B905 (no strict= before python 3.10)
         args[key] = value
+    creds = Creds(args["--user"] or None)
+    if creds.uid is not None:
+        creds.bash()  # the execute-only copy is root's: made before files are made as the user
+    creds.enter()
     state = args["--state"] or tempfile.mkdtemp(prefix="trident-shell-")
-    runner = Runner(args["--root"], state, int(args["--output-limit"]), int(args["--memory-limit"]) or None)
+    if creds.uid is None:
+        creds.bin_dir = state  # removed with it
+    memory = int(args["--memory-limit"]) or None
+    runner = Runner(args["--root"], state, int(args["--output-limit"]), memory, creds)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     runner.serve(sys.stdin.buffer, sys.stdout.buffer)
 
