@@ -2,7 +2,7 @@
 
 `results/<run>/` holds the run's settings (`run.json`), the stores (`generations.jsonl`,
 `agentic.jsonl`, `grades.jsonl`, appended as each item finishes), the agentic workspaces and
-trajectories (`agentic/`), and the report (see `evals.report`). Running again with the same
+trajectories (`agentic/`), and the report (see `trident.evals.report`). Running again with the same
 `--run` continues: only what the stores lack is asked, run or graded. A run directory started with
 different generation settings is refused rather than mixed.
 """

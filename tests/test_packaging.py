@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -44,8 +45,10 @@ def test_no_module_imports_a_folder_by_its_own_name() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_holds_only_the_trident_package(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: setuptools writes build/ and *.egg-info beside the sources
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
         timeout=240,

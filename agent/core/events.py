@@ -156,7 +156,7 @@ class Compaction(_Event):
     """`/compact`: messages `head` up to `tail_from` of the history replaced by the model's summary.
 
     The system prompt and first task (before `head`) and the recent turns (from `tail_from`) stay;
-    the indices are positions in the history this event is folded into (`agent.compact`).
+    the indices are positions in the history this event is folded into (`trident.agent.history.compacted`).
     """
 
     type: Literal["compaction"] = "compaction"

@@ -37,7 +37,7 @@ from trident.agent.wiring import make_agent, make_backend, make_sandbox
 from trident.sandbox.base import SandboxError
 from trident.sandbox.workspace import export_diff, record_baseline
 
-# The exit-code contract of `trident run` (documented in README.md).
+# The exit-code contract of `trident run` (documented in docs/run.md, summarised in README.md).
 EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE, EXIT_BUDGET, EXIT_SANDBOX, EXIT_BACKEND, EXIT_INTERRUPTED = (
     0,
     1,

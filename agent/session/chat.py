@@ -1,9 +1,9 @@
-"""An interactive session: one conversation across many user turns, on top of `agent.loop.Agent`.
+"""An interactive session: one conversation across many user turns, on top of `trident.agent.loop.Agent`.
 
 Each user message runs the loop until the model answers without a tool call (a `run_end` per
 turn); the next message continues on the same state and trajectory. The session adds what a person
 at the keyboard needs and a headless run does not: approvals before edits and commands, effort and
-model switches, `/undo`, `/compact` (a summary by the model, `agent.compact`), and a clean stop when a
+model switches, `/undo`, `/compact` (a summary by the model, `session/compact.py`), and a clean stop when a
 step is cancelled (the open step is closed in the trajectory, so the conversation stays valid and
 resumable). Switches and compactions are events too: `/resume` rebuilds all of it.
 

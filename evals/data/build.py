@@ -1,7 +1,7 @@
 """Build the bundled set from problems/*.toml: trident_lcb.jsonl, references.json, variants.json.
 
-    python -m evals.data.build            # rewrite the three files
-    python -m evals.data.build --check    # exit 1 when the committed files differ from a fresh build
+    python -m trident.evals.data.build            # rewrite the three files
+    python -m trident.evals.data.build --check    # exit 1 when the committed files differ from a fresh build
 
 A bad problem file or a failing reference is reported in one line naming the problem (exit 2).
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = [name for name, text in files.items() if _read(args.out / name) != text]
         for name in stale:
-            print(f"{name} is stale: run python -m evals.data.build", file=sys.stderr)
+            print(f"{name} is stale: run python -m trident.evals.data.build", file=sys.stderr)
         return 1 if stale else 0
     for name, text in files.items():
         (args.out / name).write_text(text, encoding="utf-8")

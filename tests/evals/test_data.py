@@ -100,7 +100,7 @@ def test_coverage_of_the_set() -> None:
     assert {row["platform"] for row in ROWS} == {"atcoder", "codeforces", "leetcode"}
     dates = sorted(datetime.fromisoformat(row["contest_date"]) for row in ROWS)
     assert datetime(2023, 5, 1) <= dates[0] and dates[-1] < datetime(2025, 5, 1)
-    # every upstream release window (README.md) holds some problems
+    # every upstream release window (docs/grading.md) holds some problems
     months = Counter(date.strftime("%Y-%m") for date in dates)
     windows = [
         ("2023-05", "2024-03"),

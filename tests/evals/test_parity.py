@@ -2,7 +2,7 @@
 
 Each case cites the upstream rule that decides it. Where upstream's harness is unsound (its mocked
 stdin, its function wrapping of stdin programs, its global-timeout bookkeeping) the case says what
-we do instead and why; see README "Grading parity".
+we do instead and why; see docs/grading.md.
 """
 
 from __future__ import annotations
