@@ -9,6 +9,9 @@ import pytest
 
 from tests.helpers import OPEN_SANDBOXES
 from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.docker import DockerSandbox, DockerSettings
+from trident.sandbox.local import LocalSandbox
 
 # Markers by what a test needs (pyproject.toml declares them): `pytest -m "not slow"` is the fast loop.
 DOCKER_FIXTURES = {"docker_client", "sandbox_image"}
@@ -74,6 +77,22 @@ def sandbox_image(docker_client: Any) -> str:
     from trident.sandbox.image import ensure_image
 
     return ensure_image(docker_client)
+
+
+@pytest.fixture(params=["local", "docker"])
+async def box(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RunnerSession]:
+    """A started sandbox of each kind over an empty workspace: local, and a real Docker container."""
+    sandbox: RunnerSession
+    if request.param == "local":
+        (tmp_path / "ws").mkdir()
+        sandbox = LocalSandbox(tmp_path / "ws")
+    else:
+        sandbox = DockerSandbox(
+            mode="copy", settings=DockerSettings(image=request.getfixturevalue("sandbox_image"))
+        )
+    await sandbox.start()
+    yield sandbox
+    await sandbox.close()
 
 
 @pytest.fixture(params=["local", "docker"])

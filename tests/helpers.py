@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from trident.agent.core.messages import Backend
 from trident.agent.core.trajectory import TrajectoryWriter
 from trident.agent.llm.scripted import ScriptedBackend
 from trident.agent.loop import Agent, Policies
+from trident.sandbox.base import Sandbox
 from trident.sandbox.local import LocalSandbox
 from trident.tools.base import ToolContext, Toolset
 from trident.tools.registry import default_tools
@@ -97,3 +99,21 @@ def end_of(events: list[Event]) -> RunEnd:
 
 def results(events: list[Event]) -> list[ToolResult]:
     return [e for e in events if isinstance(e, ToolResult)]
+
+
+def python(box: Sandbox) -> str:
+    """The python3 that commands in `box` find: the image's in Docker, this interpreter locally."""
+    return "python3" if box.isolated else sys.executable
+
+
+# Counts `sleep SECONDS` processes alive for each marker value in argv (values no one else uses).
+COUNT_SLEEPERS = (
+    "import os, sys\n"
+    "def cmd(p):\n"
+    "    try:\n"
+    "        return open(f'/proc/{p}/cmdline', 'rb').read()\n"
+    "    except OSError:\n"
+    "        return b''\n"
+    "want = [b'sleep\\x00' + m.encode() + b'\\x00' for m in sys.argv[1:]]\n"
+    "print(sum(cmd(p) in want for p in os.listdir('/proc') if p.isdigit()))"
+)

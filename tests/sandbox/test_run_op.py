@@ -3,51 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import COUNT_SLEEPERS, python
 from trident.sandbox.base import PathRefused
 from trident.sandbox.client import RunnerSession
-from trident.sandbox.docker import DockerSandbox, DockerSettings
-from trident.sandbox.local import LocalSandbox
-
-
-@pytest.fixture(params=["local", "docker"])
-async def box(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RunnerSession]:
-    sandbox: RunnerSession
-    if request.param == "local":
-        sandbox = LocalSandbox(tmp_path)
-    else:
-        image = request.getfixturevalue("sandbox_image")
-        sandbox = DockerSandbox(mode="copy", settings=DockerSettings(image=image))
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-
-
-def python(box: RunnerSession) -> str:
-    return "python3" if box.isolated else sys.executable
-
-
-FIND = (
-    "import os, sys\n"
-    "def cmd(p):\n"
-    "    try:\n"
-    "        return open(f'/proc/{p}/cmdline', 'rb').read()\n"
-    "    except OSError:\n"
-    "        return b''\n"
-    "want = b'sleep\\x00' + sys.argv[1].encode() + b'\\x00'\n"
-    "print(any(cmd(p) == want for p in os.listdir('/proc') if p.isdigit()))"
-)
 
 
 async def sleeping(box: RunnerSession, seconds: str) -> bool:
     """Whether a `sleep SECONDS` process (a marker value no one else uses) is alive."""
-    run = await box.run([python(box), "-c", FIND, seconds], timeout=20)
-    return run.stdout.strip() == b"True"
+    run = await box.run([python(box), "-c", COUNT_SLEEPERS, seconds], timeout=20)
+    return int(run.stdout.split()[0]) > 0
 
 
 async def test_stdin_is_a_real_pipe_and_streams_are_apart(box: RunnerSession) -> None:

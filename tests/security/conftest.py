@@ -4,33 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from trident.sandbox.client import RunnerSession
-from trident.sandbox.docker import DockerSandbox, DockerSettings
+from trident.sandbox.docker import DockerSandbox
 from trident.sandbox.local import LocalSandbox
-
-
-@pytest.fixture(params=["local", "docker"])
-async def box(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RunnerSession]:
-    sandbox: RunnerSession
-    if request.param == "local":
-        (tmp_path / "ws").mkdir()
-        sandbox = LocalSandbox(tmp_path / "ws")
-    else:
-        image = request.getfixturevalue("sandbox_image")
-        sandbox = DockerSandbox(mode="copy", settings=DockerSettings(image=image))
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-
-
-def python(box: RunnerSession) -> str:
-    return "python3" if box.isolated else sys.executable
 
 
 def separated(box: RunnerSession) -> bool:

@@ -7,25 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import python
+from tests.helpers import COUNT_SLEEPERS, python
 from trident.sandbox.client import RunnerSession
 from trident.sandbox.docker import DockerSandbox, DockerSettings
-
-FIND = (
-    "import os, sys\n"
-    "def cmd(p):\n"
-    "    try:\n"
-    "        return open(f'/proc/{p}/cmdline', 'rb').read()\n"
-    "    except OSError:\n"
-    "        return b''\n"
-    "want = [b'sleep\\x00' + m.encode() + b'\\x00' for m in sys.argv[1:]]\n"
-    "print(sum(cmd(p) in want for p in os.listdir('/proc') if p.isdigit()))"
-)
 
 
 async def alive(box: RunnerSession, *seconds: str) -> int:
     """How many `sleep SECONDS` processes (marker values no one else uses) are alive."""
-    result = await box.exec(f'{python(box)} -c "$FIND" {" ".join(seconds)}', timeout=30, env={"FIND": FIND})
+    result = await box.exec(
+        f'{python(box)} -c "$FIND" {" ".join(seconds)}', timeout=30, env={"FIND": COUNT_SLEEPERS}
+    )
     return int(result.output.split()[0])
 
 
@@ -105,6 +96,12 @@ async def test_a_fork_bomb_ends_with_its_command(sandbox_image: str, tmp_path: P
 
 
 async def test_runs_leave_nothing_once_the_last_one_ends(box: RunnerSession) -> None:
-    run = await box.run(["bash", "-c", "setsid sleep 65.01 & (sleep 65.02 &); echo ok"], timeout=30)
-    assert run.stdout == b"ok\n" and run.background_killed >= 1  # its group is killed too, uncounted
+    # The setsid'd sleep is in its own session before the command ends (else the group kill, which is
+    # not counted, would take it); the other sleep stays in the command's group.
+    script = (
+        'r=$(mktemp -d)/ready; setsid sh -c "touch $r; exec sleep 65.01" & (sleep 65.02 &); '
+        'while [ ! -e "$r" ]; do sleep 0.01; done; echo ok'
+    )
+    run = await box.run(["bash", "-c", script], timeout=30)
+    assert run.stdout == b"ok\n" and run.background_killed >= 1
     assert await alive(box, "65.01", "65.02") == 0

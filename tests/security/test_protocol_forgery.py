@@ -13,7 +13,8 @@ import shlex
 
 import pytest
 
-from tests.security.conftest import python, separated
+from tests.helpers import python
+from tests.security.conftest import separated
 from trident.sandbox.base import SandboxError
 from trident.sandbox.client import RunnerSession
 
