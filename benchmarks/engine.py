@@ -41,7 +41,7 @@ from trident.agent.llm.forced_args import ToolGrammars
 from trident.agent.llm.openai_compat import OpenAIBackend
 from trident.agent.llm.tiny_checkpoint import TinySpec, bounded_strings, write_tiny_checkpoint
 from trident.agent.llm.vllm_engine import Engine, VllmBackend, shared_engine, shutdown_engines
-from trident.agent.prompt import system_prompt
+from trident.agent.prompt import system_prompt, task_message
 from trident.tools.base import ToolSpec
 from trident.tools.registry import default_tools
 
@@ -62,8 +62,13 @@ def step_request(
     effort: Effort, tools: list[ToolSpec], history: int = 0, max_tokens: int = 64
 ) -> ModelRequest:
     messages = [
-        Message(role="system", content=system_prompt("/workspace", "python -m pytest -q")),
-        Message(role="user", content="The clock test fails: fix `timefmt.format_duration`."),
+        Message(role="system", content=system_prompt()),
+        Message(
+            role="user",
+            content=task_message(
+                "The clock test fails: fix `timefmt.format_duration`.", "/workspace", "python -m pytest -q"
+            ),
+        ),
     ]
     for i in range(history):  # earlier steps: a call and its (long) result
         call = {"id": f"call{i:05d}", "name": FORCED, "arguments": json.dumps({"path": f"m{i}.py"})}

@@ -37,7 +37,7 @@ from trident.agent.core.events import (
 )
 from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from trident.agent.prompt import system_prompt
+from trident.agent.prompt import system_prompt, task_message
 from trident.agent.wiring import make_agent, make_sandbox
 from trident.evals.backends import ModelSource
 from trident.evals.lcb.problems import Problem
@@ -226,8 +226,8 @@ async def _run_agent(
                 workspace=str(base / "workspace"),
                 settings={"question_id": problem.question_id, "sample_index": index},
             ),
-            SystemMessage(text=system_prompt(sandbox.workspace, TEST_COMMAND)),
-            UserMessage(text=task_text(problem)),
+            SystemMessage(text=system_prompt()),
+            UserMessage(text=task_message(task_text(problem), sandbox.workspace, TEST_COMMAND)),
         ]
     try:
         return [*recorded, *[event async for event in agent.run(opening)]]

@@ -25,6 +25,22 @@ def _first_line(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
 
 
+def summary(text: str, limit: int = 160) -> str:
+    """An answer in one line: its first line that is not a fence (marked when it is code), and how
+    many more lines there are. "```json" alone says nothing; the line after it does."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    fenced, first, rest = False, "", 0
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif line and not first:
+            first = f"[code] {line}" if fenced else line.lstrip("#*- ").strip() or line
+        elif line:
+            rest += 1
+    first = first if len(first) <= limit else first[:limit] + "…"
+    return first + (f" (+{rest} more line{'s' * (rest != 1)})" if rest else "")
+
+
 class Progress:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,7 +61,7 @@ class Progress:
             if event.reasoning:
                 c.print(f"  [dim]thought for {len(event.reasoning)} chars[/]")
             if event.content.strip():
-                c.print(f"  {escape(_first_line(event.content))}")
+                c.print(f"  {escape(summary(event.content))}")
         elif isinstance(event, ToolCall):
             args = json.dumps(event.arguments, ensure_ascii=False)
             c.print(f"  → {event.name} {escape(args if len(args) < 100 else args[:100] + '…')}")

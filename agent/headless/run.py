@@ -32,7 +32,7 @@ from trident.agent.core.messages import Backend, BackendError
 from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
 from trident.agent.headless.verify import judge, run_check
 from trident.agent.loop import Agent
-from trident.agent.prompt import system_prompt
+from trident.agent.prompt import system_prompt, task_message
 from trident.agent.wiring import make_agent, make_backend, make_sandbox
 from trident.sandbox.base import SandboxError
 from trident.sandbox.workspace import export_diff, record_baseline
@@ -131,8 +131,8 @@ async def execute(
                 workspace=str(workspace),
                 settings=_recorded(request, settings),
             ),
-            SystemMessage(text=system_prompt(sandbox.workspace, request.test_command)),
-            UserMessage(text=request.task),
+            SystemMessage(text=system_prompt()),
+            UserMessage(text=task_message(request.task, sandbox.workspace, request.test_command)),
         ]
     baseline = next((e for e in kept if isinstance(e, Verification) and e.phase == "baseline"), None)
     end: RunEnd | None = None

@@ -42,7 +42,7 @@ from trident.agent.core.messages import Backend, BackendError
 from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load
 from trident.agent.loop import Agent
 from trident.agent.policies.approval import ApprovalPolicy, call_kind
-from trident.agent.prompt import system_prompt
+from trident.agent.prompt import run_context, system_prompt
 from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
 from trident.agent.session.compact import compact
 from trident.agent.session.saved import chat_resume_point, session_model
@@ -144,9 +144,8 @@ class ChatSession:
         run_id = run_id or uuid.uuid4().hex[:12]
         trajectory = state_dir() / "runs" / run_id / "trajectory.jsonl"
         session = cls._build(settings, repo, model, sandbox, approvals, trajectory, None, backend, tools)
-        prompt = with_agents_files(
-            system_prompt(sandbox.workspace, settings.test_command), session.agents_files, session.repo
-        )
+        prompt = with_agents_files(system_prompt(), session.agents_files, session.repo)
+        prompt += "\n\n" + run_context(sandbox.workspace, settings.test_command)
         for event in (
             RunStart(
                 run_id=run_id,

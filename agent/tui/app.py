@@ -47,6 +47,14 @@ def sandbox_label(kind: str, network: bool) -> str:
     return "local, not isolated"
 
 
+# What the approval mode means, as the start notice says it.
+ASKS = {
+    "ask": "edits and commands ask first",
+    "auto-edit": "edits run without asking, commands ask first",
+    "full-auto": "full-auto: edits and commands run without asking (/mode ask to review each one)",
+}
+
+
 class TridentApp(App[None]):
     TITLE = "trident"
     CSS = """
@@ -130,8 +138,8 @@ class TridentApp(App[None]):
             )
         elif not s.sandbox.isolated:
             self.transcript.notice(
-                "the local sandbox does not isolate: commands run as you on this machine, so edits and "
-                "commands ask first (--sandbox docker for a container)"
+                "the local sandbox does not isolate: commands run as you on this machine; "
+                f"{ASKS[s.approvals.mode]} (--sandbox docker for a container)"
             )
 
     @property

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tests.chat_helpers import answer, edit_turn
 from tests.tui.conftest import SIZE, AppFactory, visible_text
+from trident.agent.config import ApprovalMode
 from trident.agent.core.events import Approval, Compaction, ToolResult
 from trident.agent.core.messages import Message
 from trident.agent.core.trajectory import load
@@ -426,3 +427,22 @@ async def test_a_running_command_shows_live_output(make_app: AppFactory) -> None
         assert "exit code 0\ncompiling\nready\nfinished" in visible_text(app) and "Built." in visible_text(
             app
         )
+
+
+@pytest.mark.parametrize(
+    ("mode", "said", "not_said"),
+    [
+        ("ask", "edits and commands ask first", "without asking"),
+        ("auto-edit", "edits run without asking, commands ask first", "edits and commands ask"),
+        ("full-auto", "edits and commands run without asking", "ask first"),
+    ],
+)
+async def test_the_start_notice_says_what_the_mode_does(
+    make_app: AppFactory, mode: ApprovalMode, said: str, not_said: str
+) -> None:
+    app = make_app([answer("Hi.")], mode=mode)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = visible_text(app)
+        assert "the local sandbox does not isolate" in text
+        assert said in text and not_said not in text
