@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.client import RunnerSession
-from sandbox.docker import DockerSandbox, DockerSettings
-from sandbox.local import LocalSandbox
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.docker import DockerSandbox, DockerSettings
+from trident.sandbox.local import LocalSandbox
 
 
 @pytest.fixture(params=["local", "docker"])

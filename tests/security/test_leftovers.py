@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.client import RunnerSession
-from sandbox.docker import DockerSandbox, DockerSettings
 from tests.security.conftest import python
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 FIND = (
     "import os, sys\n"

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from sandbox.base import SandboxError
-from sandbox.client import RunnerSession
-from sandbox.docker import DockerSandbox
-from sandbox.local import LocalSandbox
 from tests.security.conftest import freeze, runner_host_pid
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.docker import DockerSandbox
+from trident.sandbox.local import LocalSandbox
 
 REDIRECTIONS = [
     "exec >/dev/null 2>&1",

@@ -13,9 +13,9 @@ import shlex
 
 import pytest
 
-from sandbox.base import SandboxError
-from sandbox.client import RunnerSession
 from tests.security.conftest import python, separated
+from trident.sandbox.base import SandboxError
+from trident.sandbox.client import RunnerSession
 
 ATTACK = r"""
 import json, os, sys
