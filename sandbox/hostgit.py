@@ -12,7 +12,7 @@ Every host-side git call goes through `run` here, which:
   `core.fsmonitor`, `core.hooksPath` (→ /dev/null: no hook runs), `core.pager`, `diff.external`,
   editors, credential helpers, `core.alternateRefsCommand`; and for every filter, diff and merge
   driver the repository's config defines, its `clean`/`smudge`/`process`, `textconv`/`command`
-  and `driver` (emptied: git then runs nothing for them);
+  and `driver` (emptied, and `textconv` set to `cat`: git then runs nothing of theirs);
 - never talks to a remote (`protocol.allow=never`, no lazy fetch), never recurses into submodules
   (`diff.ignoreSubmodules=all`), never discovers a bare repository planted in the work tree
   (`safe.bareRepository=explicit`), never starts `gc`/maintenance, never prompts.
@@ -56,7 +56,7 @@ HARDENING: tuple[str, ...] = (
 # Driver keys (per driver name) that run a program, and the value that turns each off.
 DRIVER_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "filter": (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false")),
-    "diff": (("textconv", ""), ("command", "")),
+    "diff": (("textconv", "cat"), ("command", "")),  # an empty textconv is run (and fails)
     "merge": (("driver", ""),),
 }
 DEFAULT_TIMEOUT_S = 120.0

@@ -452,7 +452,9 @@ class GitTool(Tool[GitArgs]):
             argv = ["diff", base or "HEAD"]
             scope = f"working tree vs {args.ref or 'HEAD'}"
         where = f" in {', '.join(paths)}" if paths else ""
-        result = await git.change(*argv, "--no-color", "--no-ext-diff", "--stat=100", "--patch", "--", *paths)
+        result = await git.change(
+            *argv, "--no-color", "--no-ext-diff", "--no-textconv", "--stat=100", "--patch", "--", *paths
+        )
         body = _clip_diff(result.output) if result.output.strip() else f"no changes ({scope}{where})"
         lines = [f"{scope}{where}:" if result.output.strip() else "", body]
         if not args.staged:
