@@ -2,12 +2,26 @@
 
 Validated by pydantic with unknown keys refused, so a typo is an error that names the file and the
 field rather than a setting silently ignored.
+
+A repository's own file cannot lower the user's isolation: the settings that weaken the sandbox or
+move the user's credentials (`GUARDED`: the model and its endpoint, the sandbox kind, network and
+image, the approval mode, higher resource limits) are taken from `.trident.toml` only once the user
+trusts that repository (`trident trust DIR`: a decision recorded in the state dir, keyed by the
+repository's real path, revocable with `--revoke`). Until then they are ignored, and one line on
+stderr says which and how to trust. A value that is at least as strict as the user's (`kind =
+"docker"`, `network = false`, `approval = "ask"`, lower limits) is always taken. `protected_paths`
+from the repository add to the user's, never replace them.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
+import sys
+import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,8 +60,13 @@ class OpenAIConfig(_Section):
     stream_usage: bool = True
 
 
+SandboxKind = Literal["auto", "local", "docker"]
+
+
 class SandboxConfig(_Section):
-    kind: Literal["local", "docker"] = "local"
+    kind: SandboxKind = Field(
+        "auto", description="auto: Docker where an engine answers, else local (which does not isolate)"
+    )
     image: str | None = Field(
         None, description="any image with python3 and bash; default: the offline-built one"
     )
@@ -56,6 +75,9 @@ class SandboxConfig(_Section):
     cpus: float = Field(2.0, gt=0)
     pids_limit: int = Field(512, ge=16)
     command_timeout_s: float = Field(120.0, gt=0)
+    max_file_mb: int = Field(
+        1024, ge=1, description="Docker, bind mode: the largest file a command may write (RLIMIT_FSIZE)"
+    )
 
 
 class MaskingConfig(_Section):
@@ -166,17 +188,132 @@ def _validate(data: dict[str, Any], source: str) -> Settings:
         raise ConfigError(f"{source}: invalid configuration: {problems}") from None
 
 
-def load_settings(repo: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Merge user file < repo file < overrides; each layer is validated on its own for clear errors."""
-    merged: dict[str, Any] = {}
-    layers: list[tuple[str, dict[str, Any]]] = [(str(user_config_path()), _read_toml(user_config_path()))]
+STRICTNESS = {"local": 0, "auto": 1, "docker": 2}
+APPROVAL_STRICTNESS = {"full-auto": 0, "auto-edit": 1, "ask": 2}
+
+
+def _never(value: Any, current: Any) -> bool:
+    return False
+
+
+def _not_higher(value: Any, current: Any) -> bool:
+    return isinstance(value, int | float) and current is not None and value <= current
+
+
+# Settings a repository's file sets only once the user trusts it: (path, "is this value safe anyway")
+GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
+    ("model",): _never,  # the endpoint the user's API key is sent to, or a local checkpoint to load
+    ("sandbox", "kind"): lambda v, cur: STRICTNESS.get(v, 0) >= STRICTNESS.get(cur, 0),
+    ("sandbox", "network"): lambda v, cur: v is False,
+    ("sandbox", "image"): _never,
+    ("sandbox", "memory_mb"): _not_higher,
+    ("sandbox", "cpus"): _not_higher,
+    ("sandbox", "pids_limit"): _not_higher,
+    ("sandbox", "command_timeout_s"): _not_higher,
+    ("sandbox", "max_file_mb"): _not_higher,
+    ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
+    ("engine", "moe_configs_dir"): _never,  # files vLLM loads, from anywhere on the machine
+}
+
+
+def trust_file() -> Path:
+    return state_dir() / "trusted-repos.json"
+
+
+def _trust_key(repo: Path) -> str:
+    return os.path.realpath(repo)
+
+
+def trusted_repos() -> dict[str, Any]:
+    try:
+        data = json.loads(trust_file().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{trust_file()}: cannot be read: {exc}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def is_trusted(repo: Path) -> bool:
+    return _trust_key(repo) in trusted_repos()
+
+
+def set_trust(repo: Path, trusted: bool) -> str:
+    """Record (or revoke) the user's trust in the repository at `repo`; returns the key (real path)."""
+    key = _trust_key(repo)
+    repos = trusted_repos()
+    if trusted:
+        repos[key] = {"trusted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    else:
+        repos.pop(key, None)
+    path = trust_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(repos, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return key
+
+
+def _get(data: dict[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+    for key in path[:-1]:
+        data = data.get(key) if isinstance(data.get(key), dict) else {}  # type: ignore[assignment]
+    return (path[-1] in data, data.get(path[-1]))
+
+
+def _untrusted_layer(data: dict[str, Any], current: Settings) -> tuple[dict[str, Any], list[str]]:
+    """The repository file without the guarded settings it may not set; and their names."""
+    out = copy.deepcopy(data)
+    ignored: list[str] = []
+    base = current.model_dump()
+    for path, safe in GUARDED.items():
+        present, value = _get(out, path)
+        if not present:
+            continue
+        _, now = _get(base, path)
+        if not safe(value, now):
+            _, section = _get(out, path[:-1]) if len(path) > 1 else (True, out)
+            del section[path[-1]]
+            ignored.append(".".join(path))
+    return out, ignored
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def load_settings(
+    repo: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    warn: Callable[[str], None] = _stderr,
+) -> Settings:
+    """Merge user file < repo file < overrides; each layer is validated on its own for clear errors.
+
+    The repo file's guarded settings count only in a trusted repository (`GUARDED`); `warn` gets one
+    line naming those ignored."""
+    user_file = user_config_path()
+    user = _read_toml(user_file)
+    merged = user
+    _validate(user, str(user_file))
     if repo is not None:
         repo_file = repo / ".trident.toml"
-        layers.append((str(repo_file), _read_toml(repo_file)))
-    layers.append(("command-line flags", overrides or {}))
-    for source, data in layers:
-        _validate(data, source)
+        data = _read_toml(repo_file)
+        _validate(data, str(repo_file))
+        if data and not is_trusted(repo):
+            data, ignored = _untrusted_layer(data, _validate(merged, "user configuration"))
+            if ignored:
+                warn(
+                    f"trident: ignored from {repo_file} (an untrusted repository may not weaken the "
+                    f"sandbox or choose the model): {', '.join(ignored)}; "
+                    f"if you trust it: trident trust {_trust_key(repo)}"
+                )
+        protected = [*merged.get("protected_paths", []), *data.get("protected_paths", [])]
         merged = _merge(merged, data)
+        if protected:
+            merged["protected_paths"] = list(dict.fromkeys(protected))  # added to, never replaced
+    flags = overrides or {}
+    _validate(flags, "command-line flags")
+    merged = _merge(merged, flags)
     return _validate(merged, "merged configuration")
 
 

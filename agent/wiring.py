@@ -7,6 +7,8 @@ front end had drifted: the headless run ignored `protected_paths`).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +27,45 @@ from trident.sandbox.factory import open_sandbox
 from trident.tools.base import ToolContext, Toolset
 from trident.tools.registry import default_tools
 
-__all__ = ["make_agent", "make_backend", "make_policies", "make_sandbox"]
+__all__ = ["make_agent", "make_backend", "make_policies", "make_sandbox", "resolve_sandbox_kind"]
+
+NOT_ISOLATED = (
+    "the local sandbox does not isolate: commands run as you, on this machine, with your files and network"
+)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def docker_answers() -> tuple[bool, str]:
+    """Whether a Docker engine answers here (and why not)."""
+    from trident.sandbox.base import SandboxError
+    from trident.sandbox.docker import docker_client
+
+    try:
+        docker_client().close()
+    except SandboxError as exc:
+        return False, str(exc)
+    except Exception as exc:  # the docker SDK missing or misconfigured: no engine for us
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, ""
+
+
+def resolve_sandbox_kind(settings: Settings, *, say: Callable[[str], None] = _stderr) -> Settings:
+    """`sandbox.kind = "auto"` made concrete: Docker where an engine answers, else local, said on
+    stderr with what that means. An explicit `local` is said too."""
+    kind = settings.sandbox.kind
+    if kind == "auto":
+        found, why = docker_answers()
+        kind = "docker" if found else "local"
+        if not found:
+            say(f"trident: no Docker engine answered ({why.splitlines()[0] if why else '?'}); {NOT_ISOLATED}")
+    elif kind == "local":
+        say(f"trident: {NOT_ISOLATED} (sandbox.kind = local)")
+    if kind == settings.sandbox.kind:
+        return settings
+    return settings.model_copy(update={"sandbox": settings.sandbox.model_copy(update={"kind": kind})})
 
 
 def make_sandbox(
@@ -34,11 +74,17 @@ def make_sandbox(
     *,
     mode: Literal["bind", "copy"] = "bind",
     network: bool | None = None,
+    user_repo: bool = False,
 ) -> RunnerSession:
-    """The configured sandbox on `workspace` (not started); `network` overrides the config's."""
+    """The configured sandbox on `workspace` (not started); `network` overrides the config's.
+
+    `user_repo`: the workspace is the user's own repository, edited in place (the TUI); else a copy
+    trident made (headless runs, agentic evals). See `open_sandbox`."""
     box = settings.sandbox
+    kind = box.kind if box.kind != "auto" else resolve_sandbox_kind(settings).sandbox.kind
+    assert kind != "auto"
     return open_sandbox(
-        box.kind,
+        kind,
         workspace,
         mode=mode,
         image=box.image,
@@ -46,6 +92,8 @@ def make_sandbox(
         memory_mb=box.memory_mb,
         cpus=box.cpus,
         pids_limit=box.pids_limit,
+        max_file_mb=box.max_file_mb,
+        user_repo=user_repo,
     )
 
 

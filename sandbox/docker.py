@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,11 @@ LABEL = "trident.sandbox"
 OWNER_LABEL = "trident.owner"
 STREAM_LIMIT = 256 * 1024 * 1024
 RUNNER_CAPS = ("SETUID", "SETGID", "KILL")  # the runner's only capabilities; commands get none
+ROOT_OWNED = (
+    "{path} belongs to root, and the Docker sandbox runs commands as the owner of a mounted "
+    "repository: trident never runs them as root. Give the repository to your user "
+    "(chown -R USER {path}) and run trident as that user, or use `trident run` (a copy)."
+)
 
 
 class DockerSettings(BaseModel):
@@ -43,7 +49,15 @@ class DockerSettings(BaseModel):
     cpus: float = Field(2.0, gt=0)
     pids_limit: int = Field(512, ge=16)
     workspace_mb: int = Field(2048, ge=16, description="tmpfs size of /workspace in copy mode")
+    max_file_mb: int = Field(
+        1024, ge=1, description="bind mode: no process in the sandbox writes a file larger (RLIMIT_FSIZE)"
+    )
     tmp_mb: int = Field(512, ge=16)
+
+
+def _building(line: str) -> None:
+    """Progress of the image's first, offline build: on stderr (stdout may carry --json events)."""
+    print(f"trident: sandbox image, first use (built offline): {line}", file=sys.stderr, flush=True)
 
 
 def docker_client() -> Any:
@@ -102,8 +116,13 @@ class DockerSandbox(RunnerSession):
         source: Path | None = None,
         settings: DockerSettings | None = None,
         client: Any = None,
+        scratch: bool = False,
     ) -> None:
+        """`scratch`: in bind mode, `source` is a directory trident made for this run (a headless
+        run's copy), not the user's repository: its `.git` stays writable (the run commits its
+        baseline there), and if it is root-owned it is given to the sandbox's user (uid 1000)."""
         super().__init__(workspace=WORKSPACE, isolated=True)
+        self.scratch = scratch
         if mode == "bind" and source is None:
             raise SandboxError("a bind-mounted sandbox needs the host directory to mount")
         self.mode, self.source = mode, source.resolve() if source else None
@@ -114,6 +133,10 @@ class DockerSandbox(RunnerSession):
         self.start_s = 0.0
         self.container_owner = owner_label()
         self.command_uid = 1000
+        # set in bind mode when the repository's git directory is mounted read-only: trident's own
+        # git actions (tools/git.py) then run on the host, hardened (sandbox/hostgit.py)
+        self.host_git_repo: Path | None = None
+        self._made_git_dir: Path | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -124,7 +147,7 @@ class DockerSandbox(RunnerSession):
         if image is None:
             from trident.sandbox.image import ensure_image
 
-            image = await asyncio.to_thread(ensure_image, self._client)
+            image = await asyncio.to_thread(ensure_image, self._client, _building)
         raw = await asyncio.to_thread(self._create_and_attach, image)
         reader, writer = await asyncio.open_connection(sock=raw, limit=STREAM_LIMIT)
         self._frames = FrameReader(reader)
@@ -135,24 +158,33 @@ class DockerSandbox(RunnerSession):
 
     def _create_and_attach(self, image: str) -> socket.socket:
         import docker.errors
-        from docker.types import Mount
+        from docker.types import Mount, Ulimit
 
         uid, gid = 1000, 1000
         if self.mode == "bind" and self.source is not None:
             info = os.stat(self.source)
             uid, gid = info.st_uid, info.st_gid
         # bind mode runs commands as the checkout's owner, so files keep the right owner on the host;
-        # that is root only for a root-owned checkout, and then everything is a root without any
-        # capability (commands share the runner's uid: it is still not dumpable, and its answers
-        # are signed, but commands could signal it)
+        # never as root: a root-owned checkout is refused (ROOT_OWNED)
+        if self.mode == "bind" and uid == 0 and self.scratch and self.source is not None:
+            uid = gid = 1000
+            _give(self.source, uid, gid)
+        elif self.mode == "bind" and uid == 0:
+            raise SandboxError(ROOT_OWNED.format(path=self.source))
         self.command_uid = uid
         s = self.settings
         tmpfs = {"/tmp": f"rw,exec,nosuid,size={s.tmp_mb}m"}
         mounts = []
+        ulimits = []
         if self.mode == "copy":
             tmpfs[WORKSPACE] = f"rw,exec,nosuid,size={s.workspace_mb}m,uid={uid},gid={gid},mode=0755"
         else:
+            assert self.source is not None
             mounts.append(Mount(target=WORKSPACE, source=str(self.source), type="bind"))
+            if not self.scratch:
+                mounts += self._git_mounts(self.source, tmpfs)
+            cap = s.max_file_mb * 1024 * 1024
+            ulimits.append(Ulimit(name="fsize", soft=cap, hard=cap))
         command = ["python3", "-u", "-c", RUNNER_SOURCE, "--root", WORKSPACE, "--state", "/tmp/.trident"]
         caps: list[str] = []
         if uid != 0:
@@ -170,6 +202,7 @@ class DockerSandbox(RunnerSession):
                 read_only=True,
                 tmpfs=tmpfs,
                 mounts=mounts,
+                ulimits=ulimits,
                 cap_drop=["ALL"],
                 cap_add=caps,
                 security_opt=["no-new-privileges"],
@@ -197,6 +230,25 @@ class DockerSandbox(RunnerSession):
         raw: socket.socket = getattr(self._socket, "_sock", self._socket)
         return raw
 
+    def _git_mounts(self, source: Path, tmpfs: dict[str, str]) -> list[Any]:
+        """The repository's `.git` (a directory, or the file of a linked work tree) read-only.
+
+        The agent then cannot plant `core.fsmonitor`, a hook or a `gitdir:` redirection that git on
+        the host would follow; trident's own git actions run on the host instead (`host_git_repo`,
+        `tools/git.py`), hardened. A folder that is not a repository gets an empty read-only `.git`
+        for the session (so `git init` in the sandbox cannot make one), removed at close if empty."""
+        from docker.types import Mount
+
+        git = source / ".git"
+        if git.is_symlink():
+            raise SandboxError(f"{git} is a symlink; trident will not mount this repository (bind mode)")
+        if git.exists():
+            self.host_git_repo = source
+            return [Mount(target=f"{WORKSPACE}/.git", source=str(git), type="bind", read_only=True)]
+        self._made_git_dir = git
+        tmpfs[f"{WORKSPACE}/.git"] = "ro,size=4k,mode=0555"
+        return []
+
     def _remove(self) -> None:
         if self.container is not None:
             with contextlib.suppress(Exception):
@@ -209,10 +261,25 @@ class DockerSandbox(RunnerSession):
     async def close(self) -> None:
         await super().close()
         await asyncio.to_thread(self._remove)
+        if self._made_git_dir is not None:  # the mount point Docker made for the empty .git
+            with contextlib.suppress(OSError):
+                self._made_git_dir.rmdir()
+            self._made_git_dir = None
 
     def diagnostics(self) -> str:
         frames = getattr(self, "_frames", None)
         return bytes(frames.stderr).decode("utf-8", "replace") if frames is not None else ""
+
+
+def _give(root: Path, uid: int, gid: int) -> None:
+    """chown -R (without following symlinks) a scratch copy to the sandbox's user."""
+    try:
+        os.lchown(root, uid, gid)
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in (*dirnames, *filenames):
+                os.lchown(os.path.join(dirpath, name), uid, gid)
+    except OSError as exc:
+        raise SandboxError(f"{root} belongs to root and could not be given to uid {uid}: {exc}") from None
 
 
 def gc(client: Any, *, everything: bool = False) -> list[str]:

@@ -15,16 +15,27 @@ def open_sandbox(
     workspace: Path,
     *,
     mode: Literal["bind", "copy"] = "bind",
+    user_repo: bool = False,
     image: str | None = None,
     network: bool = False,
     memory_mb: int = 2048,
     cpus: float = 2.0,
     pids_limit: int = 512,
+    max_file_mb: int = 1024,
 ) -> RunnerSession:
-    """A sandbox on `workspace` (not started: the first request starts it, or call `start()`)."""
+    """A sandbox on `workspace` (not started: the first request starts it, or call `start()`).
+
+    `user_repo`: `workspace` is the user's own repository, bind-mounted (the TUI): in Docker its
+    `.git` is read-only and a root-owned one is refused. Otherwise a bind-mounted workspace is a
+    copy trident made (a headless run's)."""
     if kind == "local":
         return LocalSandbox(workspace)
     settings = DockerSettings(
-        image=image, network=network, memory_mb=memory_mb, cpus=cpus, pids_limit=pids_limit
+        image=image,
+        network=network,
+        memory_mb=memory_mb,
+        cpus=cpus,
+        pids_limit=pids_limit,
+        max_file_mb=max_file_mb,
     )
-    return DockerSandbox(mode=mode, source=workspace, settings=settings)
+    return DockerSandbox(mode=mode, source=workspace, settings=settings, scratch=not user_repo)

@@ -1,16 +1,19 @@
 """`git`: status, diff, log, commit, undo (trident's own last commit) and branch, in the workspace.
 
-Every git command runs inside the sandbox with `ctx.sandbox.exec` (the workspace may be in a
-container), with arguments quoted by `shlex.quote` and machine-readable output (`status
---porcelain=v2 -z`, `log --format` with separator bytes) parsed here. GitPython is not used: it
-works on the host's file system and cannot reach into a container.
+Git commands run inside the sandbox with `ctx.sandbox.exec`, with arguments quoted by
+`shlex.quote` and machine-readable output (`status --porcelain=v2 -z`, `log --format` with
+separator bytes) parsed here; except where the sandbox mounts the user's repository with its git
+directory read-only (Docker, bind mode: the TUI), where they run on the host through the hardened
+helper (`sandbox/hostgit.py`) so trident can still commit while the agent cannot write `.git`.
 
 Decisions:
 - trident's commits carry the trailer `Generated-by: trident` (not `Co-authored-by`, which names a
   person and is linked to accounts by forges). `undo` recognises trident's commits by it.
 - The author is the configured identity; only when `user.name` / `user.email` are not set are
   `trident` / `trident@localhost` passed with `-c`. Signing is turned off (`-c commit.gpgsign=false`):
-  the sandbox has no keys and a pinentry prompt would hang. Commit hooks run, as the project wants.
+  the sandbox has no keys and a pinentry prompt would hang. Commit hooks run only inside an
+  isolating sandbox (Docker, copy mode); a commit made on the host (bind mode) or in the local
+  sandbox runs no hook: that would be the repository's code running on the user's machine.
 - `undo` is `git reset --soft HEAD^`: the branch moves back one commit and nothing else changes,
   so the undone changes are staged and any uncommitted work, staged or not, is left exactly as it
   was; nothing can be lost, so a dirty tree is no reason to refuse. (`--mixed` would drop staged
@@ -21,15 +24,20 @@ Decisions:
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from trident.sandbox import hostgit
 from trident.sandbox.base import ExecResult
+from trident.sandbox.hostgit import HARDENING
 from trident.tools.base import CallKind, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
 
 TRAILER_KEY = "Generated-by"
@@ -279,13 +287,19 @@ def _clip_diff(text: str) -> str:
 
 
 class _Git:
-    """git commands in the sandbox, at the workspace root (`cwd="."`: a `cd` the model made persists)."""
+    """git commands in the sandbox, at the workspace root (`cwd="."`: a `cd` the model made persists).
+
+    They carry the host helper's hardening (`sandbox/hostgit.py`: no fsmonitor, pager, external
+    diff, credential helper...), which matters where the "sandbox" is this machine (local). Commit
+    hooks run only in an isolating sandbox: in the local one they would be the repository's code
+    running on the host."""
 
     def __init__(self, ctx: ToolContext) -> None:
         self._ctx = ctx
 
     def command(self, args: list[str], config: dict[str, str] | None = None) -> str:
-        options = [*BASE_CONFIG, *(f"{key}={value}" for key, value in (config or {}).items())]
+        hardening = [o for o in HARDENING if self._ctx.sandbox.isolated is False or "hooksPath" not in o]
+        options = [*BASE_CONFIG, *hardening, *(f"{key}={value}" for key, value in (config or {}).items())]
         flags = " ".join(f"-c {shlex.quote(option)}" for option in options)
         return f"{ENV} git --no-pager {flags} {' '.join(shlex.quote(arg) for arg in args)}"
 
@@ -297,20 +311,81 @@ class _Git:
             raise ToolError(f"git timed out after {self._ctx.command_timeout_s:g}s: {shell}")
         return result
 
+    async def run(self, args: list[str], config: dict[str, str] | None = None, *, quiet: bool) -> ExecResult:
+        return await self.exec(self.command(args, config) + (" 2>/dev/null" if quiet else ""))
+
     async def query(self, *args: str, allowed: tuple[int, ...] = (0,)) -> ExecResult:
         """A read-only command whose stdout is parsed: stderr is dropped, or shown if it fails."""
-        result = await self.exec(self.command(list(args)) + " 2>/dev/null")
+        result = await self.run(list(args), quiet=True)
         if result.exit_code not in allowed:
-            again = await self.exec(self.command(list(args)))
+            again = await self.run(list(args), quiet=False)
             raise git_error(again.output or result.output, args[0])
         return result
 
     async def change(self, *args: str, config: dict[str, str] | None = None) -> ExecResult:
         """A command that changes the repository; its output (stdout and stderr) is for reading."""
-        result = await self.exec(self.command(list(args), config))
+        result = await self.run(list(args), config, quiet=False)
         if result.exit_code != 0:
             raise git_error(result.output, args[0])
         return result
+
+    async def in_progress(self) -> list[str]:
+        """The markers of IN_PROGRESS present in the git directory."""
+        busy = await self.exec(
+            "for marker in " + " ".join(IN_PROGRESS) + "; do "
+            f'test -e "$({self.command(["rev-parse", "--git-path"])} "$marker")" && echo "$marker"; '
+            "done; true"
+        )
+        return [marker for marker in busy.output.split() if marker in IN_PROGRESS]
+
+    async def identity(self, key: str) -> str | None:
+        configured = await self.query("config", "--get", key, allowed=(0, 1))
+        return configured.output.strip() or None
+
+
+class _HostGit(_Git):
+    """git commands on the host, at the repository root, through the hardened helper.
+
+    Used when the sandbox mounts the repository with its git directory read-only (Docker, bind
+    mode): the agent cannot write `.git`, so trident's own commits, undos and branches are made
+    here, by trident, with no hook, filter or fsmonitor of the repository run. The identity is
+    the repository's, else the user's global one (read, not executed), else trident's."""
+
+    def __init__(self, ctx: ToolContext, repo: Path) -> None:
+        super().__init__(ctx)
+        self._repo = repo
+
+    async def run(self, args: list[str], config: dict[str, str] | None = None, *, quiet: bool) -> ExecResult:
+        options = [*(f"{key}={value}" for key, value in (config or {}).items())]
+        try:
+            done = await asyncio.to_thread(
+                hostgit.run, args, self._repo, config=options, timeout=self._ctx.command_timeout_s
+            )
+        except subprocess.TimeoutExpired:
+            raise ToolError(
+                f"git timed out after {self._ctx.command_timeout_s:g}s: git {' '.join(args)}"
+            ) from None
+        except OSError as exc:
+            raise ToolError(f"git could not be run on the host: {exc}") from None
+        output = done.stdout + (b"" if quiet else done.stderr)
+        return ExecResult(exit_code=done.returncode, output=output.decode("utf-8", "replace"))
+
+    async def in_progress(self) -> list[str]:
+        found: list[str] = []
+        for marker in IN_PROGRESS:
+            where = await self.query("rev-parse", "--git-path", marker)
+            path = Path(where.output.strip())
+            if (path if path.is_absolute() else self._repo / path).exists():
+                found.append(marker)
+        return found
+
+    async def identity(self, key: str) -> str | None:
+        return await super().identity(key) or await asyncio.to_thread(hostgit.user_identity, key)
+
+
+def _git_for(ctx: ToolContext) -> _Git:
+    repo = getattr(ctx.sandbox, "host_git_repo", None)
+    return _HostGit(ctx, repo) if isinstance(repo, Path) else _Git(ctx)
 
 
 def git_error(output: str, what: str) -> ToolError:
@@ -338,7 +413,7 @@ class GitTool(Tool[GitArgs]):
         return "read" if arguments.get("action") in READ_ACTIONS else "exec"
 
     async def run(self, args: GitArgs, ctx: ToolContext) -> ToolOutput:
-        git = _Git(ctx)
+        git = _git_for(ctx)
         if args.action == "status":
             return ToolOutput(format_status(await self._status(git)))
         if args.action == "diff":
@@ -377,7 +452,9 @@ class GitTool(Tool[GitArgs]):
             argv = ["diff", base or "HEAD"]
             scope = f"working tree vs {args.ref or 'HEAD'}"
         where = f" in {', '.join(paths)}" if paths else ""
-        result = await git.change(*argv, "--no-color", "--no-ext-diff", "--stat=100", "--patch", "--", *paths)
+        result = await git.change(
+            *argv, "--no-color", "--no-ext-diff", "--no-textconv", "--stat=100", "--patch", "--", *paths
+        )
         body = _clip_diff(result.output) if result.output.strip() else f"no changes ({scope}{where})"
         lines = [f"{scope}{where}:" if result.output.strip() else "", body]
         if not args.staged:
@@ -429,9 +506,7 @@ class GitTool(Tool[GitArgs]):
             raise ToolError(f"nothing to commit: no changes{where}")
         config = {"commit.gpgsign": "false"}
         for key, value in IDENTITY.items():
-            configured = await git.query("config", "--get", key, allowed=(0, 1))
-            if not configured.output.strip():
-                config[key] = value
+            config[key] = await git.identity(key) or value
         await git.change("commit", "-q", "-m", with_trailer(message), "--", *paths, config=config)
         shown = await git.change("show", "--no-color", "--stat=100", "--format=%h%x1f%s", "HEAD")
         first, _, stat = shown.output.strip("\n").partition("\n")
@@ -448,14 +523,8 @@ class GitTool(Tool[GitArgs]):
             raise ToolError("nothing to undo: there are no commits yet")
         if status.branch is None:
             raise ToolError("HEAD is detached (not on a branch); undo works on a branch only")
-        busy = await git.exec(
-            "for marker in " + " ".join(IN_PROGRESS) + "; do "
-            f'test -e "$({git.command(["rev-parse", "--git-path"])} "$marker")" && echo "$marker"; '
-            "done; true"
-        )
-        for marker in busy.output.split():
-            if marker in IN_PROGRESS:
-                raise ToolError(f"{IN_PROGRESS[marker]} is in progress; finish or abort it before undoing")
+        for marker in await git.in_progress():
+            raise ToolError(f"{IN_PROGRESS[marker]} is in progress; finish or abort it before undoing")
         head = await git.query("log", "-1", "--format=%h%x1f%P%x1f%B", "HEAD")
         short, parents, body = [*head.output.split("\x1f", 2), "", ""][:3]
         subject = body.strip().splitlines()[0] if body.strip() else "(no message)"

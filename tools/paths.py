@@ -20,6 +20,9 @@ from trident.sandbox.base import PathRefused
 from trident.tools.base import ToolContext, ToolError
 
 MAX_WHOLE_BYTES = 16 * 1024 * 1024  # files loaded whole (edit, write, apply_patch) stop here
+# Never touched by the file tools, whatever the config says: a git directory (at any depth) holds
+# config and hooks that git on the host would run; the `git` tool is the way to change it.
+ALWAYS_PROTECTED = (".git",)
 
 
 def workspace_relative(path: str, workspace: str) -> str | None:
@@ -126,6 +129,11 @@ def _check(path: str, ctx: ToolContext, verb: str) -> str:
     relative = workspace_relative(path, ctx.sandbox.workspace)
     if relative is None:
         return path
+    if protecting_pattern(relative, ALWAYS_PROTECTED) is not None:
+        raise ToolError(
+            f"{path} is inside a git directory, which the file tools never read or change "
+            "(git would run what is written there); use the `git` tool"
+        )
     pattern = protecting_pattern(relative, ctx.protected_paths)
     if pattern is not None:
         raise ToolError(

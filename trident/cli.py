@@ -1,4 +1,5 @@
-"""The `trident` command: the TUI (no subcommand, or `chat`), `run`, `eval`, `engine`, `sandbox`, `config`."""
+"""The `trident` command: the TUI (no subcommand, or `chat`), `run`, `eval`, `engine`, `sandbox`, `trust`,
+`config`."""
 
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         "--effort", choices=["auto", "none", "high"], help="reasoning effort policy (default auto)"
     )
     run.add_argument(
-        "--sandbox", choices=["docker", "local"], help="where tools act (default from config: local)"
+        "--sandbox",
+        choices=["auto", "docker", "local"],
+        help="where tools act (default auto: Docker where an engine answers; local does not isolate)",
     )
     run.add_argument("--image", help="Docker image for the sandbox (needs python3 and bash)")
     run.add_argument("--max-steps", type=int, help="step budget")
@@ -98,7 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--repo", type=Path, help="the repository (default: the git work tree around here)")
     chat.add_argument("--model", help="scripted:FILE | openai:MODEL@BASE_URL | vllm:DIR")
     chat.add_argument("--effort", choices=["auto", "none", "high"], help="reasoning effort policy")
-    chat.add_argument("--sandbox", choices=["docker", "local"], help="where tools act")
+    chat.add_argument(
+        "--sandbox", choices=["auto", "docker", "local"], help="where tools act (default auto: Docker if any)"
+    )
     chat.add_argument("--image", help="Docker image for the sandbox")
     chat.add_argument(
         "--approval",
@@ -145,6 +150,17 @@ def _parser() -> argparse.ArgumentParser:
         help="MLA latent size; default 256 (Mistral Small 4's) with CUDA, else 512: vLLM's CPU MLA "
         "decode kernel only supports 512",
     )
+
+    trust = sub.add_parser(
+        "trust",
+        help="let a repository's .trident.toml choose the model, sandbox, network, approval (or revoke)",
+        description="Record that you trust the repository at DIR (its real path), so the settings of "
+        "its .trident.toml that could weaken the sandbox or send your API key elsewhere are honoured. "
+        "Stored in your state directory; --revoke takes it back.",
+    )
+    trust.add_argument("dir", type=Path, nargs="?", help="the repository (default: the one around here)")
+    trust.add_argument("--revoke", action="store_true", help="no longer trust it")
+    trust.add_argument("--list", action="store_true", help="list the trusted repositories")
 
     config = sub.add_parser("config", help="show the effective configuration")
     config.add_argument("--repo", type=Path, default=Path.cwd())
@@ -267,6 +283,27 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trust(args: argparse.Namespace) -> int:
+    from trident.agent.config import set_trust, trust_file, trusted_repos
+    from trident.sandbox.hostgit import repo_root
+
+    try:
+        if args.list:
+            for path in sorted(trusted_repos()):
+                print(path)
+            return 0
+        repo = args.dir if args.dir is not None else repo_root(Path.cwd())
+        if not repo.is_dir():
+            raise ConfigError(f"{repo} is not a directory")
+        key = set_trust(repo, not args.revoke)
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    verb = "no longer trusted" if args.revoke else "trusted: its .trident.toml may set every setting"
+    print(f"trident: {key} {verb} ({trust_file()})")
+    return 0
+
+
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from trident.sandbox.base import SandboxError
     from trident.sandbox.docker import LABEL, docker_client, gc
@@ -359,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "config":
         return _cmd_config(args)
+    if args.command == "trust":
+        return _cmd_trust(args)
     if args.command == "eval":
         from trident.evals.cli import main as eval_main
 

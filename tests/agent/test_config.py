@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trident.agent.config import ConfigError, load_settings, resolve_model, user_config_path
+from trident.agent.config import ConfigError, load_settings, resolve_model, set_trust, user_config_path
 
 
 def write_user_config(text: str) -> Path:
@@ -71,5 +71,7 @@ def test_model_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("TRIDENT_MODEL", "scripted:env.jsonl")
     assert resolve_model(load_settings(tmp_path)) == "scripted:env.jsonl"
     (tmp_path / ".trident.toml").write_text('model = "scripted:repo.jsonl"\n')
+    assert resolve_model(load_settings(tmp_path)) == "scripted:env.jsonl"  # an untrusted repo's: ignored
+    set_trust(tmp_path, True)
     assert resolve_model(load_settings(tmp_path)) == "scripted:repo.jsonl"
     assert resolve_model(load_settings(tmp_path, {"model": "scripted:flag.jsonl"})) == "scripted:flag.jsonl"

@@ -220,6 +220,9 @@ async def test_diff_out_of_a_copy_in_session_applies_to_the_original(
 
 async def test_bind_mode_shows_edits_on_the_host_live(sandbox_image: str, tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("one\n")
+    if os.geteuid() == 0:  # a root-owned repository is refused: commands never run as root
+        for path in (tmp_path, tmp_path / "a.txt"):
+            os.chown(path, 1000, 1000)
     box = DockerSandbox(mode="bind", source=tmp_path, settings=DockerSettings(image=sandbox_image))
     try:
         await box.exec("echo two >> a.txt", timeout=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from tests.chat_helpers import answer, edit_turn, git_repo
@@ -18,6 +20,8 @@ from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 async def test_docker_sandbox_runs_full_auto_and_says_so(sandbox_image: str, tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "repo")
+    if os.geteuid() == 0:  # a root-owned repository is refused: commands never run as root
+        subprocess.run(["chown", "-R", "1000:1000", str(repo)], check=True)
     probe = {
         "tool_calls": [{"name": "bash", "arguments": {"command": "echo inside $(hostname) as $(id -u)"}}]
     }

@@ -1,0 +1,97 @@
+"""Item 7: isolation by default, commands never as root, a per-file write cap, OOM named as such.
+
+- `sandbox.kind = "auto"` (the default) is Docker where an engine answers; with none, local, said
+  on stderr with what that means.
+- The user's repository bind-mounted (the TUI) is refused when root owns it (commands run as the
+  repository's owner, and that must not be root); a headless run's own copy is given to uid 1000.
+- In bind mode no process in the sandbox writes a file larger than `sandbox.max_file_mb`.
+- A command killed by the memory limit says "out of memory".
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_workspace
+from trident.agent.config import SandboxConfig, Settings
+from trident.agent.wiring import make_sandbox, resolve_sandbox_kind
+from trident.sandbox.base import SandboxError
+from trident.sandbox.docker import DockerSandbox, DockerSettings
+
+MIB = 1024 * 1024
+
+
+def test_auto_is_docker_where_an_engine_answers(docker_client: object) -> None:
+    said: list[str] = []
+    settings = resolve_sandbox_kind(Settings(), say=said.append)
+    assert Settings().sandbox.kind == "auto" and settings.sandbox.kind == "docker" and said == []
+
+
+def test_auto_without_an_engine_is_local_and_says_it_does_not_isolate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    said: list[str] = []
+    settings = resolve_sandbox_kind(Settings(), say=said.append)
+    assert settings.sandbox.kind == "local"
+    assert len(said) == 1 and "no Docker engine answered" in said[0] and "does not isolate" in said[0]
+    explicit: list[str] = []
+    resolve_sandbox_kind(Settings(sandbox=SandboxConfig(kind="local")), say=explicit.append)
+    assert len(explicit) == 1 and "does not isolate" in explicit[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a root-owned directory")
+async def test_a_root_owned_user_repo_is_refused_and_a_scratch_copy_runs_as_1000(
+    sandbox_image: str, tmp_path: Path
+) -> None:
+    repo = make_workspace(tmp_path / "repo", {"a.py": "x = 1\n"})
+    settings = Settings(sandbox=SandboxConfig(kind="docker", image=sandbox_image))
+    refused = make_sandbox(settings, repo, user_repo=True)
+    with pytest.raises(SandboxError, match="never runs them as root"):
+        await refused.start()
+    await refused.close()
+    scratch = make_sandbox(settings, repo)  # a headless run's own copy
+    try:
+        result = await scratch.exec("id -u; echo y >> a.py; cat /proc/self/status | grep CapEff", timeout=30)
+    finally:
+        await scratch.close()
+    assert result.exit_code == 0 and result.output.splitlines()[0] == "1000"
+    assert "CapEff:\t0000000000000000" in result.output
+    assert (repo / "a.py").stat().st_uid == 1000
+
+
+def owned_repo(root: Path) -> Path:
+    repo = make_workspace(root, {"a.py": "x = 1\n"})
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "1000:1000", str(repo)], check=True)
+    return repo
+
+
+async def test_bind_mode_caps_the_size_of_a_written_file(sandbox_image: str, tmp_path: Path) -> None:
+    repo = owned_repo(tmp_path / "repo")
+    box = DockerSandbox(mode="bind", source=repo, settings=DockerSettings(image=sandbox_image, max_file_mb=8))
+    try:
+        shell = await box.exec("head -c 64M /dev/zero > big.bin; echo rc=$?", timeout=60)
+        python = await box.exec("python3 -c \"open('big2.bin','wb').write(b'0' * (64 << 20))\"", timeout=60)
+    finally:
+        await box.close()
+    assert "File size limit exceeded" in shell.output and "rc=0" not in shell.output
+    assert python.exit_code != 0 and "File too large" in python.output
+    assert (repo / "big.bin").stat().st_size <= 8 * MIB and (repo / "big2.bin").stat().st_size <= 8 * MIB
+
+
+async def test_a_command_past_the_memory_limit_is_named_out_of_memory(
+    sandbox_image: str, tmp_path: Path
+) -> None:
+    box = DockerSandbox(mode="copy", settings=DockerSettings(image=sandbox_image, memory_mb=128))
+    try:
+        result = await box.exec("python3 -c \"b = b'x' * (512 << 20); print(len(b))\"", timeout=60)
+        after = await box.exec("echo still here", timeout=10)
+    finally:
+        await box.close()
+    assert result.killed_by == "out of memory", result
+    assert after.output.strip() == "still here"
