@@ -51,7 +51,7 @@ def sandbox_label(kind: str, network: bool) -> str:
 ASKS = {
     "ask": "edits and commands ask first",
     "auto-edit": "edits run without asking, commands ask first",
-    "full-auto": "full-auto: edits and commands run without asking (/mode ask to review each one)",
+    "full-auto": "full-auto: edits and commands run without asking, /mode ask to review each one",
 }
 
 
