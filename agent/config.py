@@ -328,6 +328,6 @@ def resolve_model(settings: Settings) -> str:
         "  --model scripted:FILE.jsonl         replay a recorded session (tests, demos)\n"
         "  --model openai:MODEL@BASE_URL       an OpenAI-compatible server\n"
         "                                      (vllm serve, llama.cpp, Mistral API)\n"
-        "  --model vllm:CHECKPOINT_DIR         the embedded vLLM engine (pip install 'trident[gpu]')\n"
+        "  --model vllm:CHECKPOINT_DIR         the embedded vLLM engine (pip install 'trident-agent[gpu]')\n"
         f'or set `model = "..."` in {user_config_path()} or .trident.toml, or export TRIDENT_MODEL.'
     )

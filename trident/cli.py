@@ -353,7 +353,7 @@ def _cmd_engine(args: argparse.Namespace) -> int:
         import torch
     except ImportError:
         print(
-            "trident: engine make-tiny needs torch: pip install 'trident[cpu]' or 'trident[gpu]'",
+            "trident: engine make-tiny needs torch: pip install 'trident-agent[cpu]' or 'trident-agent[gpu]'",
             file=sys.stderr,
         )
         return EXIT_USAGE

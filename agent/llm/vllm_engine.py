@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = (
     "vllm:PATH needs the vLLM engine, which is not installed: "
-    "pip install 'trident[gpu]' (CUDA) or 'trident[cpu]' (CPU build)"
+    "pip install 'trident-agent[gpu]' (CUDA) or 'trident-agent[cpu]' (CPU build)"
 )
 _REGENERATE_MAX_TOKENS = 1024
 
