@@ -188,6 +188,10 @@ def _request(args: argparse.Namespace) -> tuple[RunRequest, Settings, Path | Non
             task = args.task_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--task-file {args.task_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            task = "\0"
+        if "\0" in task:
+            raise ConfigError(f"--task-file {args.task_file} is not a UTF-8 text file")
     elif args.task:
         task = args.task
     else:
