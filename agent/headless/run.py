@@ -197,13 +197,13 @@ async def execute(
             await backend.aclose()
         if sandbox is not None:
             await sandbox.close()
+        if not resumable and resume is None:
+            _unclaim(trajectory)
         if finished or not resumable:  # nothing left to resume: no workspace copy left behind
             for path in (workspace, store, scratch):
                 shutil.rmtree(path, ignore_errors=True)
             with contextlib.suppress(OSError):
                 workspace.parent.rmdir()  # unless it holds the trajectory
-        if not resumable and resume is None:
-            _unclaim(trajectory)
 
 
 STORE = "baseline.git"

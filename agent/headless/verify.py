@@ -15,6 +15,7 @@ passing tests may not drop and no test may disappear (an agent deleting tests do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -70,6 +71,8 @@ async def verify_fresh(
     finally:
         await box.close()
         await asyncio.to_thread(shutil.rmtree, copy, True)
+        with contextlib.suppress(OSError):
+            scratch.rmdir()
 
 
 def judge(baseline: Verification | None, final: Verification) -> tuple[bool, str]:
