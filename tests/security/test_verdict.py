@@ -170,3 +170,27 @@ def test_apply_refuses_an_unsafe_patch_and_leaves_the_repo_untouched(
     assert f"{repo} is untouched" in last
     assert snapshot(repo) == before and sorted(p.name for p in repo.iterdir()) == sorted(before)
     assert (tmp_path / "fix.patch").read_text()  # the patch is still written for a human to look at
+
+
+@pytest.mark.slow
+def test_batch_instances_are_verified_the_same_way(tmp_path: Path, sandbox_flags: list[str]) -> None:
+    shadow = write_session(
+        tmp_path / "shadow.jsonl",
+        [bash(f"python3() {{ {FAKE_PASS}; }}"), {"content": "All tests pass now."}],
+    )
+    task = (EXAMPLE / "task.md").read_text()
+    instances = [
+        {"id": "shadow", "repo": str(EXAMPLE / "repo"), "task": task, "test_cmd": "python3 -m unittest",
+         "model": f"scripted:{shadow}"},
+        {"id": "legit", "repo": str(EXAMPLE / "repo"), "task": task, "test_cmd": "python3 -m unittest",
+         "model": f"scripted:{EXAMPLE / 'session.jsonl'}"},
+    ]  # fmt: skip
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(i) + "\n" for i in instances))
+    out = tmp_path / "out"
+    for _ in range(2):  # a second batch into the same OUT replaces its trajectories
+        result = trident("run", "--tasks", str(tasks), "--out", str(out), *sandbox_flags)
+        assert result.returncode == 1, result.stderr
+        records = {r["id"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+        assert {k: r["exit_code"] for k, r in records.items()} == {"shadow": 1, "legit": 0}
+        assert "tests still fail" in records["shadow"]["reason"]
