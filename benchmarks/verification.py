@@ -96,7 +96,7 @@ def main() -> None:
             from trident.sandbox.image import ensure_image
 
             image = ensure_image(docker_client())
-        rows.append(asyncio.run(measure(kind, image, args.reps)))  # type: ignore[arg-type]
+        rows.append(asyncio.run(measure(kind, image, args.reps)))
     table = Table(title=f"verification of one patch (median of {args.reps}, same run)")
     for column in ("sandbox", "existing sandbox", "fresh sandbox", "of which clean copy", "added", "ratio"):
         table.add_column(column, justify="right")
