@@ -78,7 +78,8 @@ def environment() -> dict[str, str]:
     return env
 
 
-def _argv(args: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+def argv(args: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    """`git --no-pager -c …hardening… -c …extra… ARGS`."""
     flags = [item for option in (*HARDENING, *extra) for item in ("-c", option)]
     return ["git", "--no-pager", *flags, *args]
 
@@ -88,7 +89,7 @@ def driver_overrides(cwd: Path) -> list[str]:
 
     Reading config runs nothing (`git config` loads files, includes too, and prints)."""
     found = subprocess.run(
-        _argv(["config", "--null", "--get-regexp", r"^(filter|diff|merge)\..+\..+$"]),
+        argv(["config", "--null", "--get-regexp", r"^(filter|diff|merge)\..+\..+$"]),
         cwd=cwd,
         env=environment(),
         capture_output=True,
@@ -124,7 +125,7 @@ def run(
     where = Path(cwd)
     extra = [*config, *driver_overrides(where)]
     return subprocess.run(
-        _argv(args, extra),
+        argv(args, extra),
         cwd=where,
         env=environment(),
         input=input,

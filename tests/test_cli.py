@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import EXAMPLE, write_session
-from trident.agent.core.events import Event, RunEnd, RunStart
+from trident.agent.core.events import Event, RunEnd, RunResumed, RunStart, ToolCall, ToolResult
 from trident.agent.core.trajectory import load
 
 TRIDENT = [sys.executable, "-m", "trident"]
@@ -158,6 +158,60 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
+def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit 2, one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def test_a_binary_task_file_is_a_usage_error(tmp_path: Path) -> None:
+    for name, data in (("latin1.md", "café".encode("latin-1")), ("nul.md", b"fix\x00it")):
+        (tmp_path / name).write_bytes(data)
+        args = example_args(tmp_path)
+        args[args.index("--task-file") + 1] = str(tmp_path / name)
+        assert_usage_error(trident(*args), f"--task-file {tmp_path / name} is not a UTF-8 text file")
+    assert not runs_left(tmp_path)
+
+
+def test_an_existing_trajectory_out_is_a_usage_error_and_stays_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "trajectory.jsonl").write_text("another run's events\n")
+    result = trident(*example_args(tmp_path), "--sandbox", "local")
+    assert_usage_error(result, f"--trajectory-out {tmp_path / 'trajectory.jsonl'} already exists")
+    assert (tmp_path / "trajectory.jsonl").read_text() == "another run's events\n"
+    assert not runs_left(tmp_path)
+
+
+def test_an_unwritable_trajectory_out_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    args = example_args(tmp_path)
+    args[args.index("--trajectory-out") + 1] = str(tmp_path / "a-file" / "trajectory.jsonl")
+    assert_usage_error(trident(*args, "--sandbox", "local"), f"--trajectory-out {tmp_path / 'a-file'}")
+    assert not runs_left(tmp_path)
+
+
+def runs_left(tmp_path: Path) -> list[Path]:
+    """What runs left in the state directory (workspaces, trident's stores, verification copies)."""
+    return sorted((tmp_path / "xdg-state" / "trident" / "runs").glob("*/*"))
+
+
+def test_a_run_that_cannot_be_resumed_leaves_no_workspace(tmp_path: Path, sandbox_image: str) -> None:
+    # the sandbox never starts: no event was recorded, so there is nothing to resume
+    args = [*example_args(tmp_path), "--sandbox", "docker", "--image", "trident-no-such-image:0"]
+    result = trident(*args)
+    assert result.returncode == 4 and "not found" in result.stderr.splitlines()[-1], result.stderr
+    assert not runs_left(tmp_path) and not (tmp_path / "trajectory.jsonl").exists()
+    # a model spec that cannot be read: the same
+    args = example_args(tmp_path, tmp_path / "no-such-session.jsonl")
+    result = trident(*args, "--sandbox", "local")
+    assert result.returncode == 5, result.stderr
+    assert not runs_left(tmp_path) and not (tmp_path / "trajectory.jsonl").exists()
+    # a finished run (solved or not) cannot be resumed either; an interrupted one keeps its workspace
+    result = trident(*example_args(tmp_path), "--sandbox", "local")
+    assert result.returncode == 0, result.stderr
+    assert not runs_left(tmp_path)
+
+
 def test_bad_config_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[limits]\nmax_steps = "ten"\n')
@@ -236,9 +290,20 @@ def test_sigkill_mid_run_then_resume_records_every_event_once(
     trajectory = killed_dir / "trajectory.jsonl"
     assert not isinstance(load(trajectory)[-1], RunEnd)
 
+    killed = load(trajectory)
+    in_flight = [e.call_id for e in killed if isinstance(e, ToolCall)][-1]  # the blocking `bash`
+    assert not any(isinstance(e, ToolResult) and e.call_id == in_flight for e in killed)
+    # the killed run keeps its workspace and trident's store, to resume
+    assert [p.name for p in runs_left(tmp_path)] == ["baseline.git", "workspace"]
+
     resumed = trident("run", "--resume", str(trajectory), "--patch-out", str(killed_dir / "fix.patch"))
     assert resumed.returncode == 0, resumed.stderr
     events = load(trajectory)
+    # the call in flight when trident was killed ran again (at least once), and the trajectory says so
+    marked = next(e for e in events if isinstance(e, RunResumed))
+    assert marked.rerun_calls == [in_flight]
+    assert [e.call_id for e in events if isinstance(e, ToolResult)].count(in_flight) == 1
+    assert not runs_left(tmp_path)
     assert [e.seq for e in events] == list(range(len(events)))
     assert shape(events) == shape(load(reference_dir / "trajectory.jsonl"))
     assert (killed_dir / "fix.patch").read_text() == (reference_dir / "fix.patch").read_text()

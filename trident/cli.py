@@ -33,9 +33,10 @@ from trident.agent.headless.run import (
 
 RUN_EPILOG = """\
 exit codes:
-  0    solved: with --test-cmd the tests pass in the sandbox after the change;
-       without it, the agent finished with a non-empty patch
-  1    finished but not solved
+  0    solved: with --test-cmd the tests pass in a fresh sandbox on the baseline
+       plus the patch; without it, the agent finished with a non-empty patch
+  1    finished but not solved, or --apply refused the patch (.git, .trident.toml,
+       a symlink or path out of the repository)
   2    usage or configuration error
   3    a budget ran out (steps, time, tokens, consecutive format errors, stuck)
   4    sandbox or infrastructure error
@@ -204,6 +205,10 @@ def _request(args: argparse.Namespace) -> tuple[RunRequest, Settings, Path | Non
             task = args.task_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--task-file {args.task_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            task = "\0"
+        if "\0" in task:
+            raise ConfigError(f"--task-file {args.task_file} is not a UTF-8 text file")
     elif args.task:
         task = args.task
     else:

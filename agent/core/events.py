@@ -48,6 +48,9 @@ class RunResumed(_Event):
     type: Literal["run_resumed"] = "run_resumed"
     run_id: str
     after_seq: int  # the last event kept from the interrupted run
+    # tool calls that had started (a `tool_call` was recorded) but are not in the kept prefix: they
+    # run again, so a call in flight when trident was killed runs at least once, possibly twice
+    rerun_calls: list[str] = Field(default_factory=list)
 
 
 class SystemMessage(_Event):

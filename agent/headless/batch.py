@@ -2,8 +2,10 @@
 
 Each line of the tasks file is an instance: `{"id", "repo", "commit"?, "task", "test_cmd"?,
 "model"?}`. Every instance gets its own checkout (a clone of `repo` at `commit`; the original is
-only read), its own sandbox, trajectory and patch; the results are one JSON record per instance in
-`OUT/results.jsonl` (in completion order) and a summary in `OUT/summary.json`.
+only read), its own sandbox, trajectory and patch, and is verified like a single run (fresh
+sandboxes over clean copies, the patch taken on the host: agent/headless/run.py); the results
+are one JSON record per instance in `OUT/results.jsonl` (in completion order) and a summary in
+`OUT/summary.json`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +23,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from trident.agent.config import ConfigError, Settings, resolve_model
 from trident.agent.core.jsonl import JsonlError, read_records
-from trident.agent.headless.run import EXIT_SANDBOX, EXIT_SOLVED, EXIT_UNSOLVED, RunRequest, execute
+from trident.agent.headless.run import (
+    EXIT_SANDBOX,
+    EXIT_SOLVED,
+    EXIT_UNSOLVED,
+    EXIT_USAGE,
+    RunRequest,
+    execute,
+)
+from trident.sandbox import hostgit
 
 
 class Instance(BaseModel):
@@ -57,13 +66,18 @@ def _checkout(instance: Instance, into: Path) -> Path:
     if instance.commit is None:
         shutil.copytree(instance.repo, into, symlinks=True)
         return into
-    for command in (
-        ["git", "clone", "-q", "--no-hardlinks", str(instance.repo), str(into)],
-        ["git", "-C", str(into), "checkout", "-q", "--detach", instance.commit],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True)
+    steps = (
+        (
+            ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", str(instance.repo), str(into)],
+            into.parent,
+        ),
+        (["checkout", "-q", "--detach", instance.commit], into),
+    )
+    for args, cwd in steps:  # hardened: the instance's repository is someone else's
+        done = hostgit.run(args, cwd, config=["protocol.file.allow=always"])
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command[:2])} failed: {done.stderr.strip()}")
+            detail = done.stderr.decode("utf-8", "replace").strip()
+            raise RuntimeError(f"git {args[0]} failed: {detail}")
     return into
 
 
@@ -75,6 +89,9 @@ async def _one(instance: Instance, settings: Settings, out: Path) -> dict[str, A
             repo = await asyncio.to_thread(_checkout, instance, Path(tmp) / "repo")
         except (RuntimeError, OSError) as exc:
             return {**record, "exit_code": EXIT_SANDBOX, "solved": False, "reason": f"checkout: {exc}"}
+        # OUT is the batch's: an earlier batch's trajectory of this instance is replaced, never
+        # appended to (the run creates its trajectory file new)
+        (out / f"{instance.id}.trajectory.jsonl").unlink(missing_ok=True)
         request = RunRequest(
             repo=repo,
             task=instance.task,
@@ -83,7 +100,10 @@ async def _one(instance: Instance, settings: Settings, out: Path) -> dict[str, A
             trajectory=out / f"{instance.id}.trajectory.jsonl",
             patch_out=out / f"{instance.id}.patch",
         )
-        outcome = await execute(request, settings, lambda event: None)
+        try:
+            outcome = await execute(request, settings, lambda event: None)
+        except ConfigError as exc:
+            return {**record, "exit_code": EXIT_USAGE, "solved": False, "reason": str(exc)}
     return {
         **record,
         "exit_code": outcome.exit_code,

@@ -1,13 +1,20 @@
 """A headless run: copy the repo into a workspace, run the agent, verify, write the patch.
 
 The host repository is only read (copied); every edit and command happens in the workspace through
-the sandbox. The workspace lives beside the trajectory so a killed run can be resumed.
+the sandbox. The workspace lives in the run's directory so a killed run can be resumed.
+
+The verdict is computed where the agent never was: trident records the repository as copied in its
+own store beside the workspace (never mounted into a sandbox), takes the patch with its own git on
+the host once the agent's sandbox is gone, and runs the tests in fresh sandboxes over clean copies
+(agent/headless/verify.py). `--apply` writes only a patch that stays inside the repository and
+leaves its `.git` and `.trident.toml` alone (sandbox/workspace.py `unsafe_changes`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable
@@ -24,18 +31,21 @@ from trident.agent.core.events import (
     RunResumed,
     RunStart,
     SystemMessage,
+    ToolCall,
     UserMessage,
     Verdict,
     Verification,
 )
 from trident.agent.core.messages import Backend, BackendError
 from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, load, resume_point
-from trident.agent.headless.verify import judge, run_check
+from trident.agent.headless.verify import judge, verify_fresh
 from trident.agent.loop import Agent
 from trident.agent.prompt import system_prompt, task_message
 from trident.agent.wiring import make_agent, make_backend, make_sandbox
+from trident.sandbox import hostgit
 from trident.sandbox.base import SandboxError
-from trident.sandbox.workspace import export_diff, record_baseline
+from trident.sandbox.client import RunnerSession
+from trident.sandbox.workspace import record_baseline, snapshot_baseline, unsafe_changes, workspace_diff
 
 # The exit-code contract of `trident run` (documented in docs/run.md, summarised in README.md).
 EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE, EXIT_BUDGET, EXIT_SANDBOX, EXIT_BACKEND, EXIT_INTERRUPTED = (
@@ -84,86 +94,152 @@ async def execute(
     *,
     resume: Path | None = None,
 ) -> Outcome:
-    """Run (or resume) the agent on `request`; feed every event to `sink`; return the verdict."""
+    """Run (or resume) the agent on `request`; feed every event to `sink`; return the verdict.
+
+    The run's directory (`state_dir()/runs/<run id>`) holds the workspace (the agent's copy of the
+    repository), `baseline.git` (trident's own record of the repository as copied: never mounted
+    into a sandbox) and, by default, the trajectory. The workspace and store are kept only while the
+    run can be resumed: from its first recorded event until it finishes.
+    """
     kept: list[Event] = []
+    rerun: list[str] = []
     if resume is not None:
         try:
-            kept = resume_point(load(resume))
+            recorded = load(resume)
+            kept = resume_point(recorded)
         except TrajectoryError as exc:
             raise ConfigError(str(exc)) from None
+        rerun = _rerun_calls(recorded, kept)
         start = next(e for e in kept if isinstance(e, RunStart))
         run_id, workspace = start.run_id, Path(start.workspace)
         trajectory = resume
-        if not workspace.is_dir():
+        if not workspace.is_dir() or not (workspace.parent / STORE).is_dir():
             return Outcome(EXIT_SANDBOX, f"the run's workspace {workspace} is gone; it cannot be resumed")
     else:
-        run_id = uuid.uuid4().hex[:12]
-        workspace = state_dir() / "runs" / run_id / "workspace"
-        trajectory = request.trajectory or state_dir() / "runs" / run_id / "trajectory.jsonl"
         if not request.repo.is_dir():
             raise ConfigError(f"--repo {request.repo} is not a directory")
-        shutil.copytree(request.repo, workspace, symlinks=True)
-
-    try:
-        backend: Backend = make_backend(request.model, settings)
-    except BackendError as exc:
-        return Outcome(EXIT_BACKEND, str(exc))
-    sandbox = make_sandbox(settings, workspace)
-    if not sandbox.isolated:
-        print(
-            "trident: note: the local sandbox does not isolate: commands run as you, on this machine "
-            "(use --sandbox docker for a container)",
-            file=sys.stderr,
-        )
-    writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
-    agent = make_agent(settings, backend, sandbox, writer, test_command=request.test_command)
-    opening: list[Event]
-    if resume is not None:
-        agent.replay(kept)
-        opening = [RunResumed(run_id=run_id, after_seq=len(kept) - 1)]
-    else:
-        opening = [
-            RunStart(
-                run_id=run_id,
-                model=request.model,
-                effort_mode=settings.effort.mode,
-                tools=agent.tools.names(),
-                workspace=str(workspace),
-                settings=_recorded(request, settings),
-            ),
-            SystemMessage(text=system_prompt()),
-            UserMessage(text=task_message(request.task, sandbox.workspace, request.test_command)),
-        ]
-    baseline = next((e for e in kept if isinstance(e, Verification) and e.phase == "baseline"), None)
-    end: RunEnd | None = None
+        run_id = uuid.uuid4().hex[:12]
+        workspace = state_dir() / "runs" / run_id / "workspace"
+        trajectory = request.trajectory or workspace.parent / "trajectory.jsonl"
+        _claim(trajectory)
+    store, scratch = workspace.parent / STORE, workspace.parent / "verify"
+    resumable = resume is not None  # the trajectory holds the run's start: it can be resumed
+    finished = False
+    backend: Backend | None = None
+    sandbox: RunnerSession | None = None
+    writer: TrajectoryWriter | None = None
     try:
         if resume is None:
+            await asyncio.to_thread(_copy_repo, request.repo, workspace, store)
+        try:
+            backend = make_backend(request.model, settings)
+        except BackendError as exc:
+            return Outcome(EXIT_BACKEND, str(exc))
+        sandbox = make_sandbox(settings, workspace)
+        if not sandbox.isolated:
+            print(
+                "trident: note: the local sandbox does not isolate: commands run as you, on this machine "
+                "(use --sandbox docker for a container)",
+                file=sys.stderr,
+            )
+        writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
+        agent = make_agent(settings, backend, sandbox, writer, test_command=request.test_command)
+        opening: list[Event]
+        if resume is not None:
+            agent.replay(kept)
+            opening = [RunResumed(run_id=run_id, after_seq=len(kept) - 1, rerun_calls=rerun)]
+        else:
+            opening = [
+                RunStart(
+                    run_id=run_id,
+                    model=request.model,
+                    effort_mode=settings.effort.mode,
+                    tools=agent.tools.names(),
+                    workspace=str(workspace),
+                    settings=_recorded(request, settings),
+                ),
+                SystemMessage(text=system_prompt()),
+                UserMessage(text=task_message(request.task, sandbox.workspace, request.test_command)),
+            ]
+        baseline = next((e for e in kept if isinstance(e, Verification) and e.phase == "baseline"), None)
+        end: RunEnd | None = None
+        if resume is None:
+            # the agent's own git view (its `git status` starts clean); trident's is `store`
             await record_baseline(sandbox)
             if request.test_command:
-                baseline = await run_check(sandbox, request.test_command, "baseline")
+                baseline = await verify_fresh(settings, store, "", request.test_command, "baseline", scratch)
                 opening.append(baseline)
         async for event in agent.run(opening):
+            resumable = True
             sink(event)
             if isinstance(event, RunEnd):
                 end = event
         assert end is not None
-        outcome = await _verdict(end, baseline, agent, sink, request, trajectory)
+        # the agent's sandbox ends before anything is judged: none of its processes is left to
+        # touch the workspace while the diff is taken, and none can reach the verification
+        await sandbox.close()
+        outcome = await _verdict(end, baseline, agent, sink, request, trajectory, workspace, settings)
         verdict = Verdict(
             exit_code=outcome.exit_code,
             solved=outcome.exit_code == 0,
             reason=outcome.reason,
-            patch_bytes=len(outcome.patch.encode()),
+            patch_bytes=len(outcome.patch.encode("utf-8", "surrogateescape")),
         )
         sink(agent.emit(verdict))
-        if end.status == "finished":
-            shutil.rmtree(workspace, ignore_errors=True)  # nothing left to resume
+        finished = end.status == "finished"
         return outcome
     except SandboxError as exc:
-        return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory)
+        return Outcome(EXIT_SANDBOX, str(exc), trajectory=trajectory if resumable else None)
     finally:
-        writer.close()
-        await backend.aclose()
-        await sandbox.close()
+        if writer is not None:
+            writer.close()
+        if backend is not None:
+            await backend.aclose()
+        if sandbox is not None:
+            await sandbox.close()
+        if not resumable and resume is None:
+            _unclaim(trajectory)
+        if finished or not resumable:  # nothing left to resume: no workspace copy left behind
+            for path in (workspace, store, scratch):
+                shutil.rmtree(path, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                workspace.parent.rmdir()  # unless it holds the trajectory
+
+
+STORE = "baseline.git"
+
+
+def _claim(trajectory: Path) -> None:
+    """Create the trajectory file, new: an existing one (another run's) is never appended to."""
+    try:
+        trajectory.parent.mkdir(parents=True, exist_ok=True)
+        with trajectory.open("x", encoding="utf-8"):
+            pass
+    except FileExistsError:
+        raise ConfigError(
+            f"--trajectory-out {trajectory} already exists (continue that run with --resume {trajectory}, "
+            "or choose another file)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"--trajectory-out {trajectory}: {exc.strerror or exc}") from None
+
+
+def _unclaim(trajectory: Path) -> None:
+    """Remove the trajectory file of a run that never started (nothing was written to it)."""
+    with contextlib.suppress(OSError):
+        if trajectory.stat().st_size == 0:
+            trajectory.unlink()
+
+
+def _copy_repo(repo: Path, workspace: Path, store: Path) -> None:
+    shutil.copytree(repo, workspace, symlinks=True)
+    snapshot_baseline(workspace, store)
+
+
+def _rerun_calls(recorded: list[Event], kept: list[Event]) -> list[str]:
+    """Calls that started (their `tool_call` was recorded) but are dropped from the resume point."""
+    dropped = [e.call_id for e in recorded[len(kept) :] if isinstance(e, ToolCall)]
+    return list(dict.fromkeys(dropped))
 
 
 async def _verdict(
@@ -173,25 +249,37 @@ async def _verdict(
     sink: Callable[[Event], None],
     request: RunRequest,
     trajectory: Path,
+    workspace: Path,
+    settings: Settings,
 ) -> Outcome:
-    sandbox = agent.context.sandbox
-    patch = await export_diff(sandbox)
+    store = workspace.parent / STORE
+    patch = await asyncio.to_thread(workspace_diff, workspace, store)  # on the host, with trident's git
     if request.patch_out is not None:
         request.patch_out.parent.mkdir(parents=True, exist_ok=True)
-        request.patch_out.write_text(patch, encoding="utf-8")
+        request.patch_out.write_text(patch, encoding="utf-8", errors="surrogateescape")
     if end.status != "finished":
         code = _STATUS_EXIT.get(end.status, EXIT_UNSOLVED)
         return Outcome(code, f"{end.status}: {end.reason}", patch, trajectory)
     if request.test_command:
-        final = await run_check(sandbox, request.test_command, "final")
+        final = await verify_fresh(
+            settings, store, patch, request.test_command, "final", workspace.parent / "verify"
+        )
         sink(agent.emit(final))
         solved, reason = judge(baseline, final)
     else:
         solved = bool(patch.strip())
         reason = "finished with a patch" if solved else "finished without changing anything"
     if solved and request.apply and patch.strip():
-        applied = subprocess.run(
-            ["git", "apply", "--binary", "-"], cwd=request.repo, input=patch.encode(), capture_output=True
+        refused = unsafe_changes(patch)
+        if refused:
+            return Outcome(
+                EXIT_UNSOLVED,
+                f"{reason}, but --apply refused the patch: {'; '.join(refused)}; {request.repo} is untouched",
+                patch,
+                trajectory,
+            )
+        applied = hostgit.run(
+            ["apply", "--binary", "-"], request.repo, input=patch.encode("utf-8", "surrogateescape")
         )
         if applied.returncode != 0:
             detail = applied.stderr.decode(errors="replace").strip()

@@ -1,17 +1,30 @@
 """Verification of a headless run by trident itself: the model's claim is not enough.
 
-The test command runs in the sandbox before the agent starts (baseline) and after it finishes
-(final). Solved means: the final run passes (exit code 0), and, SWE-bench style, nothing that
+The test command runs before the agent starts (baseline) and after it finishes (final), each time
+in a fresh sandbox (a new container, or a new local runner process: clean environment, no process
+of the agent alive, nothing the agent's shell defined) over a fresh directory: trident's own
+baseline (sandbox/workspace.py, kept on the host beside the workspace), plus, for the final run,
+the patch and nothing else. What the agent left in its workspace beyond the patch (its `.git`,
+ignored files, a shadowing `python3`) and in its sandbox (PATH, shell functions, daemons) is not
+there. Baseline and final are measured the same way, so a difference between them is the patch's.
+Solved means: the final run passes (exit code 0), and, SWE-bench style, nothing that
 passed before regressed: when the runner's counts are known (pytest, unittest), the number of
 passing tests may not drop and no test may disappear (an agent deleting tests does not "fix" them).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
+from pathlib import Path
 from typing import Literal
 
+from trident.agent.config import Settings
 from trident.agent.core.events import Verification
+from trident.agent.wiring import make_sandbox
 from trident.sandbox.base import Sandbox
+from trident.sandbox.workspace import clean_copy
 from trident.tools.pytest_summary import parse
 
 TEST_TIMEOUT_S = 3600.0
@@ -34,6 +47,32 @@ async def run_check(
         total=summary.total,
         failing=[f.test_id for f in summary.failing][:50],
     )
+
+
+async def verify_fresh(
+    settings: Settings,
+    store: Path,
+    patch: str,
+    command: str,
+    phase: Literal["baseline", "final"],
+    scratch: Path,
+    timeout: float = TEST_TIMEOUT_S,
+) -> Verification:
+    """`command` on the baseline in `store` with `patch` applied, in a fresh sandbox of the run's kind.
+
+    `scratch` is a directory of trident's (outside any sandbox); the copy is made and removed in it.
+    """
+    copy = scratch / f"{phase}-copy"
+    shutil.rmtree(copy, ignore_errors=True)  # a run killed during its verification left it
+    await asyncio.to_thread(clean_copy, store, copy, patch)
+    box = make_sandbox(settings, copy)
+    try:
+        return await run_check(box, command, phase, timeout)
+    finally:
+        await box.close()
+        await asyncio.to_thread(shutil.rmtree, copy, True)
+        with contextlib.suppress(OSError):
+            scratch.rmdir()
 
 
 def judge(baseline: Verification | None, final: Verification) -> tuple[bool, str]:
