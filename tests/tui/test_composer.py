@@ -10,7 +10,7 @@ from tests.tui.test_app import idle, type_line, until
 from trident.agent.core.events import UserMessage
 from trident.agent.core.trajectory import load
 from trident.agent.tui.app import TridentApp
-from trident.agent.tui.prompt_input import FOLD_LINES, PromptInput, fuzzy_paths
+from trident.agent.tui.prompt_input import FOLD_LINES, PromptInput, QueuedView, fuzzy_paths
 
 FILES = {
     "calc.py": "def add(a, b):\n    return a - b\n",
@@ -24,6 +24,11 @@ WAIT_FOR_GO = "echo started; while [ ! -f go ]; do sleep 0.05; done; echo done"
 def sent(app: TridentApp) -> list[str]:
     """The user messages the model was sent, in order."""
     return [e.text for e in load(app.session.writer.path) if isinstance(e, UserMessage)]
+
+
+def listed(prompt: PromptInput) -> list[str]:
+    """The candidates the list shows (what each would put in the message)."""
+    return [item[0] for item in prompt.candidates.items] if prompt.candidates is not None else []
 
 
 def waiting_command() -> dict[str, object]:
@@ -83,7 +88,7 @@ async def test_a_message_typed_while_a_step_runs_is_queued_and_sent_after(make_a
         await type_line(pilot, "second, draft")
         prompt = app.query_one(PromptInput)
         assert app.queued == ["second, draft"] and prompt.text == ""  # kept, not rejected
-        assert "queued: second, draft" in str(app.query_one("QueuedView").content)
+        assert "queued: second, draft" in str(app.query_one(QueuedView).content)
         await pilot.press("up")  # an empty line: the queued message comes back to be edited
         assert prompt.text == "second, draft" and app.queued == []
         prompt.value = "second"
@@ -93,7 +98,7 @@ async def test_a_message_typed_while_a_step_runs_is_queued_and_sent_after(make_a
         await until(pilot, lambda: "Second done." in visible_text(app), "the queued message's answer")
         await idle(pilot)
         assert sent(app) == ["first", "second"] and not app.queued
-        assert not app.query_one("QueuedView").display
+        assert not app.query_one(QueuedView).display
 
 
 async def test_a_queued_message_can_be_dropped(make_app: AppFactory) -> None:
@@ -133,15 +138,14 @@ async def test_path_candidates_are_a_fuzzy_list(make_app: AppFactory) -> None:
         prompt = app.query_one(PromptInput)
         await pilot.press(*"see @tool_c")
         await pilot.pause()
-        listed = prompt.candidates
-        assert listed is not None and listed.items[0][0] == "@agent/tui/tool_card.py"
+        assert listed(prompt)[0] == "@agent/tui/tool_card.py"
         assert prompt.candidate_list.display and prompt.text == "see @tool_c"  # no ghost text
         await pilot.press("tab")
         assert prompt.text == "see @agent/tui/tool_card.py" and prompt.candidates is None
         prompt.value = ""
         await pilot.press(*"@tui")
         await pilot.pause()
-        assert [item[0] for item in prompt.candidates.items[:2]] == [  # type: ignore[union-attr]
+        assert listed(prompt)[:2] == [
             "@agent/tui/tool_card.py",
             "@agent/tui/transcript.py",
         ]
@@ -149,7 +153,7 @@ async def test_path_candidates_are_a_fuzzy_list(make_app: AppFactory) -> None:
         assert prompt.text == "@agent/tui/transcript.py" and not app.busy
         await pilot.press(*" and @edt")
         await pilot.pause()
-        assert prompt.candidates is not None and prompt.candidates.items[0][0] == "@tools/edit.py"
+        assert listed(prompt)[0] == "@tools/edit.py"
         await pilot.press("escape")  # closes the list; the draft stays
         assert prompt.candidates is None and prompt.text == "@agent/tui/transcript.py and @edt"
 
@@ -167,14 +171,13 @@ async def test_command_candidates_list_every_match(make_app: AppFactory) -> None
         prompt = app.query_one(PromptInput)
         await pilot.press("/", "c")
         await pilot.pause()
-        assert prompt.candidates is not None
-        assert [item[0] for item in prompt.candidates.items] == ["/clear", "/compact"]
+        assert listed(prompt) == ["/clear", "/compact"]
         await pilot.press("down", "tab")
         assert prompt.text == "/compact"
         prompt.value = ""
         await pilot.press("/", "m")
         await pilot.pause()
-        assert [item[0] for item in prompt.candidates.items] == ["/model ", "/mode "]  # type: ignore[union-attr]
+        assert listed(prompt) == ["/model ", "/mode "]
 
 
 async def test_effort_and_mode_without_an_argument_show_the_value(make_app: AppFactory) -> None:
