@@ -24,7 +24,7 @@ from trident.tools.base import CallKind
 
 class ApprovalScreen(ModalScreen[Decision]):
     DEFAULT_CSS = """
-    ApprovalScreen { align: center bottom; background: $background 40%; }
+    ApprovalScreen { align: center bottom; background: transparent; }  /* the conversation stays readable */
     ApprovalScreen > Vertical {
         width: 100%; height: auto; border: round $warning; padding: 0 1; margin: 0 0 1 0;
         background: $surface;

@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.await_complete import AwaitComplete
 from textual.widgets import Collapsible, Markdown, Static
 
+from trident.agent.tui.diff_view import MUTED
+
 ATTACHED = "\n\nAttached files:\n"
 FILE_TAG = re.compile(r'<file path="([^"]+)">')
 
@@ -36,7 +38,7 @@ class UserBubble(Static):
         shown, _, files = text.partition(ATTACHED)
         body = Text(shown.strip())
         for path in FILE_TAG.findall(files):
-            body.append(f"\n+ {path} attached", style="dim")
+            body.append(f"\n+ {path} attached", style=f"{MUTED} italic")
         super().__init__(body)
 
 
@@ -48,6 +50,7 @@ class AssistantText(Markdown):
     DEFAULT_CSS = """
     AssistantText { margin: 1 0 0 0; padding: 0 1; background: transparent; }
     AssistantText > *:last-child { margin-bottom: 0; }
+    AssistantText MarkdownTableContent > .header { color: $text-primary; }
     """
 
     def __init__(self, text: str = "") -> None:
@@ -123,9 +126,9 @@ class Notice(Static):
 
     DEFAULT_CSS = """
     Notice { margin: 1 0 0 0; padding: 0 1; color: $text-muted; }
-    Notice.effort { color: $secondary; }
-    Notice.error { color: $error; }
-    Notice.good { color: $success; }
+    Notice.effort { color: $text-primary; text-style: bold; }
+    Notice.error { color: $text-error; }
+    Notice.good { color: $text-success; }
     """
 
     def __init__(self, text: str | Text, kind: str = "") -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
+from trident.agent.tui.diff_view import CYAN, GREEN, MAGENTA, MUTED, YELLOW
+
 
 def model_label(spec: str) -> str:
     """A short name for a model spec: no URLs or directories."""
@@ -46,16 +48,16 @@ class Status:
     streaming_out: int = 0  # estimated output tokens of the turn streaming now (not counted yet)
 
 
-SEP = (" │ ", "dim")
+SEP = (" │ ", MUTED)
 
 
 def render_left(status: Status) -> Text:
-    effort_style = "bold magenta" if status.effort == "high" else "cyan"
+    effort_style = f"bold {MAGENTA}" if status.effort == "high" else CYAN
     mode_style = (
-        "bold green" if status.mode == "full-auto" else "yellow" if status.mode == "auto-edit" else ""
+        f"bold {GREEN}" if status.mode == "full-auto" else YELLOW if status.mode == "auto-edit" else ""
     )
     return Text.assemble(
-        ("● " if status.busy else "○ ", "green" if status.busy else "dim"),
+        ("● " if status.busy else "○ ", GREEN if status.busy else MUTED),
         (model_label(status.model), "bold"),
         SEP,
         status.sandbox,
@@ -64,7 +66,7 @@ def render_left(status: Status) -> Text:
         SEP,
         "effort ",
         (status.effort, effort_style),
-        (f" ({status.effort_mode})", "dim"),
+        (f" ({status.effort_mode})", MUTED),
     )
 
 

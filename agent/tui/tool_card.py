@@ -77,14 +77,17 @@ def full_result(output: str) -> str:
 
 class ToolCard(Vertical):
     DEFAULT_CSS = """
-    ToolCard { height: auto; margin: 1 0 0 0; padding: 0 1; border: round $primary 60%; }
-    ToolCard.ok { border: round $success 60%; }
-    ToolCard.failed { border: round $error 70%; }
-    ToolCard.denied { border: round $warning 70%; }
+    ToolCard {
+        height: auto; margin: 1 0 0 0; padding: 0 1; border: round $primary;
+        border-title-color: $text; border-subtitle-color: $text-primary;
+    }
+    ToolCard.ok { border: round $success; border-subtitle-color: $text-success; }
+    ToolCard.failed { border: round $error; border-subtitle-color: $text-error; }
+    ToolCard.denied { border: round $warning; border-subtitle-color: $text-warning; }
     ToolCard > .args { color: $text; }
-    ToolCard > .approval { color: $warning; }
+    ToolCard > .approval { color: $text-warning; }
     ToolCard > .result { color: $text-muted; }
-    ToolCard.failed > .result { color: $error; }
+    ToolCard.failed > .result { color: $text-error; }
     ToolCard.expandable:hover { background: $boost; }
     """
 

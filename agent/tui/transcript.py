@@ -34,7 +34,7 @@ class NewOutputBelow(Static):
     DEFAULT_CSS = """
     NewOutputBelow {
         dock: bottom; width: auto; height: 1; margin: 0 0 0 2; padding: 0 1;
-        background: $primary; color: $text; text-style: bold; display: none;
+        background: $panel; color: $text-accent; text-style: bold; display: none;
     }
     NewOutputBelow.shown { display: block; }
     """
