@@ -41,7 +41,8 @@ KEYS = (
         "Up first takes back the last queued message",
     ),
     ("Tab / Enter", "take the highlighted @path or /command candidate (Up/Down pick)"),
-    ("PageUp / PageDown", "scroll the conversation; End on an empty line jumps to the newest output"),
+    ("PageUp / PageDown", "scroll the conversation (Ctrl+End: back to the newest output)"),
+    ("Ctrl+O", "unfold or fold the newest long tool output (or click the card)"),
     ("Ctrl+Q", "quit"),
 )
 

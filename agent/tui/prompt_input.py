@@ -190,8 +190,7 @@ class PromptInput(TextArea):
             event.prevent_default()
             event.stop()
             self.insert(text)
-            return
-        await super()._on_paste(event)
+        # else TextArea's own handler (called after this one) inserts it as it is
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key in NEWLINE_KEYS:
@@ -258,7 +257,7 @@ class PromptInput(TextArea):
     def action_accept_candidate(self) -> None:
         found = self.candidates
         if found is None:
-            raise SkipAction()
+            return  # Tab with nothing to take: the focus stays here
         index = self.candidate_list.highlighted or 0
         replacement = found.items[index][0]
         self.replace(replacement, (found.row, found.start), (found.row, found.end))

@@ -53,12 +53,18 @@ async def test_a_paste_keeps_every_line_and_a_long_one_is_folded_and_sent_whole(
     app = make_app([answer("Read it.")])
     async with app.run_test(size=SIZE) as pilot:
         prompt = app.query_one(PromptInput)
-        prompt.post_message(events.Paste("first line\nsecond line\r\nthird line"))
+        app.post_message(events.Paste("first line\nsecond line\r\nthird line"))
         await pilot.pause()
         assert prompt.text == "first line\nsecond line\nthird line"
+        prompt.value = ""
+        app.post_message(events.Paste("one\ntwo"))
+        await pilot.pause()
+        assert prompt.text == "one\ntwo"  # once
+        await pilot.press("tab")  # nothing to take: the focus stays in the box
+        assert prompt.has_focus
         prompt.value = "look: "
         log = "\n".join(f"log line {i}" for i in range(FOLD_LINES * 5))
-        prompt.post_message(events.Paste(log))
+        app.post_message(events.Paste(log))
         await pilot.pause()
         assert prompt.text == f"look: [pasted text #1: {FOLD_LINES * 5} lines]"
         await pilot.press("enter")

@@ -125,6 +125,6 @@ async def test_help_and_the_composer_are_readable(make_app: AppFactory) -> None:
         app.queued.append("a queued message")
         app._show_queue()
         app.transcript.marker.add_class("shown")
-        prompt.post_message(events.Paste("x\n" * 40))
+        app.post_message(events.Paste("x\n" * 40))
         await settle(pilot)
         assert_readable(app, "the queue, the marker and a folded paste")
