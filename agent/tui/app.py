@@ -1,7 +1,8 @@
 """The full-screen app: a transcript, the message line and the status bar, around one `ChatSession`.
 
 The agent loop runs in a Textual worker, so the UI stays live while a step (a test suite in the
-sandbox, a slow model) runs; Esc or Ctrl+C cancels that worker's step, and the app stays.
+sandbox, a slow model) runs; Esc or Ctrl+C cancels that worker's step, and the app stays. What is
+typed meanwhile is queued and sent when the turn ends (a cancelled turn puts it back in the composer).
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from trident.agent.config import MODES, ConfigError
-from trident.agent.core.events import EffortMode, Event, ToolCall
+from trident.agent.core.events import (
+    AssistantTurn,
+    EffortMode,
+    Event,
+    ReasoningDelta,
+    StepEnd,
+    StepStart,
+    TextDelta,
+    ToolCall,
+)
 from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError
 from trident.agent.history import CompactionError
@@ -31,14 +41,15 @@ from trident.agent.tui import commands
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.diff_view import render_diff
 from trident.agent.tui.messages import AssistantText
-from trident.agent.tui.prompt_input import PromptInput
+from trident.agent.tui.prompt_input import Composer, PromptInput
 from trident.agent.tui.resume_screen import ResumeScreen
 from trident.agent.tui.status_bar import Status, StatusBar
 from trident.agent.tui.transcript import Transcript
 from trident.sandbox.base import SandboxError
 
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
-BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}
+BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
+CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
 
 
 def sandbox_label(kind: str, network: bool) -> str:
@@ -59,12 +70,16 @@ class TridentApp(App[None]):
     TITLE = "trident"
     CSS = """
     Screen { layout: vertical; }
-    #prompt { dock: bottom; margin: 0 0 1 0; border: round $accent 60%; }
+    #prompt { border: round $accent 60%; background: $background; }
     #prompt:focus { border: round $accent; }
     """
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "interrupt", "cancel step", show=False),
-        Binding("ctrl+c", "interrupt", "cancel step", show=False, priority=True),
+        Binding("ctrl+c", "interrupt_or_clear", "cancel step", show=False, priority=True),
+        Binding("pageup", "scroll_transcript(-1)", "scroll up", show=False, priority=True),
+        Binding("pagedown", "scroll_transcript(1)", "scroll down", show=False, priority=True),
+        Binding("ctrl+end", "follow", "newest output", show=False, priority=True),
+        Binding("ctrl+o", "toggle_output", "unfold output", show=False, priority=True),
         Binding("shift+tab", "cycle_mode", "approval mode", show=False, priority=True),
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
     ]
@@ -83,6 +98,9 @@ class TridentApp(App[None]):
         self.started = clock()
         self.unsent = unsent
         self.turn: Worker[None] | None = None
+        self.queued: list[str] = []  # typed while a step runs: sent when it ends
+        self.current_step: int | None = None  # the step that is running
+        self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
         self._closing = False
         self.transcript = Transcript()
         self.status_bar = StatusBar()
@@ -96,12 +114,17 @@ class TridentApp(App[None]):
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield self.transcript
-        yield PromptInput(self.history, self.session.repo)
+        yield Composer(self.history, self.session.repo)
         yield self.status_bar
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
 
     def on_mount(self) -> None:
         self._welcome()
-        prompt = self.query_one(PromptInput)
+        prompt = self.prompt
+        prompt.take_queued = self.take_queued
         prompt.value = self.unsent
         prompt.focus()
         self.refresh_status()
@@ -155,9 +178,10 @@ class TridentApp(App[None]):
             mode=s.approvals.mode,
             effort=effort.current,
             effort_mode=effort.mode,
-            step=state.step,
+            step=self.current_step if self.current_step is not None else state.step,
             tokens_in=state.input_tokens,
             tokens_out=state.output_tokens,
+            streaming_out=-(-self.streamed_chars // CHARS_PER_TOKEN),
             elapsed_s=self.clock() - self.started,
             busy=self.busy,
         )
@@ -166,25 +190,55 @@ class TridentApp(App[None]):
         self.status_bar.show(self.status())
 
     # -- input -------------------------------------------------------------------------------
-    async def on_input_submitted(self, event: PromptInput.Submitted) -> None:
-        if not isinstance(event.input, PromptInput):
-            return
+    async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         text = event.value.strip()
-        event.input.value = ""
         if not text:
             return
+        event.input.clear_message()
         self.history.add(text)
+        await self.submit(text)
+
+    async def submit(self, text: str) -> None:
+        """A message or a command, as if typed now: while a step runs, a message (or a command that
+        must wait) is queued."""
         try:
             parsed = commands.parse(text)
         except commands.CommandError as exc:
             self.transcript.notice(str(exc), "error")
             return
-        if parsed is not None:
+        if self.busy and (parsed is None or _waits(*parsed)):
+            self.queued.append(text)
+            self._show_queue()
+        elif parsed is not None:
             await self.run_command(*parsed)
-        elif self.busy:
-            self.transcript.notice("a step is running: wait, or Esc to cancel it", "error")
         else:
             self.send(text)
+
+    def _show_queue(self) -> None:
+        self.query_one(Composer).queued.show_queue(self.queued)
+
+    def take_queued(self) -> str | None:
+        """Up on an empty composer: the last queued message comes back to be edited (or dropped)."""
+        if not self.queued:
+            return None
+        text = self.queued.pop()
+        self._show_queue()
+        return text
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.turn or self._closing:
+            return
+        if event.state == WorkerState.CANCELLED and self.queued:
+            draft = self.prompt.message().strip()
+            self.prompt.value = "\n\n".join([*self.queued, *([draft] if draft else [])])
+            self.queued.clear()
+            self._show_queue()
+            self.transcript.notice("the queued message is back in the composer: Enter sends it")
+        elif event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            while self.queued and not self.busy:
+                text = self.queued.pop(0)
+                self._show_queue()
+                await self.submit(text)
 
     def send(self, text: str) -> None:
         self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
@@ -201,9 +255,18 @@ class TridentApp(App[None]):
         except SandboxError as exc:
             self.transcript.notice(f"sandbox error: {exc}", "error")
         finally:
+            self.current_step, self.streamed_chars = None, 0
             self.call_later(self.refresh_status)
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, StepStart):
+            self.current_step, self.streamed_chars = event.step, 0
+        elif isinstance(event, (TextDelta, ReasoningDelta)):
+            self.streamed_chars += len(event.text)
+        elif isinstance(event, AssistantTurn):
+            self.streamed_chars = 0  # its usage is counted now
+        elif isinstance(event, StepEnd):
+            self.current_step = None
         self.transcript.show(event)
         self.refresh_status()
 
@@ -230,14 +293,41 @@ class TridentApp(App[None]):
 
     # -- keys --------------------------------------------------------------------------------
     def action_interrupt(self) -> None:
+        """Esc: cancel the running step. It never touches the composer (the candidate list closes
+        before this is reached)."""
         if self.busy and self.turn is not None:
             self.turn.cancel()
-            return
-        prompt = self.query_one(PromptInput)
-        if prompt.value:
-            prompt.value = ""
         else:
             self.notify("nothing is running · Ctrl+Q or /quit leaves", timeout=3)
+
+    def action_interrupt_or_clear(self) -> None:
+        """Ctrl+C: cancel the running step; with nothing running, clear the message (into the input
+        history, so Up brings it back)."""
+        prompt = self.prompt
+        if self.busy:
+            self.action_interrupt()
+        elif prompt.text.strip():
+            self.history.add(prompt.message())
+            prompt.clear_message()
+        else:
+            self.notify("nothing is running · Ctrl+Q or /quit leaves", timeout=3)
+
+    def action_scroll_transcript(self, direction: int) -> None:
+        if direction < 0:
+            self.transcript.scroll_page_up()
+        else:
+            self.transcript.scroll_page_down()
+
+    def action_follow(self) -> None:
+        self.transcript.follow()
+
+    def action_toggle_output(self) -> None:
+        """Ctrl+O: unfold (or fold) the newest long tool output."""
+        card = next((c for c in reversed(self.transcript.cards.values()) if c.expandable), None)
+        if card is None:
+            self.notify("no long tool output to unfold", timeout=3)
+        else:
+            card.toggle()
 
     def action_cycle_mode(self) -> None:
         mode = self.session.approvals.cycle()
@@ -272,6 +362,13 @@ class TridentApp(App[None]):
         self.transcript.show(change)
 
     async def cmd_effort(self, arg: str) -> None:
+        effort = self.session.agent.policies.effort
+        if not arg:
+            self.transcript.notice(
+                f"reasoning effort: {effort.current} (mode {effort.mode}; /effort none|high|auto sets it)",
+                "effort",
+            )
+            return
         if arg not in EFFORTS:
             self.transcript.notice("usage: /effort none|high|auto", "error")
             return
@@ -279,10 +376,15 @@ class TridentApp(App[None]):
         if change is not None:
             self.transcript.show(change)
         else:
-            effort = self.session.agent.policies.effort
             self.transcript.notice(f"reasoning effort mode {arg}; effort stays {effort.current}", "effort")
 
     async def cmd_mode(self, arg: str) -> None:
+        if not arg:
+            mode = self.session.approvals.mode
+            self.transcript.notice(
+                f"approval mode: {mode} ({ASKS[mode]}; /mode ask|auto-edit|full-auto sets it)"
+            )
+            return
         if arg not in MODES:
             self.transcript.notice("usage: /mode ask|auto-edit|full-auto", "error")
             return
@@ -356,7 +458,7 @@ class TridentApp(App[None]):
             self.transcript.show(event)
         self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
         if unsent:
-            self.query_one(PromptInput).value = "\n".join(unsent)
+            self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
         self.refresh_status()
 
@@ -372,3 +474,9 @@ class TridentApp(App[None]):
 
     async def cmd_quit(self, arg: str) -> None:
         self.exit()
+
+
+def _waits(command: commands.Command, arg: str) -> bool:
+    """Whether a command typed while a step runs waits for its end (a model switch does; showing the
+    model does not)."""
+    return command.name in BUSY_REFUSED or (command.name == "model" and bool(arg))

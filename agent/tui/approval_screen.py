@@ -1,11 +1,16 @@
-"""The approval prompt: yes / always this session / no with a reason the model is told."""
+"""The approval prompt: yes / always this session / no with a reason the model is told.
+
+The call (its summary and diff) scrolls; the key line and the reason box below it always show, and
+the status bar under the prompt stays visible.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -19,11 +24,12 @@ from trident.tools.base import CallKind
 
 class ApprovalScreen(ModalScreen[Decision]):
     DEFAULT_CSS = """
-    ApprovalScreen { align: center bottom; background: $background 40%; }
+    ApprovalScreen { align: center bottom; background: transparent; }  /* the conversation stays readable */
     ApprovalScreen > Vertical {
-        width: 100%; height: auto; max-height: 80%; border: round $warning; padding: 0 1;
+        width: 100%; height: auto; border: round $warning; padding: 0 1; margin: 0 0 1 0;
         background: $surface;
     }
+    ApprovalScreen #call { height: auto; scrollbar-size-vertical: 1; }
     ApprovalScreen .question { text-style: bold; margin: 1 0 0 0; }
     ApprovalScreen #reason { display: none; }
     ApprovalScreen.reasoning #reason { display: block; }
@@ -33,7 +39,14 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("a", "answer('always')", "always this session"),
         Binding("n", "ask_reason", "no"),
         Binding("escape", "answer('no')", "no", show=False),
+        Binding("up", "scroll_call(-1)", "scroll", show=False),
+        Binding("down", "scroll_call(1)", "scroll", show=False),
+        Binding("pageup", "scroll_call(-10)", "scroll", show=False),
+        Binding("pagedown", "scroll_call(10)", "scroll", show=False),
     ]
+    # Rows the prompt needs besides the call: the status bar, borders, the key line and its margin,
+    # the reason box, and a few rows of the conversation above.
+    RESERVED_ROWS = 12
 
     def __init__(self, call: ToolCall, kind: CallKind) -> None:
         super().__init__()
@@ -43,14 +56,15 @@ class ApprovalScreen(ModalScreen[Decision]):
         verb = {"edit": "edit files", "exec": "run a command", "read": "read"}[self.kind]
         with Vertical() as box:
             box.border_title = f"trident wants to {verb}"
-            yield Static(
-                Text.assemble(
-                    (self.call.name, "bold"), "  ", summary(self.call.name, self.call.arguments, 200)
+            with VerticalScroll(id="call"):
+                yield Static(
+                    Text.assemble(
+                        (self.call.name, "bold"), "  ", summary(self.call.name, self.call.arguments, 200)
+                    )
                 )
-            )
-            diff = call_diff(self.call.name, self.call.arguments)
-            if diff:
-                yield Static(render_diff(diff, max_lines=30))
+                diff = call_diff(self.call.name, self.call.arguments)
+                if diff:
+                    yield Static(render_diff(diff, max_lines=400))
             yield Static(
                 Text.assemble(
                     "Allow?  ",
@@ -66,6 +80,19 @@ class ApprovalScreen(ModalScreen[Decision]):
                 classes="question",
             )
             yield Input(placeholder="why not? (Enter sends; the model is told)", id="reason", disabled=True)
+
+    def on_mount(self) -> None:
+        self._fit(self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        """The call scrolls within what the screen leaves it; the keys below it never go."""
+        self.query_one("#call").styles.max_height = max(height - self.RESERVED_ROWS, 3)
+
+    def action_scroll_call(self, rows: int) -> None:
+        self.query_one("#call", VerticalScroll).scroll_relative(y=rows, animate=False)
 
     def action_answer(self, answer: str) -> None:
         self.dismiss(Decision("yes" if answer == "yes" else "always" if answer == "always" else "no"))

@@ -15,8 +15,10 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("help", "/help", "commands, keys, approval modes and the AGENTS.md files in use"),
     Command("model", "/model [SPEC]", "show the model, or switch to SPEC (openai:MODEL@URL, vllm:DIR, …)"),
-    Command("effort", "/effort none|high|auto", "set reasoning effort (auto: raised on failing steps)"),
-    Command("mode", "/mode ask|auto-edit|full-auto", "approval mode (Shift+Tab cycles)"),
+    Command(
+        "effort", "/effort [none|high|auto]", "show or set reasoning effort (auto: raised on failing steps)"
+    ),
+    Command("mode", "/mode [ask|auto-edit|full-auto]", "show or set the approval mode (Shift+Tab cycles)"),
     Command("diff", "/diff", "the working tree's changes against HEAD"),
     Command("undo", "/undo", "take back trident's last edit or commit"),
     Command("clear", "/clear", "start a new conversation (the old one stays saved)"),
@@ -28,11 +30,19 @@ COMMANDS: tuple[Command, ...] = (
 NAMES = {command.name: command for command in COMMANDS}
 
 KEYS = (
-    ("Enter", "send the message"),
-    ("Esc / Ctrl+C", "cancel the running step (the app stays)"),
+    ("Enter", "send the message (while a step runs: queue it, sent when the step ends)"),
+    ("Shift+Enter / Alt+Enter / Ctrl+J", "new line (or `\\` then Enter, in any terminal)"),
+    ("Esc", "cancel the running step, or close the candidate list; never erases what you typed"),
+    ("Ctrl+C", "cancel the running step; with nothing running, clear the message (Up brings it back)"),
     ("Shift+Tab", "cycle the approval mode"),
-    ("Up / Down", "input history (kept across sessions)"),
-    ("Tab or →", "accept the completion of @path or /command"),
+    (
+        "Up / Down",
+        "input history from the first/last line (kept across sessions); on an empty line, "
+        "Up first takes back the last queued message",
+    ),
+    ("Tab / Enter", "take the highlighted @path or /command candidate (Up/Down pick)"),
+    ("PageUp / PageDown", "scroll the conversation (Ctrl+End: back to the newest output)"),
+    ("Ctrl+O", "unfold or fold the newest long tool output (or click the card)"),
     ("Ctrl+Q", "quit"),
 )
 
@@ -53,12 +63,17 @@ def parse(line: str) -> tuple[Command, str] | None:
     return command, rest.strip()
 
 
-def complete(prefix: str) -> str | None:
-    """`/ef` → `/effort `."""
+def matching(prefix: str) -> list[Command]:
+    """`/c` → every command starting with `c`, in the table's order."""
     if not prefix.startswith("/") or " " in prefix:
-        return None
-    match = next((c for c in COMMANDS if c.name.startswith(prefix[1:].lower())), None)
-    return f"/{match.name} " if match else None
+        return []
+    return [c for c in COMMANDS if c.name.startswith(prefix[1:].lower())]
+
+
+def complete(prefix: str) -> str | None:
+    """`/ef` → `/effort ` (the first match)."""
+    match = matching(prefix)
+    return f"/{match[0].name} " if match else None
 
 
 def _cell(usage: str) -> str:

@@ -9,6 +9,13 @@ from rich.text import Text
 
 MAX_LINES = 80
 
+# Colours of Rich text (the CSS uses the theme's variables). Each passes WCAG AA (4.5:1) on the
+# default theme's backgrounds, from the screen (#121212) to the status bar's panel (#242F38);
+# tests/tui/test_contrast.py checks what is drawn.
+ADDED, REMOVED, HUNK = "#87d787", "#ff8787", "#5fd7ff"
+MUTED = "#a3a3a3"  # instead of Rich's `dim`, which halves a colour towards the background
+GREEN, YELLOW, CYAN, MAGENTA = "#87d787", "#ffd75f", "#5fd7ff", "#ff87ff"
+
 
 def call_diff(name: str, arguments: dict[str, Any]) -> str | None:
     """The change an edit call asks for, as a unified diff (None for calls that are not edits)."""
@@ -29,12 +36,12 @@ def _style(line: str) -> str:
     if line.startswith(("+++", "---", "diff --git", "index ")):
         return "bold"
     if line.startswith("+"):
-        return "green"
+        return ADDED
     if line.startswith("-"):
-        return "red"
+        return REMOVED
     if line.startswith("@@"):
-        return "cyan"
-    return "dim"
+        return HUNK
+    return MUTED
 
 
 def render_diff(diff: str, max_lines: int = MAX_LINES) -> Text:
@@ -44,6 +51,8 @@ def render_diff(diff: str, max_lines: int = MAX_LINES) -> Text:
     for line in lines[:max_lines]:
         text.append(line + "\n", style=_style(line))
     if len(lines) > max_lines:
-        text.append(f"… {len(lines) - max_lines} more lines (/diff shows everything)\n", style="dim italic")
+        text.append(
+            f"… {len(lines) - max_lines} more lines (/diff shows everything)\n", style=f"{MUTED} italic"
+        )
     text.rstrip()
     return text

@@ -5,10 +5,28 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
+from textual.await_complete import AwaitComplete
 from textual.widgets import Collapsible, Markdown, Static
+
+from trident.agent.tui.diff_view import MUTED
 
 ATTACHED = "\n\nAttached files:\n"
 FILE_TAG = re.compile(r'<file path="([^"]+)">')
+
+
+def split_notes(text: str) -> tuple[list[str], str]:
+    """A user message as the model got it → (the session's notes to the model, what the user typed).
+
+    `ChatSession.send` puts pending notes (e.g. after /undo) before the message as `[note: …]` lines
+    and a blank line; they are not the user's words, so the bubble does not show them."""
+    head, sep, rest = text.partition("\n\n")
+    lines = head.splitlines()
+    if not sep or not lines or not all(NOTE.fullmatch(line) for line in lines):
+        return [], text
+    return [NOTE.fullmatch(line).group(1) for line in lines], rest  # type: ignore[union-attr]
+
+
+NOTE = re.compile(r"\[note: (.*)\]")
 
 
 class UserBubble(Static):
@@ -20,40 +38,55 @@ class UserBubble(Static):
         shown, _, files = text.partition(ATTACHED)
         body = Text(shown.strip())
         for path in FILE_TAG.findall(files):
-            body.append(f"\n+ {path} attached", style="dim")
+            body.append(f"\n+ {path} attached", style=f"{MUTED} italic")
         super().__init__(body)
 
 
 class AssistantText(Markdown):
-    """Markdown that grows as text streams in (drawn at most 10 times a second); the complete turn
-    replaces it at the end."""
+    """Markdown that grows as text streams in (drawn at most 10 times a second, one update at a time);
+    once the turn is complete it is drawn again from the turn's whole text, so whatever the
+    incremental drawing got wrong (Textual's `append` on a half-written list or table) does not stay."""
 
     DEFAULT_CSS = """
     AssistantText { margin: 1 0 0 0; padding: 0 1; background: transparent; }
     AssistantText > *:last-child { margin-bottom: 0; }
+    AssistantText MarkdownTableContent > .header { color: $text-primary; }
     """
 
     def __init__(self, text: str = "") -> None:
         super().__init__(text)
         self.streamed = self._shown = text
+        self.final: str | None = None  # the complete turn, once it came
+        self.rendered_final = False  # drawn from it
+        self._drawing: AwaitComplete | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(0.1, self._flush)
+        self._timer = self.set_interval(0.1, self._flush)
 
     def add(self, delta: str) -> None:
         self.streamed += delta
 
     def _flush(self) -> None:
+        if self._drawing is not None and not self._drawing.is_done:
+            return  # one update at a time: a second one would start from stale parser state
+        if self.final is not None:
+            if not self.rendered_final:
+                self._drawing = self.update(self.final)
+                self._shown, self.rendered_final = self.final, True
+            else:
+                self._timer.stop()
+            return
         if self.streamed == self._shown:
             return
         if self.streamed.startswith(self._shown):
-            self.append(self.streamed[len(self._shown) :])
+            self._drawing = self.append(self.streamed[len(self._shown) :])
         else:
-            self.update(self.streamed)
+            self._drawing = self.update(self.streamed)
         self._shown = self.streamed
 
     def finish(self, content: str) -> None:
-        self.streamed = content
+        self.streamed = self.final = content
+        self.rendered_final = False
         if self.is_mounted:
             self._flush()
 
@@ -93,9 +126,9 @@ class Notice(Static):
 
     DEFAULT_CSS = """
     Notice { margin: 1 0 0 0; padding: 0 1; color: $text-muted; }
-    Notice.effort { color: $secondary; }
-    Notice.error { color: $error; }
-    Notice.good { color: $success; }
+    Notice.effort { color: $text-primary; text-style: bold; }
+    Notice.error { color: $text-error; }
+    Notice.good { color: $text-success; }
     """
 
     def __init__(self, text: str | Text, kind: str = "") -> None:

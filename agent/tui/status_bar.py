@@ -1,4 +1,6 @@
-"""The status line: model, sandbox, approval mode, reasoning effort, steps, tokens, elapsed time."""
+"""The status line: model, sandbox, approval mode, reasoning effort, steps, tokens, elapsed time.
+
+The step, tokens and time are on the right and always shown; the left part is cut to fit."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
+
+from trident.agent.tui.diff_view import CYAN, GREEN, MAGENTA, MUTED, YELLOW
 
 
 def model_label(spec: str) -> str:
@@ -36,38 +40,56 @@ class Status:
     mode: str  # approval mode
     effort: str
     effort_mode: str
-    step: int
+    step: int  # the running step, else the last finished one
     tokens_in: int
     tokens_out: int
     elapsed_s: float
     busy: bool = False
+    streaming_out: int = 0  # estimated output tokens of the turn streaming now (not counted yet)
 
 
-def render_status(status: Status) -> Text:
-    sep = (" │ ", "dim")
-    effort_style = "bold magenta" if status.effort == "high" else "cyan"
+SEP = (" │ ", MUTED)
+
+
+def render_left(status: Status) -> Text:
+    effort_style = f"bold {MAGENTA}" if status.effort == "high" else CYAN
     mode_style = (
-        "bold green" if status.mode == "full-auto" else "yellow" if status.mode == "auto-edit" else ""
+        f"bold {GREEN}" if status.mode == "full-auto" else YELLOW if status.mode == "auto-edit" else ""
     )
-    parts: list[str | tuple[str, str]] = [
-        ("● " if status.busy else "○ ", "green" if status.busy else "dim"),
+    return Text.assemble(
+        ("● " if status.busy else "○ ", GREEN if status.busy else MUTED),
         (model_label(status.model), "bold"),
-        sep,
+        SEP,
         status.sandbox,
-        sep,
+        SEP,
         (status.mode, mode_style),
-        sep,
+        SEP,
         "effort ",
         (status.effort, effort_style),
-        (f" ({status.effort_mode})", "dim"),
-        sep,
+        (f" ({status.effort_mode})", MUTED),
+    )
+
+
+def render_right(status: Status) -> Text:
+    out = tokens(status.tokens_out + status.streaming_out)
+    return Text.assemble(
+        SEP,
         f"step {status.step}",
-        sep,
-        f"↑{tokens(status.tokens_in)} ↓{tokens(status.tokens_out)}",
-        sep,
+        SEP,
+        f"↑{tokens(status.tokens_in)} ↓{'~' if status.streaming_out else ''}{out}",
+        SEP,
         clock(status.elapsed_s),
-    ]
-    return Text.assemble(*parts)
+    )
+
+
+def render_status(status: Status, width: int | None = None) -> Text:
+    """The line; at `width`, the left part is cut (with …) so the step, tokens and time stay."""
+    left, right = render_left(status), render_right(status)
+    if width is not None and left.cell_len + right.cell_len > width:
+        left.truncate(max(width - right.cell_len, 1), overflow="ellipsis")
+    if width is not None:
+        left.pad_right(max(width - left.cell_len - right.cell_len, 0))
+    return Text.assemble(left, right)
 
 
 class StatusBar(Static):
@@ -75,5 +97,14 @@ class StatusBar(Static):
     StatusBar { height: 1; dock: bottom; background: $panel; padding: 0 1; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.status: Status | None = None
+
     def show(self, status: Status) -> None:
-        self.update(render_status(status))
+        self.status = status
+        self.update(render_status(status, self.content_size.width or None))
+
+    def on_resize(self) -> None:
+        if self.status is not None:
+            self.show(self.status)

@@ -1,6 +1,7 @@
 """A tool call as a card: what was called with which arguments, the user's approval, a compact result.
 
-Edits show their change as a coloured diff; long outputs show their first lines and a count.
+Edits show their change as a coloured diff; long outputs show their first lines and a count, and
+unfold (a click, or Ctrl+O for the newest) to show all of it. A cancelled command keeps what it printed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from trident.agent.session.undo import edited_paths
 from trident.agent.tui.diff_view import call_diff, render_diff
 
 RESULT_LINES = 4
-LIVE_LINES, LIVE_CHARS = 8, 8192
+LIVE_LINES, LIVE_CHARS = 8, 256 * 1024  # shown while running; kept (for a cancelled command's card)
+EXPANDED_LINES = 5000
 MAIN_ARGUMENT = {
     "read": "path",
     "edit": "path",
@@ -57,19 +59,36 @@ def compact_result(output: str, lines: int = RESULT_LINES) -> str:
     rows = output.rstrip().splitlines()
     if len(rows) <= lines:
         return "\n".join(rows)
-    return "\n".join(rows[:lines]) + f"\n… {len(rows) - lines} more lines"
+    return "\n".join(rows[:lines]) + f"\n… {len(rows) - lines} more lines (click or Ctrl+O shows them)"
+
+
+def compact_tail(output: str, lines: int = LIVE_LINES) -> str:
+    rows = output.rstrip().splitlines()
+    if len(rows) <= lines:
+        return "\n".join(rows)
+    return f"… {len(rows) - lines} earlier lines (click or Ctrl+O shows them)\n" + "\n".join(rows[-lines:])
+
+
+def full_result(output: str) -> str:
+    rows = output.rstrip().splitlines()
+    cut = f"\n… {len(rows) - EXPANDED_LINES} more lines not shown" if len(rows) > EXPANDED_LINES else ""
+    return "\n".join(rows[:EXPANDED_LINES]) + cut + "\n(click or Ctrl+O folds it)"
 
 
 class ToolCard(Vertical):
     DEFAULT_CSS = """
-    ToolCard { height: auto; margin: 1 0 0 0; padding: 0 1; border: round $primary 60%; }
-    ToolCard.ok { border: round $success 60%; }
-    ToolCard.failed { border: round $error 70%; }
-    ToolCard.denied { border: round $warning 70%; }
+    ToolCard {
+        height: auto; margin: 1 0 0 0; padding: 0 1; border: round $primary;
+        border-title-color: $text; border-subtitle-color: $text-primary;
+    }
+    ToolCard.ok { border: round $success; border-subtitle-color: $text-success; }
+    ToolCard.failed { border: round $error; border-subtitle-color: $text-error; }
+    ToolCard.denied { border: round $warning; border-subtitle-color: $text-warning; }
     ToolCard > .args { color: $text; }
-    ToolCard > .approval { color: $warning; }
+    ToolCard > .approval { color: $text-warning; }
     ToolCard > .result { color: $text-muted; }
-    ToolCard.failed > .result { color: $error; }
+    ToolCard.failed > .result { color: $text-error; }
+    ToolCard.expandable:hover { background: $boost; }
     """
 
     def __init__(self, call_id: str, name: str, arguments: dict[str, Any] | None) -> None:
@@ -86,6 +105,9 @@ class ToolCard(Vertical):
         self._result = Static("", classes="result", markup=False)
         self._result.display = False
         self._live = ""
+        self.output = ""  # all of the output the card can show
+        self.folded = ""  # its compact form; "" when it is short enough to show whole
+        self.expanded = False
 
     @classmethod
     def for_call(cls, call: ToolCall) -> ToolCard:
@@ -107,18 +129,41 @@ class ToolCard(Vertical):
         self._approval.update(Text(text))
         self._approval.display = True
 
+    @property
+    def expandable(self) -> bool:
+        return bool(self.folded)
+
+    def _show(self, output: str, folded: str) -> None:
+        self.output, self.folded = output, folded if folded != output.rstrip() else ""
+        self._result.update(full_result(output) if self.expanded and self.folded else folded)
+        self._result.display = bool(output.strip())
+        self.set_class(self.expandable, "expandable")
+
+    def toggle(self) -> None:
+        """Unfold a long output, or fold it again."""
+        if self.expandable:
+            self.expanded = not self.expanded
+            self._show(self.output, self.folded)
+
+    def on_click(self) -> None:
+        self.toggle()
+
     def add_live_output(self, text: str) -> None:
         """A running command's output so far: its last lines, until the result replaces them."""
         self._live = (self._live + text)[-LIVE_CHARS:]
-        self._result.update("\n".join(self._live.rstrip().splitlines()[-LIVE_LINES:]))
-        self._result.display = True
+        self._show(self._live, compact_tail(self._live))
 
     def set_result(self, result: ToolResult) -> None:
         self.border_subtitle = "✓" if result.ok else f"✗ {result.error_kind or 'failed'}"
         self.add_class("ok" if result.ok else "denied" if result.error_kind == "denied" else "failed")
         if result.error_kind == "denied":
             return  # the approval line says it
+        if result.error_kind == "interrupted" and self._live.strip():  # what it printed before the stop
+            output = self._live.rstrip() + "\n" + result.output
+            self._show(output, compact_tail(output, LIVE_LINES + 1))
+            return
         lines = result.output.strip().splitlines()
-        edited = result.ok and self._diff is not None and lines  # the diff shows it: one line is enough
-        self._result.update(lines[0] if edited else compact_result(result.output))
-        self._result.display = bool(result.output.strip())
+        if result.ok and self._diff is not None and lines:  # the diff shows it: one line is enough
+            self._show(result.output, lines[0])
+        else:
+            self._show(result.output, compact_result(result.output))

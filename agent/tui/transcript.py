@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import Widget
+from textual.widgets import Static
 
 from trident.agent.core.events import (
     Approval,
@@ -22,11 +24,34 @@ from trident.agent.core.events import (
     ToolResult,
     UserMessage,
 )
-from trident.agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble
+from trident.agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble, split_notes
 from trident.agent.tui.tool_card import ToolCard
 
 
+class NewOutputBelow(Static):
+    """Shown at the bottom of the view when output arrives while the user has scrolled up."""
+
+    DEFAULT_CSS = """
+    NewOutputBelow {
+        dock: bottom; width: auto; height: 1; margin: 0 0 0 2; padding: 0 1;
+        background: $panel; color: $text-accent; text-style: bold; display: none;
+    }
+    NewOutputBelow.shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__("↓ new output below · Ctrl+End (or a click) follows it", id="new-output")
+
+    def on_click(self) -> None:
+        parent = self.parent
+        if isinstance(parent, Transcript):
+            parent.follow()
+
+
 class Transcript(VerticalScroll):
+    """Follows the newest output (Textual's anchor) until the user scrolls up; then new output shows
+    a marker instead, until they scroll back to the end (or Ctrl+End)."""
+
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     """
@@ -36,9 +61,31 @@ class Transcript(VerticalScroll):
         self._text: AssistantText | None = None
         self._reasoning: ReasoningBlock | None = None
         self.cards: dict[str, ToolCard] = {}
+        self.marker = NewOutputBelow()
+
+    def compose(self) -> ComposeResult:
+        yield self.marker
 
     def on_mount(self) -> None:
         self.anchor()  # stay at the bottom as content comes, until the user scrolls up
+
+    @property
+    def scrolled_up(self) -> bool:
+        return self._anchor_released and self.scroll_y < self.max_scroll_y
+
+    def follow(self) -> None:
+        self.anchor()
+        self.marker.remove_class("shown")
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value >= self.max_scroll_y:
+            self.marker.remove_class("shown")
+
+    def watch_virtual_size(self) -> None:
+        """The content grew (a new widget, streamed text, output lines)."""
+        if self.scrolled_up:
+            self.marker.add_class("shown")
 
     def add(self, widget: Widget) -> None:
         self.mount(widget)
@@ -47,13 +94,16 @@ class Transcript(VerticalScroll):
         self.add(Notice(text, kind))
 
     def clear(self) -> None:
-        self.remove_children()
+        self.remove_children([child for child in self.children if child is not self.marker])
         self._text, self._reasoning, self.cards = None, None, {}
 
     def show(self, event: Event) -> None:
         if isinstance(event, UserMessage):
-            self.add(UserBubble(event.text))
-            self.anchor()  # a new turn: follow it again
+            notes, said = split_notes(event.text)
+            self.add(UserBubble(said))
+            for note in notes:
+                self.notice(f"told the model: {note}")
+            self.follow()  # a new turn: follow it again
         elif isinstance(event, StepStart):
             self._text, self._reasoning = None, None
         elif isinstance(event, ReasoningDelta):

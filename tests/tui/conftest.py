@@ -36,6 +36,8 @@ def visible_text(app: TridentApp) -> str:
     for widget in app.transcript.query("*"):
         if any(isinstance(above, Markdown) for above in widget.ancestors):
             continue  # the markdown's own blocks: its source says it
+        if not widget.display:
+            continue  # e.g. the "new output below" marker, when there is none
         if isinstance(widget, ToolCard):
             parts.append(f"[{widget.border_title} {widget.border_subtitle}]")
         elif isinstance(widget, Markdown):

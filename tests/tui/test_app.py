@@ -26,8 +26,7 @@ BROKEN = "def add(a, b):\n    return a - b\n"
 
 async def type_line(pilot: Pilot[None], text: str) -> None:
     prompt = pilot.app.query_one(PromptInput)
-    prompt.value = text
-    prompt.cursor_position = len(text)
+    prompt.value = text  # the cursor goes to the end
     await pilot.press("enter")
     await pilot.pause()
 
@@ -230,18 +229,21 @@ async def test_model_command(make_app: AppFactory, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_model_switch_waits_until_the_step_ends(make_app: AppFactory, tmp_path: Path) -> None:
-    slow = {"content": " ".join(f"word{i}" for i in range(200)), "delay": 0.02}
+    slow = {"content": " ".join(f"word{i}" for i in range(400)), "delay": 0.02}
     app = make_app([slow])
     model = app.session.model
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"content": "From the other model."}\n')
     async with app.run_test(size=SIZE) as pilot:
         await type_line(pilot, "talk")
         await until(pilot, lambda: "word5" in visible_text(app), "streaming")
-        await type_line(pilot, f"/model scripted:{tmp_path / 'other.jsonl'}")
-        assert "/model SPEC waits until the step ends" in visible_text(app)
+        await type_line(pilot, f"/model scripted:{other}")
+        assert app.queued == [f"/model scripted:{other}"] and app.session.model == model  # queued
         await type_line(pilot, "/model")  # showing it is fine
         assert f"model: {model}" in visible_text(app)
         await idle(pilot)
-        assert app.session.model == model and "word199" in visible_text(app)  # the stream was not cut
+        assert "word399" in visible_text(app)  # the stream was not cut
+        assert app.session.model == f"scripted:{other}" and not app.queued  # switched once it ended
 
 
 async def test_diff_and_undo_commands(make_app: AppFactory) -> None:

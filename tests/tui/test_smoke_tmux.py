@@ -45,7 +45,14 @@ def test_trident_in_tmux_shows_the_scripted_edit(tmp_path: Path) -> None:
     session = write_session(tmp_path / "session.jsonl", [edit_turn(), answer("Fixed add for you.")])
     tmux = Tmux(f"trident-smoke-{os.getpid()}")
     command = f"{sys.executable} -m trident"
-    env = {**os.environ, "TRIDENT_MODEL": f"scripted:{session}", "TERM": "xterm-256color"}
+    config = tmp_path / "config.toml"  # the user's choice of the local sandbox (Docker would not ask)
+    config.write_text('[sandbox]\nkind = "local"\n', encoding="utf-8")
+    env = {
+        **os.environ,
+        "TRIDENT_MODEL": f"scripted:{session}",
+        "TRIDENT_CONFIG": str(config),
+        "TERM": "xterm-256color",
+    }
     subprocess.run(
         [*tmux.base, "new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", "-c", str(repo), command],
         env=env,

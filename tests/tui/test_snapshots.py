@@ -82,3 +82,26 @@ def test_failed_edit_raises_effort_screen(make_app: AppFactory, snap_compare: Sn
 
 def test_help_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(SESSION), terminal_size=(110, 60), run_before=steadily(help_shown))
+
+
+async def long_write_asked(pilot: Pilot[None]) -> None:
+    await ask_approval(pilot, "write it")
+
+
+def test_approval_at_80x24_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    """A long call scrolls inside the prompt; its key line and the status bar stay on screen."""
+    big = "".join(f"line {i}\n" for i in range(60))
+    write = {"tool_calls": [{"name": "write", "arguments": {"path": "big.txt", "content": big}}], **USAGE}
+    app = make_app([write])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steadily(long_write_asked))
+
+
+async def composing(pilot: Pilot[None]) -> None:
+    await pilot.press(*"first line", "shift+enter", *"and the second, about @tool")
+    await pilot.pause(0.2)
+
+
+def test_composer_candidates_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    files = {"calc.py": "", "agent/tui/tool_card.py": "", "tools/edit.py": ""}
+    app = make_app(SESSION, files=files)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steadily(composing))
