@@ -1,10 +1,12 @@
 """Grading samples with LiveCodeBench's rules, each sample a real process inside a sandbox.
 
 One sandbox (a hardened Docker container by default, or the local runner) serves every sample: a
-batch of samples is one `RunnerSession.run` of `python3 -c <evals/lcb/driver.py>` (passed as an
-argument, so no file a solution could tamper with) with the jobs on stdin; `workers` run at once. The
-driver enforces the per-test timeout (a wall-clock kill of the test's process); the runner kills the
-driver at upstream's global backstop, `(timeout + 1) * tests + 5` seconds, so no sample can hang a run.
+batch of samples is one `RunnerSession.run` (as the runner's user) of `python3 -c <driver.py>`
+(passed as an argument, so no file a solution could tamper with) with the code and test inputs on
+stdin; `workers` run at once. The driver runs each sample under a fresh uid in a fresh directory and
+relays what it did; the verdict is computed here (`judge.py`) against expected outputs that never
+leave this process. A batch that goes wrong costs only the sample that broke it: the others are
+graded again alone (see `SandboxGrader`).
 """
 
 from __future__ import annotations
