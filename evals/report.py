@@ -67,6 +67,11 @@ class Scores(BaseModel):
     samples: int
     pass_at_1: float = Field(serialization_alias="pass@1")
     pass_at_k: dict[str, float] = Field(serialization_alias="pass@k")
+    samples_per_problem: dict[str, int] = Field(default_factory=dict)  # scored: fewest, most
+    infra_failures: list[str] = Field(
+        default_factory=list
+    )  # question_id#sample: not scored, regraded next run
+    regraded_alone: dict[str, list[str]] = Field(default_factory=dict)  # sample -> why, each time
     by_difficulty: dict[str, Group]
     by_platform: dict[str, Group]
     by_effort: dict[str, Group]
@@ -94,16 +99,35 @@ def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
     return grouped
 
 
+INFRA = "infra_failure"  # the grader failed, not the sample: never scored, listed in the summary
+
+
+def _scored(samples: Iterable[Sample]) -> list[Sample]:
+    return [s for s in samples if s.result.verdict_name != INFRA]
+
+
 def _mean_pass(grouped: dict[str, list[Sample]], k: int = 1) -> float:
-    """pass@k averaged over problems (the unbiased estimator per problem), as a fraction."""
-    groups = [group for group in grouped.values() if len(group) >= k]
+    """pass@k averaged over problems (the unbiased estimator per problem), as a fraction. Samples the
+    grader failed on (infra_failure) are left out; pass@k needs k scored samples of every problem."""
+    groups = [_scored(group) for group in grouped.values()]
+    groups = [group for group in groups if group]
+    if k > 1 and any(len(group) < k for group in groups):
+        raise ValueError(f"pass@{k} needs {k} samples of every problem")
     counts = [(len(group), sum(s.result.passed for s in group)) for group in groups]
     return mean_pass_at_k(counts, k) if counts else 0.0
 
 
+def _pass_at_k(grouped: dict[str, list[Sample]]) -> tuple[dict[str, float], dict[str, int]]:
+    """pass@k as upstream reports it: only for k every problem has samples for; with the counts."""
+    sizes = [len(_scored(group)) for group in grouped.values()]
+    fewest = min(sizes, default=0)
+    values = {f"pass@{k}": round(100 * _mean_pass(grouped, k), 2) for k in KS if k <= fewest}
+    return values, {"fewest": fewest, "most": max(sizes, default=0)}
+
+
 def _group(grouped: dict[str, list[Sample]]) -> Group:
     return Group(
-        problems=len(grouped),
+        problems=sum(1 for samples in grouped.values() if _scored(samples)),
         samples=sum(len(s) for s in grouped.values()),
         pass_at_1=round(100 * _mean_pass(grouped), 2),
     )
@@ -126,6 +150,9 @@ def scores(problems: list[Problem], scenario: Scenario) -> Scores:
         for effort in sorted({s.effort for s in samples}):
             by_effort[effort][question_id] = [s for s in samples if s.effort == effort]
     verdicts = Counter(sample.result.verdict_name for sample in scenario.samples)
+    pass_k, per_problem = _pass_at_k(grouped)
+    infra = [f"{s.question_id}#{s.sample_index}" for s in scenario.samples if s.result.verdict_name == INFRA]
+    regraded = [s for s in scenario.samples if s.result.regraded]
     return Scores(
         mode=scenario.mode,
         n=scenario.n,
@@ -133,7 +160,10 @@ def scores(problems: list[Problem], scenario: Scenario) -> Scores:
         problems=len(grouped),
         samples=len(scenario.samples),
         pass_at_1=round(100 * _mean_pass(grouped), 2),
-        pass_at_k={f"pass@{k}": round(100 * _mean_pass(grouped, k), 2) for k in KS if k <= scenario.n},
+        pass_at_k=pass_k,
+        samples_per_problem=per_problem,
+        infra_failures=infra,
+        regraded_alone={f"{s.question_id}#{s.sample_index}": s.result.regraded for s in regraded},
         by_difficulty=_split(grouped, {p.question_id: p.difficulty for p in problems}, DIFFICULTIES),
         by_platform=_split(grouped, {p.question_id: p.platform for p in problems}, PLATFORMS),
         by_effort={effort: _group(part) for effort, part in sorted(by_effort.items())},
@@ -151,7 +181,7 @@ def differences(scenarios: list[Scenario]) -> dict[str, dict[str, list[str]]]:
     rates = [
         {
             q: sum(s.result.passed for s in samples) / len(samples)
-            for q, samples in _by_problem(sc.samples).items()
+            for q, samples in _by_problem(_scored(sc.samples)).items()
         }
         for sc in scenarios
     ]
@@ -253,6 +283,25 @@ def markdown(summary: Summary) -> str:
         counts = ", ".join(f"{side}: {_listed(ids)}" for side, ids in sides.items())
         lines += ["", f"{pair}, problems whose pass rate differs: {counts}"]
     for name, score in zip(names, scored, strict=True):
+        per = score.samples_per_problem
+        if per:
+            lines += [
+                "",
+                f"`{name}`: {per.get('fewest')} to {per.get('most')} scored samples per problem"
+                " (pass@k only for k up to the fewest)",
+            ]
+        if score.infra_failures:
+            lines += [
+                "",
+                f"`{name}`: grader failures (not scored, graded again on the next run): "
+                + _listed(score.infra_failures),
+            ]
+        if score.regraded_alone:
+            lines += [
+                "",
+                f"`{name}`: graded again alone after a batch went wrong: "
+                + _listed(sorted(score.regraded_alone)),
+            ]
         if score.notes:
             facts = ", ".join(f"{key} {value}" for key, value in score.notes.items())
             lines += ["", f"`{name}`: {facts}"]

@@ -143,7 +143,13 @@ async def _grade(
     workers: int,
     stage: Stage,
 ) -> None:
-    missing = [item for item in items if item.key not in files.grades]
+    # an infra_failure is the grader's, not the sample's: graded again on every run until it is not
+    missing = [
+        item
+        for item in items
+        if item.key not in files.grades
+        or files.grades.records[item.key].result.verdict_name == "infra_failure"
+    ]
     if not missing:
         return
     passed = sum(g.result.passed for g in files.grades.records.values())

@@ -265,12 +265,16 @@ class RunnerSession:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         limit: int = 64 * 1024,
+        as_runner: bool = False,
     ) -> RunResult:
         """Run one program (no shell, no session state) with `stdin` on a real pipe.
 
         Unlike `exec`, runs overlap: the runner serves each in its own thread, so one sandbox can
         grade many samples at once. The process group is killed at `timeout` and after exit.
+        `as_runner`: as the runner's user (in Docker, root with only SETUID/SETGID/KILL) instead of the
+        commands' uid, for a trusted supervisor that runs untrusted code under uids of its own.
         """
+        fields: dict[str, Any] = {"as_runner": True} if as_runner else {}
         answer = await self.call(
             "run",
             timeout=timeout,
@@ -280,6 +284,7 @@ class RunnerSession:
             cwd=cwd,
             env=env,
             limit=limit,
+            **fields,
         )
         return RunResult(
             exit_code=int(answer["exit_code"]),

@@ -255,7 +255,10 @@ class Runner:
         """One program (an argv, no shell) with bytes on a real stdin pipe; served concurrently.
 
         Not the session's shell: no state is kept, and many `run`s may overlap (an eval grader
-        runs one per sample), but not with an `exec`. The process gets its own session; on timeout,
+        runs one per sample), but not with an `exec`. With `as_runner`, it runs as the runner's own
+        user rather than the commands' (in Docker: root with only SETUID, SETGID and KILL), for a
+        trusted supervisor that starts untrusted processes itself under uids of their own (the eval
+        grader's driver); otherwise as every command. The process gets its own session; on timeout,
         and always once it has exited, its whole process group is killed, and when the last of the
         overlapping runs ends, everything they left (setsid'd or double-forked) is killed too.
         """
@@ -283,7 +286,7 @@ class Runner:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            **self.creds.popen(),
+            **({} if req.get("as_runner") else self.creds.popen()),
         )
         self.sweeper.own.add(proc.pid)
         out, err = Capture(limit), Capture(limit)

@@ -1,10 +1,12 @@
 """Grading samples with LiveCodeBench's rules, each sample a real process inside a sandbox.
 
 One sandbox (a hardened Docker container by default, or the local runner) serves every sample: a
-batch of samples is one `RunnerSession.run` of `python3 -c <evals/lcb/driver.py>` (passed as an
-argument, so no file a solution could tamper with) with the jobs on stdin; `workers` run at once. The
-driver enforces the per-test timeout (a wall-clock kill of the test's process); the runner kills the
-driver at upstream's global backstop, `(timeout + 1) * tests + 5` seconds, so no sample can hang a run.
+batch of samples is one `RunnerSession.run` (as the runner's user) of `python3 -c <driver.py>`
+(passed as an argument, so no file a solution could tamper with) with the code and test inputs on
+stdin; `workers` run at once. The driver runs each sample under a fresh uid in a fresh directory and
+relays what it did; the verdict is computed here (`judge.py`) against expected outputs that never
+leave this process. A batch that goes wrong costs only the sample that broke it: the others are
+graded again alone (see `SandboxGrader`).
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from trident.evals.lcb.problems import Problem
+from trident.evals.lcb.judge import Judged, judge
+from trident.evals.lcb.problems import Problem, TestCase
 from trident.sandbox.base import SandboxError
 from trident.sandbox.client import RunnerSession
 from trident.sandbox.local import LocalSandbox
@@ -39,7 +44,9 @@ VERDICT_CODES = {
     "time_limit": -3,
     "runtime_error": -4,
     "compile_error": -4,
+    "load_time_limit": -4,  # a functional module's load overran the timeout (upstream: -4, "Error during testing")
     "runner_error": -5,
+    "infra_failure": -5,  # the grader failed, not the sample: not a model failure (retried, listed)
 }
 
 
@@ -53,6 +60,7 @@ class SampleResult(BaseModel):
     test_results: list[bool | int]  # upstream's per-test list (stops at the first failure)
     metadata: dict[str, Any]  # upstream-style error_code / error_message / inputs / output / expected
     duration_s: float
+    regraded: list[str] = []  # why it was graded again alone (a batch that went wrong), each time
 
 
 class Grader(Protocol):
@@ -106,29 +114,37 @@ class Pending:
     done: asyncio.Future[SampleResult]
     key: str = ""  # the tests it shares with other samples of its problem (sent once per batch)
     size: int = 0  # bytes of those tests
+    regraded: list[str] = field(default_factory=list)  # why it was graded again alone, each time
+    duration: float = 0.0
 
 
-def batch_payload(batch: list[Pending]) -> bytes:
-    """The driver's stdin: each problem's tests once, then the jobs naming them."""
-    shared: dict[str, dict[str, list[str]]] = {}
+def batch_payload(batch: list[Pending], uid_base: int) -> bytes:
+    """The driver's stdin: each problem's test inputs once, then the jobs naming them. No expected
+    output is ever sent: the verdicts are computed here."""
+    shared: dict[str, list[str]] = {}
     jobs = []
     for pending in batch:
-        job = dict(pending.job)
-        tests = {"inputs": job.pop("inputs"), "outputs": job.pop("outputs")}
-        shared.setdefault(pending.key, tests)
+        job = {k: v for k, v in pending.job.items() if k not in ("inputs", "outputs")}
+        shared.setdefault(pending.key, pending.job["inputs"])
         jobs.append({**job, "tests": pending.key})
-    return json.dumps({"tests": shared, "jobs": jobs}).encode("utf-8")
+    payload = {"tests": shared, "jobs": jobs, "uid_base": uid_base, "source": DRIVER_SOURCE}
+    return json.dumps(payload).encode("utf-8", "surrogatepass")
 
 
 class SandboxGrader:
     """A `Grader` over one runner session (Docker container or local runner).
 
-    `workers` driver processes run at once. Each takes a small batch of the samples waiting (a
-    python start costs more than grading a typical sample; every test still gets its own fresh
-    process), with a backstop of the batch's summed per-sample backstops; a sample whose batch hit
-    the backstop unfinished is graded again alone, against its own backstop. If the sandbox dies
-    (a solution killed the runner, the container went away), a fresh one is started and the
-    batch's samples are graded again alone; one that breaks it again gets `runner_error`.
+    `workers` driver processes run at once, each over a small batch of the samples waiting (a python
+    start costs more than grading a typical sample). The driver gets code and inputs only; every
+    verdict is computed here (`judge`) from what it relays. Each sample runs under a uid of its own in a
+    fresh directory, so it cannot reach the driver, another sample, or what another sample left.
+
+    A sample whose batch went wrong (the driver died or hit the backstop, the sandbox died, the
+    sample's supervisor was killed) or whose failure may be another's doing (a time limit while
+    starved of CPU, a SIGKILL from the OOM killer) is graded again alone, and `regraded` says so.
+    Alone, the result counts; if the grader breaks again with it alone, a known-good canary decides
+    whom to blame: the sample (`runner_error`, a failure) or the infrastructure (`infra_failure`,
+    not a model failure: retried on the next run and listed in the summary).
     """
 
     def __init__(
@@ -151,6 +167,9 @@ class SandboxGrader:
         self.batch_max, self.batch_bytes, self.backstop_extra_s = batch_max, batch_bytes, backstop_extra_s
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._next_uid = FIRST_UID + secrets.randbelow(1 << 30)  # never reused by this grader
+        self.separated: bool | None = None  # whether samples ran under uids of their own (driver's header)
+        self.incidents: list[dict[str, Any]] = []  # every regrade and infra failure, in order
 
     async def __aenter__(self) -> SandboxGrader:
         try:
@@ -180,13 +199,26 @@ class SandboxGrader:
     ) -> SampleResult:
         if not self._tasks:
             raise RuntimeError("use the grader as `async with open_grader(...) as grader`")
+        return await self._queue_sample(problem, code, sample_index, tests)
+
+    async def _queue_sample(
+        self, problem: Problem, code: str, sample_index: int, tests: Literal["public", "private", "all"]
+    ) -> SampleResult:
+        pending = self._pending(problem, code, sample_index, tests)
+        await self._queue.put(pending)
+        return await pending.done
+
+    def _pending(
+        self, problem: Problem, code: str, sample_index: int, tests: Literal["public", "private", "all"]
+    ) -> Pending:
         limits = {
             "timeout": self.timeout_s,
             "memory_bytes": self.memory_mb * 1024 * 1024,
             "output_limit": output_limit_for(problem),
         }
         job = job_for(problem, code, tests, **limits)
-        pending = Pending(
+        job["backstop"] = global_timeout_s(self.timeout_s, len(job["inputs"]), self.backstop_extra_s)
+        return Pending(
             problem=problem,
             sample_index=sample_index,
             job=job,
@@ -195,8 +227,6 @@ class SandboxGrader:
             key=f"{id(problem)}|{tests}",  # the problem object lives as long as the sample waits
             size=sum(map(len, job["inputs"])) + sum(map(len, job["outputs"])),
         )
-        await self._queue.put(pending)
-        return await pending.done
 
     async def _work(self) -> None:
         while True:
@@ -209,9 +239,9 @@ class SandboxGrader:
                 batch.append(self._queue.get_nowait())
                 sizes[batch[-1].key] = batch[-1].size
             try:
-                left = await self._run(batch, retry=True)
-                for pending in left:  # each alone, against its own backstop, in a live sandbox
-                    await self._run([pending], retry=False)
+                again = await self._settle_or_retry(batch)
+                for pending, reason in again:  # each alone, in a live sandbox
+                    await self._alone(pending, reason)
             except Exception as exc:  # never leave a caller waiting
                 for pending in batch:
                     if not pending.done.done():
@@ -227,46 +257,127 @@ class SandboxGrader:
             await self.sandbox.start()
             self.restarts += 1
 
-    async def _run(self, batch: list[Pending], *, retry: bool) -> list[Pending]:
-        """Grade a batch in one driver run; returns the samples to grade again alone (`retry`)."""
-        backstop = sum(global_timeout_s(self.timeout_s, p.tests, self.backstop_extra_s) for p in batch)
-        payload = batch_payload(batch)
-        started = time.monotonic()
+    async def _settle_or_retry(self, batch: list[Pending]) -> list[tuple[Pending, str]]:
+        """Grade a batch; settle what counts, return the rest (with why) to grade again alone."""
+        again = []
+        for pending, judged, why in await self._attempt(batch):
+            if judged is not None and not judged.incomplete and (judged.suspect is None or len(batch) == 1):
+                settle(pending, make_result(pending, judged))
+            else:
+                again.append((pending, why or (judged.suspect or judged.incomplete if judged else "") or "?"))
+        return again
+
+    async def _alone(self, pending: Pending, reason: str) -> None:
+        last: Judged | None = None
+        for _ in range(2):
+            pending.regraded.append(reason)
+            self.incidents.append(
+                {
+                    "question_id": pending.problem.question_id,
+                    "sample_index": pending.sample_index,
+                    "regraded": reason,
+                }
+            )
+            try:
+                ((_, judged, why),) = await self._attempt([pending])
+            except SandboxError as exc:
+                settle(pending, infra_failure(pending, f"the sandbox cannot be restarted: {exc}"))
+                self.incidents.append({**self.incidents[-1], "infra_failure": str(exc)})
+                return
+            if judged is not None and not judged.incomplete:
+                settle(pending, make_result(pending, judged))
+                return
+            last = judged
+            reason = why or (judged.incomplete if judged else None) or "?"
+        if last is not None and self.separated:
+            # only the sample's own uid can kill its supervisor: the sample did it, every time
+            settle(pending, make_result(pending, last))
+        elif await self._canary_passes():
+            settle(
+                pending, runner_error(pending, f"the grader broke with this sample alone, twice: {reason}")
+            )
+        else:
+            settle(pending, infra_failure(pending, reason))
+            self.incidents.append({**self.incidents[-1], "infra_failure": reason})
+
+    async def _canary_passes(self) -> bool:
+        """Whether the grader, as it is now, grades a known-good sample (then a sample that breaks it
+        alone, repeatedly, is to blame for it)."""
+        canary = self._pending(CANARY, "print(int(input()) + 1)", 0, "all")
+        try:
+            ((_, judged, _),) = await self._attempt([canary])
+        except SandboxError:
+            return False
+        return judged is not None and judged.name == "pass"
+
+    async def _attempt(self, batch: list[Pending]) -> list[tuple[Pending, Judged | None, str | None]]:
+        """One driver run over `batch`: per sample, its judged records, or why there are none."""
+        backstop = sum(float(p.job["backstop"]) + 1.0 for p in batch) + 3.0  # the driver keeps each
+        uid_base = self._next_uid
+        self._next_uid += len(batch)
+        payload = batch_payload(batch, uid_base)
         box = self.sandbox
         try:
             run = await box.run(
-                [self.python, "-I", "-c", DRIVER_SOURCE], stdin=payload, timeout=backstop, limit=64 << 20
+                [self.python, "-I", "-c", DRIVER_SOURCE],
+                stdin=payload,
+                timeout=backstop,
+                limit=64 << 20,
+                as_runner=True,
             )
         except SandboxError as exc:
-            await self._restart(box)
-            if retry:
-                return list(batch)
-            for pending in batch:
-                settle(pending, runner_error(pending, str(exc), time.monotonic() - started))
-            return []
+            await self._restart(box)  # a SandboxError from here: the sandbox cannot be had again
+            return [(p, None, f"the sandbox died: {exc}") for p in batch]
         answers: dict[int, dict[str, Any]] = {}
         for line in run.stdout.splitlines():
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, TypeError, KeyError):
                 answer = json.loads(line)
-                answers[int(answer["index"])] = answer
-        left = []
+                if answer.get("header"):
+                    self.separated = bool(answer.get("separated"))
+                else:
+                    answers[int(answer["index"])] = answer
+        out: list[tuple[Pending, Judged | None, str | None]] = []
         for index, pending in enumerate(batch):
             answer = answers.get(index)
-            if answer is not None:
-                result = make_result(
-                    pending, answer["name"], answer["results"], answer["metadata"], float(answer["duration"])
-                )
-                settle(pending, result)
-            elif run.timed_out and len(batch) > 1:
-                left.append(pending)
-            elif run.timed_out:
-                meta = {"error_code": -1, "error_message": f"Global timeout after {backstop:g} s"}
-                settle(pending, make_result(pending, "global_timeout", [-1] * pending.tests, meta, backstop))
+            if answer is None:
+                if run.timed_out:
+                    why = f"the batch's driver hit its backstop ({backstop:g} s)"
+                else:
+                    detail = run.stderr.decode("utf-8", "replace")[-500:].strip()
+                    why = f"the grading driver died (exit {run.exit_code}) {detail}".strip()
+                out.append((pending, None, why))
+            elif "infra" in answer:
+                out.append((pending, None, str(answer["infra"])))
             else:
-                detail = run.stderr.decode("utf-8", "replace")[-2000:]
-                message = f"grading driver failed (exit {run.exit_code}): {detail}"
-                settle(pending, runner_error(pending, message, time.monotonic() - started))
-        return left
+                judged = judge(
+                    answer,
+                    functional=bool(pending.job["fn_name"]),
+                    inputs=pending.job["inputs"],
+                    outputs=pending.job["outputs"],
+                    timeout=self.timeout_s,
+                    output_limit=int(pending.job["output_limit"]),
+                    backstop=float(pending.job["backstop"]),
+                )
+                pending.duration = float(answer.get("duration") or 0.0)
+                out.append((pending, judged, None))
+        return out
+
+
+CANARY = Problem(
+    question_id="trident-canary",
+    question_title="canary",
+    question_content="print n + 1",
+    platform="trident",
+    contest_id="",
+    contest_date=datetime(2024, 1, 1),
+    starter_code="",
+    difficulty="easy",
+    public_tests=[TestCase(input="41\n", output="42\n", testtype="stdin")],
+    private_tests=[],
+    func_name=None,
+    metadata={},
+)
+FIRST_UID = 100_000_000  # samples' uids: far above any real user's (each sample gets a fresh one)
 
 
 def settle(pending: Pending, result: SampleResult) -> None:
@@ -274,29 +385,29 @@ def settle(pending: Pending, result: SampleResult) -> None:
         pending.done.set_result(result)
 
 
-def make_result(
-    pending: Pending,
-    name: str,
-    results: list[bool | int],
-    metadata: dict[str, Any],
-    duration: float,
-) -> SampleResult:
-    passed = name == "pass" and all(r is True for r in results)
+def make_result(pending: Pending, judged: Judged) -> SampleResult:
+    passed = judged.name == "pass" and all(r is True for r in judged.results)
     return SampleResult(
         question_id=pending.problem.question_id,
         sample_index=pending.sample_index,
         passed=passed,
-        verdict=1 if passed else VERDICT_CODES[name],
-        verdict_name=name,
-        test_results=results,
-        metadata=metadata,
-        duration_s=duration,
+        verdict=1 if passed else VERDICT_CODES[judged.name],
+        verdict_name=judged.name,
+        test_results=judged.results,
+        metadata=judged.metadata,
+        duration_s=pending.duration,
+        regraded=list(pending.regraded),
     )
 
 
-def runner_error(pending: Pending, message: str, duration: float) -> SampleResult:
+def runner_error(pending: Pending, message: str) -> SampleResult:
     meta = {"error": message, "error_code": -5, "error_message": "TestRunnerError"}
-    return make_result(pending, "runner_error", [-2], meta, duration)
+    return make_result(pending, Judged("runner_error", [-2], meta))
+
+
+def infra_failure(pending: Pending, message: str) -> SampleResult:
+    meta = {"error": message, "error_code": -5, "error_message": "infrastructure failure (not the sample's)"}
+    return make_result(pending, Judged("infra_failure", [-5], meta))
 
 
 class TempLocalSandbox(LocalSandbox):

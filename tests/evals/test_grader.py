@@ -95,9 +95,10 @@ async def test_grading_outside_the_context_is_refused() -> None:
 
 
 @pytest.mark.slow
-async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
-    # a "python" that never answers stands for a driver stuck beyond repair: its batch hits the summed
-    # backstop, then each sample is retried alone and gets upstream's global timeout (-1 per test)
+async def test_a_stuck_driver_is_an_infra_failure_not_the_samples(tmp_path: Path) -> None:
+    # a "python" that never answers stands for a driver stuck beyond repair (the driver keeps each
+    # sample's own backstop, so this is never a sample's doing): the batch hits its backstop, each
+    # sample is graded again alone, twice, then a known-good canary fails too: infra_failure, listed
     stuck = tmp_path / "stuck-python"
     stuck.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
     stuck.chmod(0o755)
@@ -108,11 +109,12 @@ async def test_a_stuck_driver_hits_the_backstop_alone(tmp_path: Path) -> None:
     async with grader:
         grader.batch_max = 2
         results = await asyncio.wait_for(
-            asyncio.gather(*(grader.grade(problem, "print(1)", i) for i in range(2))), 60
+            asyncio.gather(*(grader.grade(problem, "print(1)", i) for i in range(2))), 90
         )
     for result in results:
-        assert (result.verdict, result.verdict_name, result.test_results) == (-1, "global_timeout", [-1])
-        assert result.metadata["error_code"] == -1 and "Global timeout" in result.metadata["error_message"]
+        assert (result.verdict, result.verdict_name, result.passed) == (-5, "infra_failure", False)
+        assert len(result.regraded) == 2 and "backstop" in result.regraded[0]
+    assert sum("infra_failure" in incident for incident in grader.incidents) == 2
 
 
 async def test_batches_share_a_problems_tests_and_keep_problems_apart() -> None:
@@ -134,14 +136,13 @@ import os, signal
 def parent(pid):
     with open(f"/proc/{pid}/stat") as handle:
         return int(handle.read().rsplit(")", 1)[1].split()[1])
-os.kill(parent(os.getppid()), signal.SIGKILL)  # the driver's parent: the sandbox runner
+os.kill(parent(parent(os.getppid())), signal.SIGKILL)  # supervisor -> driver -> the sandbox runner
 """
 
 
 @pytest.mark.parametrize("kind", ["local", "docker"])
-async def test_a_sample_that_kills_the_sandbox_costs_only_itself(
-    kind: str, request: pytest.FixtureRequest
-) -> None:
+async def test_a_sample_cannot_kill_the_sandbox(kind: str, request: pytest.FixtureRequest) -> None:
+    # each sample runs under a uid of its own: the runner (and the driver) are out of its reach
     image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
     problem = make_problem([("1 2\n", "3\n")])
     codes = [KILL_THE_RUNNER] + ["print(sum(map(int, input().split())))"] * 3
@@ -149,8 +150,7 @@ async def test_a_sample_that_kills_the_sandbox_costs_only_itself(
         results = await asyncio.wait_for(
             asyncio.gather(*(grader.grade(problem, code, i) for i, code in enumerate(codes))), 120
         )
-        after = await grader.grade(problem, codes[1], 9)
         restarts = getattr(grader, "restarts")  # noqa: B009
-    assert [r.verdict_name for r in results] == ["runner_error", "pass", "pass", "pass"]
-    assert results[0].verdict == -5 and after.passed
-    assert restarts == 2  # the batch, then the killer alone
+    assert [r.verdict_name for r in results] == ["runtime_error", "pass", "pass", "pass"]
+    assert "PermissionError" in results[0].metadata["error"]
+    assert restarts == 0 and not any(r.regraded for r in results)

@@ -20,7 +20,7 @@ from trident.evals.report import (
 )
 from trident.evals.results import write_report
 
-VERDICTS = {"pass": 1, "wrong_answer": -2, "time_limit": -3, "runtime_error": -4}
+VERDICTS = {"pass": 1, "wrong_answer": -2, "time_limit": -3, "runtime_error": -4, "infra_failure": -5}
 
 
 def sample(question_id: str, index: int, verdict: str, effort: str = "high") -> Sample:
@@ -169,3 +169,19 @@ def test_write_report_writes_every_file(tmp_path: Path) -> None:
     for png in ("pass1_by_difficulty.png", "verdicts.png"):
         content = (tmp_path / png).read_bytes()
         assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
+
+
+def test_infra_failures_are_not_scored_and_pass_at_k_needs_k_samples_everywhere() -> None:
+    # ADD: 2 passes; TWICE: a wrong answer and a grader failure (not the sample's: left out)
+    samples = [
+        sample(ADD.question_id, 0, "pass"),
+        sample(ADD.question_id, 1, "pass"),
+        sample(TWICE.question_id, 0, "wrong_answer"),
+        sample(TWICE.question_id, 1, "infra_failure"),
+    ]
+    scored = scores(PROBLEMS, Scenario("codegeneration", "plain", 2, 0.2, samples))
+    assert scored.pass_at_1 == 50.0  # (1 + 0) / 2: the infra failure counts neither way
+    assert scored.pass_at_k == {"pass@1": 50.0}  # TWICE has only one scored sample: no pass@2
+    assert scored.samples_per_problem == {"fewest": 1, "most": 2}
+    assert scored.infra_failures == [f"{TWICE.question_id}#1"]
+    assert scored.verdicts["infra_failure"] == 1
