@@ -4,8 +4,8 @@ Per sample a `multiprocessing.Manager()` and a forked `Process` whose child `exe
 its own interpreter: stdin programs wrapped into a function with a mocked `sys.stdin` and a captured
 `sys.stdout`, functional ones called in-process; `signal` timers per test; the parent joins with the
 global backstop. Samples spread over a `ProcessPoolExecutor`. The comparison rules, the verdicts'
-metadata and the backstop are the grader's own (`evals/lcb/driver.py`, `evals/lcb/judge.py`, `evals/lcb/grader.py`), so any
-difference in verdicts comes from execution, not from the rules.
+metadata and the backstop are the grader's own (`evals/lcb/driver.py`, `evals/lcb/judge.py`,
+`evals/lcb/grader.py`), so any difference in verdicts comes from execution, not from the rules.
 No memory limit and no isolation, as upstream.
 """
 
@@ -32,8 +32,8 @@ from trident.evals.lcb.driver import (
     compare_stdout,
     truncate,
 )
-from trident.evals.lcb.judge import runtime_error, testing_error, time_limit, wrong_answer
 from trident.evals.lcb.grader import global_timeout_s
+from trident.evals.lcb.judge import runtime_error, testing_error, time_limit, wrong_answer
 
 
 class Timeout(Exception):

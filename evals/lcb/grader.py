@@ -18,7 +18,6 @@ import os
 import secrets
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +43,7 @@ VERDICT_CODES = {
     "time_limit": -3,
     "runtime_error": -4,
     "compile_error": -4,
-    "load_time_limit": -4,  # a functional module's load overran the timeout (upstream: -4, "Error during testing")
+    "load_time_limit": -4,  # a functional module's load overran the timeout (upstream's -4 too)
     "runner_error": -5,
     "infra_failure": -5,  # the grader failed, not the sample: not a model failure (retried, listed)
 }

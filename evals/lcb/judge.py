@@ -151,30 +151,30 @@ def judge_stdin(
         record = by_test.get(index)
         if record is None:
             why = "the sample's supervisor stopped early" if records.done else "no record (supervisor gone)"
-            return finished(results + [RUNTIME], "runtime_error", runtime_error(why, details), incomplete=why)
+            return finished([*results, RUNTIME], "runtime_error", runtime_error(why, details), incomplete=why)
         if record.get("end") == "timeout":
             return finished(
-                results + [TIME], "time_limit", time_limit(details), suspect=starved(record, timeout)
+                [*results, TIME], "time_limit", time_limit(details), suspect=starved(record, timeout)
             )
         try:
             report = _report(record.get("report")) if record.get("end") == "report" else None
         except (Malformed, ValueError, RecursionError):
             bad = "the solution's report was malformed"
-            return finished(results + [RUNTIME], "runtime_error", runtime_error(bad, details))
+            return finished([*results, RUNTIME], "runtime_error", runtime_error(bad, details))
         if report is None:
             signal = record.get("signal")
-            judged = finished(results + [RUNTIME], "runtime_error", runtime_error(died(signal), details))
+            judged = finished([*results, RUNTIME], "runtime_error", runtime_error(died(signal), details))
             judged.suspect = "killed by SIGKILL" if signal == "SIGKILL" else None
             return judged
         if report["status"] == "compile_error":
             name = "runtime_error" if report.get("kind") == "memory" else "compile_error"
             return finished([RUNTIME], name, testing_error(report["error"]))
         if report["status"] == "error":
-            return finished(results + [RUNTIME], "runtime_error", runtime_error(report["error"], details))
+            return finished([*results, RUNTIME], "runtime_error", runtime_error(report["error"], details))
         try:
             output = _stdout(record, output_limit)
         except (Malformed, ValueError, zlib.error):
-            return finished(results + [WRONG], "wrong_answer", wrong_answer("", details, "malformed output"))
+            return finished([*results, WRONG], "wrong_answer", wrong_answer("", details, "malformed output"))
         overflow = record.get("overflow")
         message: str | None
         if isinstance(overflow, int) and overflow > 0:
@@ -183,7 +183,7 @@ def judge_stdin(
             message = compare_stdout(output, expected)
         if message is not None:
             return finished(
-                results + [WRONG], "wrong_answer", wrong_answer(truncate(output), details, message)
+                [*results, WRONG], "wrong_answer", wrong_answer(truncate(output), details, message)
             )
         results.append(PASS)
     return finished(results, "pass", {})
@@ -274,7 +274,7 @@ def judge_functional(
         if end is None:
             why = "no end record (the sample's supervisor was killed)"
             return finished(
-                results + [RUNTIME], "runtime_error", runtime_error(why, details or {}), incomplete=why
+                [*results, RUNTIME], "runtime_error", runtime_error(why, details or {}), incomplete=why
             )
         if end.get("end") == "timeout":
             if details is None:  # upstream: compile_code's alarm inside run_test's try: -4
@@ -282,7 +282,7 @@ def judge_functional(
                     [RUNTIME], "load_time_limit", testing_error(""), suspect=starved(end, timeout)
                 )
             return finished(
-                results + [TIME], "time_limit", time_limit(details), suspect=starved(end, timeout)
+                [*results, TIME], "time_limit", time_limit(details), suspect=starved(end, timeout)
             )
         if end.get("signal"):
             suspect = "killed by SIGKILL" if end.get("signal") == "SIGKILL" else None
@@ -291,7 +291,7 @@ def judge_functional(
                     [RUNTIME], "runtime_error", testing_error(died(end["signal"])), suspect=suspect
                 )
             return finished(
-                results + [RUNTIME],
+                [*results, RUNTIME],
                 "runtime_error",
                 runtime_error(died(end["signal"]), details),
                 suspect=suspect,
@@ -318,18 +318,18 @@ def judge_functional(
             message = _line(lines[index + 1])
             if message["status"] == "overflow":
                 note = f"Wrong answer: return value over {output_limit} bytes"
-                return finished(results + [WRONG], "wrong_answer", wrong_answer("", details, note))
+                return finished([*results, WRONG], "wrong_answer", wrong_answer("", details, note))
             if message["status"] == "error":
                 error = message.get("error")
                 if not isinstance(error, str):
                     raise Malformed("an error without its text")
-                return finished(results + [RUNTIME], "runtime_error", runtime_error(error, details))
+                return finished([*results, RUNTIME], "runtime_error", runtime_error(error, details))
             if message["status"] != "returned" or "value" not in message:
                 raise Malformed("unknown status")
             prediction = _value(message)
         except (Malformed, ValueError, RecursionError, OverflowError):
             note = "Wrong answer: the return value was malformed"
-            return finished(results + [WRONG], "wrong_answer", wrong_answer("", details, note))
+            return finished([*results, WRONG], "wrong_answer", wrong_answer("", details, note))
         expected = json.loads(expected_text)
         try:
             ok = bool(prediction == expected)
@@ -337,7 +337,7 @@ def judge_functional(
         except RecursionError:
             ok, shown = False, "(too deep to compare)"
         if not ok:
-            return finished(results + [WRONG], "wrong_answer", wrong_answer(shown, details))
+            return finished([*results, WRONG], "wrong_answer", wrong_answer(shown, details))
         results.append(PASS)
     return finished(results, "pass", {})
 

@@ -243,7 +243,7 @@ async def test_hostile_samples_fail_and_innocents_keep_their_verdicts(
     image = request.getfixturevalue("sandbox_image") if kind == "docker" else None
     results = await grade_all(kind, image)
     wrong = []
-    for name, problem, _, verdicts in samples():
+    for name, _problem, _, verdicts in samples():
         got = results[name]
         attack = name in ATTACKS and not name.startswith("litter")
         if attack and got.passed:
