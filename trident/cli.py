@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=MODES,
         help="ask | auto-edit | full-auto (default: full-auto in Docker without network)",
     )
+    chat.add_argument(
+        "--test-cmd", help="the project's test command (default: the config's, else detected from the layout)"
+    )
 
     box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
     box_sub = box.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
@@ -178,6 +181,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if sandbox:
         out["sandbox"] = sandbox
     if args.command == "chat":
+        if args.test_cmd:
+            out["test_command"] = args.test_cmd
         return out
     limits = {
         key: value

@@ -36,6 +36,7 @@ from trident.agent.policies.approval import call_kind
 from trident.agent.session import mentions
 from trident.agent.session.chat import ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
+from trident.agent.session.preview import Preview
 from trident.agent.session.saved import list_sessions
 from trident.agent.tui import commands
 from trident.agent.tui.approval_screen import ApprovalScreen
@@ -109,7 +110,7 @@ class TridentApp(App[None]):
     def _adopt(self, session: ChatSession) -> None:
         """Make `session` the app's: its approvals and live output come here."""
         self.session = session
-        session.ask, session.on_output = self._ask, self._on_output
+        session.ask, session.on_output, session.on_preview = self._ask, self._on_output, self._on_preview
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -149,6 +150,12 @@ class TridentApp(App[None]):
             " · /help for commands, keys and modes",
         )
         self.transcript.notice(lines)
+        command = s.agent.context.test_command
+        if command:
+            how = "detected from the repository's layout" if s.test_source == "detected" else "configured"
+            self.transcript.notice(f"tests: {command} ({how}; --test-cmd sets another)")
+        else:
+            self.transcript.notice("no test command found (--test-cmd CMD sets one)")
         if (
             s.approvals.mode == "full-auto"
             and s.settings.sandbox.kind == "docker"
@@ -248,6 +255,9 @@ class TridentApp(App[None]):
         try:
             message, _ = await mentions.attach(text, self.session.sandbox)  # @path files, read in the sandbox
             await self.session.send(message, self._on_event)
+            failed = self.session.tests_failed()
+            if failed is not None:
+                self.transcript.notice(f"✗ the last test run of this turn did not pass: {failed}", "error")
         except asyncio.CancelledError:
             if self.transcript.is_attached and not self._closing:
                 self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
@@ -275,6 +285,11 @@ class TridentApp(App[None]):
         if card is not None:
             card.add_live_output(text)
 
+    def _on_preview(self, call_id: str, preview: Preview) -> None:
+        card = self.transcript.cards.get(call_id)
+        if card is not None:
+            card.set_preview(preview)
+
     async def _ask(self, call: ToolCall) -> Decision:
         answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
 
@@ -282,7 +297,8 @@ class TridentApp(App[None]):
             if not answered.done():
                 answered.set_result(decision or Decision("no"))
 
-        screen = ApprovalScreen(call, call_kind(self.session.agent.tools, call.name, call.arguments))
+        kind = call_kind(self.session.agent.tools, call.name, call.arguments)
+        screen = ApprovalScreen(call, kind, self.session.previews.get(call.call_id))
         self.push_screen(screen, callback=done)
         try:
             return await answered
