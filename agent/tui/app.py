@@ -45,6 +45,7 @@ from trident.agent.tui.messages import AssistantText
 from trident.agent.tui.prompt_input import Composer, PromptInput
 from trident.agent.tui.resume_screen import ResumeScreen
 from trident.agent.tui.status_bar import Status, StatusBar
+from trident.agent.tui.todo_panel import TodoPanel
 from trident.agent.tui.transcript import Transcript
 from trident.sandbox.base import SandboxError
 
@@ -104,6 +105,7 @@ class TridentApp(App[None]):
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
         self._closing = False
         self.transcript = Transcript()
+        self.todo = TodoPanel()
         self.status_bar = StatusBar()
         self._adopt(session)
 
@@ -115,6 +117,7 @@ class TridentApp(App[None]):
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield self.transcript
+        yield self.todo
         yield Composer(self.history, self.session.repo)
         yield self.status_bar
 
@@ -278,6 +281,7 @@ class TridentApp(App[None]):
         elif isinstance(event, StepEnd):
             self.current_step = None
         self.transcript.show(event)
+        self.todo.see(event)
         self.refresh_status()
 
     def _on_output(self, call_id: str, text: str) -> None:
@@ -426,6 +430,7 @@ class TridentApp(App[None]):
         )
         old.close()
         self.transcript.clear()
+        self.todo.set_items([])
         self.started = self.clock()
         self._welcome()
         self.transcript.notice("a new conversation; the previous one is saved (/resume)")
@@ -470,8 +475,10 @@ class TridentApp(App[None]):
             await old.backend.aclose()
         self._adopt(session)
         self.transcript.clear()
+        self.todo.set_items([])
         for event in session.resumed:
             self.transcript.show(event)
+            self.todo.see(event)
         self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
         if unsent:
             self.prompt.value = "\n".join(unsent)

@@ -40,6 +40,10 @@ def summary(name: str, arguments: dict[str, Any], width: int = 90) -> str:
     """One line saying what the call does: its main argument, else its arguments as JSON."""
     if name == "apply_patch":
         text = ", ".join(edited_paths(name, arguments)) or "(patch)"
+    elif name == "todo" and isinstance(arguments.get("todos"), list):
+        todos = arguments["todos"]
+        done = sum(isinstance(t, dict) and t.get("status") == "done" for t in todos)
+        text = f"task list: {len(todos)} item(s), {done} done"
     elif name == "run_tests" and not arguments.get("command"):
         text = "the project's test command"
     elif MAIN_ARGUMENT.get(name) in arguments:
