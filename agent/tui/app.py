@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,8 @@ from trident.sandbox.base import SandboxError
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
+HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+HANGUP_GRACE_S = 3.0  # for the orderly stop (the step closed in the trajectory) before the sandbox goes
 
 
 def sandbox_label(kind: str, network: bool) -> str:
@@ -104,6 +107,8 @@ class TridentApp(App[None]):
         self.current_step: int | None = None  # the step that is running
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
         self._closing = False
+        self._released = False
+        self._hangup_task: asyncio.Task[None] | None = None
         self.transcript = Transcript()
         self.todo = TodoPanel()
         self.status_bar = StatusBar()
@@ -133,17 +138,44 @@ class TridentApp(App[None]):
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_SIGNALS:  # the terminal closed, or a kill: stop and clean up at once
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._hang_up)
+
+    def _hang_up(self) -> None:
+        if not self._closing:
+            self._hangup_task = asyncio.get_running_loop().create_task(self._shut_down_then_exit())
+
+    async def _shut_down_then_exit(self) -> None:
+        """SIGHUP/SIGTERM: the running command is stopped and the sandbox (its container) removed
+        before anything is drawn again (the terminal may be gone), then the app exits."""
+        try:
+            await asyncio.wait_for(self.release(), timeout=HANGUP_GRACE_S)
+        except Exception:  # the orderly release did not finish in time: the sandbox goes anyway
+            with contextlib.suppress(Exception):
+                await self.session.sandbox.close()
+        self.exit(return_code=129)
 
     async def on_unmount(self) -> None:
-        """The app owns the session's resources: the trajectory, the model backend, the sandbox."""
+        await self.release()
+
+    async def release(self) -> None:
+        """The app owns the session's resources: the trajectory, the model backend, the sandbox.
+        Released once (on exit, or at once on a hang-up)."""
         self._closing = True
+        if self._released:
+            return
+        self._released = True
         if self.turn is not None and self.turn.is_running:  # its step is closed in the trajectory first
             self.turn.cancel()
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self.turn.wait()
         self.session.close()
-        await self.session.backend.aclose()
-        await self.session.sandbox.close()
+        try:
+            await self.session.sandbox.close()
+        finally:
+            await self.session.backend.aclose()
 
     def _welcome(self) -> None:
         s = self.session
