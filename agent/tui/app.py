@@ -38,7 +38,7 @@ from trident.agent.session import mentions
 from trident.agent.session.chat import ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
 from trident.agent.session.preview import Preview
-from trident.agent.session.saved import list_sessions
+from trident.agent.session.saved import resumable
 from trident.agent.tui import commands
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.diff_view import render_diff
@@ -96,8 +96,10 @@ class TridentApp(App[None]):
         history: InputHistory | None = None,
         clock: Callable[[], float] = time.monotonic,
         unsent: str = "",
+        pick_session: bool = False,
     ) -> None:
         super().__init__()
+        self.pick_session = pick_session  # `trident chat --resume` without an id: the picker at start
         self.history = history or InputHistory()
         self.clock = clock
         self.started = clock()
@@ -130,8 +132,12 @@ class TridentApp(App[None]):
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if self.session.resumed:  # `--continue` / `--resume ID`: the saved conversation first
+            self._show_resumed(self.session)
         self._welcome()
+        if self.pick_session:
+            await self.cmd_resume("")
         prompt = self.prompt
         prompt.take_queued = self.take_queued
         prompt.value = self.unsent
@@ -485,7 +491,7 @@ class TridentApp(App[None]):
             self.call_later(self.refresh_status)
 
     async def cmd_resume(self, arg: str) -> None:
-        found = [s for s in list_sessions(self.session.repo) if s.run_id != self.session.run_id]
+        found = [s for s in resumable(self.session.repo) if s.run_id != self.session.run_id]
         if not found:
             self.transcript.notice("no saved session of this repository to resume")
             return
@@ -508,14 +514,17 @@ class TridentApp(App[None]):
         self._adopt(session)
         self.transcript.clear()
         self.todo.set_items([])
-        for event in session.resumed:
-            self.transcript.show(event)
-            self.todo.see(event)
-        self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
+        self._show_resumed(session)
         if unsent:
             self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
         self.refresh_status()
+
+    def _show_resumed(self, session: ChatSession) -> None:
+        for event in session.resumed:
+            self.transcript.show(event)
+            self.todo.see(event)
+        self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
 
     async def cmd_sandbox(self, arg: str) -> None:
         s = self.session
