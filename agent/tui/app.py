@@ -53,6 +53,7 @@ from trident.sandbox.base import SandboxError
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
+LONG_TURN_S = 10.0  # a turn this long ends with a terminal notification when the terminal is not focused
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 HANGUP_GRACE_S = 3.0  # for the orderly stop (the step closed in the trajectory) before the sandbox goes
 
@@ -106,6 +107,7 @@ class TridentApp(App[None]):
         self.unsent = unsent
         self.turn: Worker[None] | None = None
         self.queued: list[str] = []  # typed while a step runs: sent when it ends
+        self.notifications: list[str] = []  # sent to the terminal (bell and OSC 9) while not focused
         self.current_step: int | None = None  # the step that is running
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
         self._closing = False
@@ -292,20 +294,40 @@ class TridentApp(App[None]):
         self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
         self.refresh_status()
 
+    def notify_terminal(self, message: str) -> None:
+        """A desktop notification where the terminal turns OSC 9 into one (iTerm2, kitty, WezTerm,
+        Windows Terminal...), and the bell (tmux and the rest flag the window)."""
+        self.notifications.append(message)
+        driver = self._driver
+        if driver is not None:
+            clean = "".join(ch for ch in message if ch.isprintable())[:200]
+            driver.write(f"\x1b]9;{clean}\x07\x07")
+
+    def _turn_ended(self, started: float, how: str) -> None:
+        seconds = self.clock() - started
+        if seconds >= LONG_TURN_S and not self.app_focus:
+            self.notify_terminal(f"trident: {how} after {seconds:.0f}s in {self.session.repo.name}")
+
     async def _turn(self, text: str) -> None:
+        started, how = self.clock(), "the turn ended"
         try:
             message, _ = await mentions.attach(text, self.session.sandbox)  # @path files, read in the sandbox
             await self.session.send(message, self._on_event)
             failed = self.session.tests_failed()
             if failed is not None:
                 self.transcript.notice(f"✗ the last test run of this turn did not pass: {failed}", "error")
+                how = "the turn ended, tests failing"
         except asyncio.CancelledError:
+            how = "the step was cancelled"
             if self.transcript.is_attached and not self._closing:
                 self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
             raise
         except SandboxError as exc:
+            how = "the turn stopped on a sandbox error"
             self.transcript.notice(f"sandbox error: {exc}", "error")
         finally:
+            if not self._closing:
+                self._turn_ended(started, how)
             self.current_step, self.streamed_chars = None, 0
             self.call_later(self.refresh_status)
 
@@ -340,6 +362,10 @@ class TridentApp(App[None]):
                 answered.set_result(decision or Decision("no"))
 
         kind = call_kind(self.session.agent.tools, call.name, call.arguments)
+        if not self.app_focus:
+            self.notify_terminal(
+                f"trident: waiting for your approval ({call.name}) in {self.session.repo.name}"
+            )
         screen = ApprovalScreen(call, kind, self.session.previews.get(call.call_id))
         self.push_screen(screen, callback=done)
         try:
