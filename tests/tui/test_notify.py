@@ -29,7 +29,7 @@ async def test_a_long_turn_ending_while_unfocused_notifies(tmp_path: Path) -> No
     async with app.run_test(size=SIZE) as pilot:
         written: list[str] = []
         assert app._driver is not None
-        app._driver.write = written.append  # type: ignore[method-assign]
+        app._driver.write = written.append  # type: ignore[method-assign,assignment]
         await type_line(pilot, "while you look")
         await idle(pilot)
         assert app.notifications == []  # focused: no notification
