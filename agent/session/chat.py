@@ -45,6 +45,7 @@ from trident.agent.policies.approval import ApprovalPolicy, call_kind
 from trident.agent.prompt import run_context, system_prompt
 from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
 from trident.agent.session.compact import compact
+from trident.agent.session.export import export_markdown, last_answer
 from trident.agent.session.preview import Preview, preview
 from trident.agent.session.saved import chat_resume_point, session_model
 from trident.agent.session.test_command import detect_test_command
@@ -371,6 +372,20 @@ class ChatSession:
         )
         result = await self.sandbox.exec(script, timeout=60, cwd=self.sandbox.workspace, limit=512 * 1024)
         return result.output
+
+    def export(self, path: Path | None = None) -> Path:
+        """`/export [PATH]`: the conversation as markdown, written on the host (default: in the
+        repository, `trident-<id>.md`; a relative PATH is taken from the repository). OSError: not written."""
+        target = path if path is not None else Path(f"trident-{self.run_id}.md")
+        target = target if target.is_absolute() else self.repo / target
+        target.write_text(
+            export_markdown(self.writer.path, f"trident session {self.run_id}"), encoding="utf-8"
+        )
+        return target
+
+    def last_answer(self) -> str | None:
+        """`/copy`: the model's last answer with text."""
+        return last_answer(load(self.writer.path))
 
     @property
     def run_id(self) -> str:

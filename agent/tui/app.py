@@ -552,6 +552,25 @@ class TridentApp(App[None]):
             self.todo.see(event)
         self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
 
+    async def cmd_copy(self, arg: str) -> None:
+        text = self.session.last_answer()
+        if text is None:
+            self.transcript.notice("no answer to copy yet")
+            return
+        self.copy_to_clipboard(text)  # OSC 52: the terminal puts it on the system clipboard
+        self.transcript.notice(
+            f"copied the last answer ({len(text)} characters) to the clipboard "
+            "(OSC 52: the terminal must allow it; in tmux, set-clipboard on)"
+        )
+
+    async def cmd_export(self, arg: str) -> None:
+        try:
+            path = self.session.export(Path(arg).expanduser() if arg else None)
+        except OSError as exc:
+            self.transcript.notice(f"not exported: {exc}", "error")
+            return
+        self.transcript.notice(f"conversation written to {path}", "good")
+
     async def cmd_sandbox(self, arg: str) -> None:
         s = self.session
         box = s.settings.sandbox
