@@ -8,8 +8,8 @@ from typing import Any
 
 from trident.agent.config import ApprovalMode, ConfigError, load_settings, resolve_model
 from trident.agent.core.messages import BackendError
-from trident.agent.policies.approval import ApprovalPolicy, default_mode
 from trident.agent.core.trajectory import TrajectoryError
+from trident.agent.policies.approval import ApprovalPolicy, default_mode
 from trident.agent.session.chat import ChatSession
 from trident.agent.session.saved import find_session, resumable
 from trident.agent.wiring import make_backend, make_sandbox, resolve_sandbox_kind
