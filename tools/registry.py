@@ -16,6 +16,7 @@ from trident.tools.outline import OutlineTool
 from trident.tools.read import ReadTool
 from trident.tools.repomap import RepoMapTool
 from trident.tools.run_tests import RunTestsTool
+from trident.tools.todo import TodoTool
 from trident.tools.write import WriteTool
 
 
@@ -33,5 +34,6 @@ def default_tools() -> Toolset:
         GitTool(),
         BashTool(),
         RunTestsTool(),
+        TodoTool(),
     ]
     return Toolset(tools)

@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         description="An agentic coding assistant built around Mistral Small 4.",
     )
     parser.add_argument("--version", action="version", version=f"trident {__version__}")
+    parser.add_argument(
+        "--continue",
+        "-c",
+        dest="continue_top",
+        action="store_true",
+        help="open the TUI on this repository's newest saved session",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
@@ -110,6 +117,22 @@ def _parser() -> argparse.ArgumentParser:
         "--approval",
         choices=MODES,
         help="ask | auto-edit | full-auto (default: full-auto in Docker without network)",
+    )
+    chat.add_argument(
+        "--continue",
+        dest="continue_last",
+        action="store_true",
+        help="continue this repository's newest saved session",
+    )
+    chat.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="continue a saved session (its id, or the start of it); without an ID, pick one",
+    )
+    chat.add_argument(
+        "--test-cmd", help="the project's test command (default: the config's, else detected from the layout)"
     )
 
     box = sub.add_parser("sandbox", help="the Docker sandbox: build its image, status, clean up")
@@ -178,6 +201,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if sandbox:
         out["sandbox"] = sandbox
     if args.command == "chat":
+        if args.test_cmd:
+            out["test_command"] = args.test_cmd
         return out
     limits = {
         key: value
@@ -341,7 +366,13 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from trident.agent.tui.launch import repo_root, run_chat
 
     repo = args.repo if args.repo is not None else repo_root(Path.cwd())
-    return run_chat(repo, _overrides(args), cast(ApprovalMode | None, args.approval))
+    return run_chat(
+        repo,
+        _overrides(args),
+        cast(ApprovalMode | None, args.approval),
+        resume=args.resume,
+        continue_last=args.continue_last,
+    )
 
 
 def _cmd_engine(args: argparse.Namespace) -> int:
@@ -394,8 +425,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        args = parser.parse_args(["chat"])
+        args = parser.parse_args(["chat", *(["--continue"] if args.continue_top else [])])
     if args.command == "chat":
+        args.continue_last = args.continue_last or args.continue_top
         return _cmd_chat(args)
     if args.command == "run":
         return _cmd_run(args)

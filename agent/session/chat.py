@@ -45,7 +45,10 @@ from trident.agent.policies.approval import ApprovalPolicy, call_kind
 from trident.agent.prompt import run_context, system_prompt
 from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
 from trident.agent.session.compact import compact
+from trident.agent.session.export import export_markdown, last_answer
+from trident.agent.session.preview import Preview, preview
 from trident.agent.session.saved import chat_resume_point, session_model
+from trident.agent.session.test_command import detect_test_command
 from trident.agent.session.undo import UndoJournal
 from trident.agent.wiring import make_agent, make_backend
 from trident.sandbox.base import Sandbox
@@ -87,7 +90,11 @@ class ChatSession:
     journal: UndoJournal = field(default_factory=UndoJournal)
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
     on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
+    on_preview: Callable[[str, Preview], None] | None = None  # (call id, preview): before it is asked
+    previews: dict[str, Preview] = field(default_factory=dict)  # what each call will do (diff, command)
     resumed: list[Event] = field(default_factory=list)  # what `resume` rebuilt the session from
+    test_source: Literal["configured", "detected", ""] = ""  # where the test command came from
+    last_tests: ToolResult | None = None  # the last test run of the current (or last) turn
     _sink: Sink | None = None
     _running_call: str | None = None
     _step_open: bool = False
@@ -107,6 +114,11 @@ class ChatSession:
         backend: Backend | None,
         tools: Toolset | None,
     ) -> ChatSession:
+        source: Literal["configured", "detected", ""] = "configured" if settings.test_command else ""
+        if not settings.test_command:
+            detected = detect_test_command(repo)
+            if detected:
+                settings, source = settings.model_copy(update={"test_command": detected}), "detected"
         backend = backend or make_backend(model, settings)
         writer = TrajectoryWriter(trajectory, kept=kept)
         agent = make_agent(
@@ -122,7 +134,9 @@ class ChatSession:
             writer=writer,
             approvals=approvals,
             agents_files=find_agents_files(repo, Path.cwd()),
+            test_source=source,
         )
+        session.journal.repo = session.repo
         agent.approver = session._approve
         agent.context.on_output = session._live_output
         return session
@@ -208,6 +222,7 @@ class ChatSession:
             text = "\n".join(f"[note: {n}]" for n in self.notes) + "\n\n" + text
             self.notes.clear()
         self._sink = sink
+        self.last_tests = None
         self._extend_budgets()
         end: RunEnd | None = None
         try:
@@ -244,8 +259,18 @@ class ChatSession:
         elif isinstance(event, ToolResult):
             self._running_call = None
             self.journal.after_call(event.call_id, event.ok)
+            if event.name == "run_tests" and event.error_kind not in ("denied", "interrupted"):
+                self.last_tests = event
         if self._sink is not None:
             self._sink(event)
+
+    def tests_failed(self) -> str | None:
+        """After a turn: the verdict line of its last test run when that run failed (whatever the
+        model's answer says), else None."""
+        if self.last_tests is None or self.last_tests.ok:
+            return None
+        lines = self.last_tests.output.strip().splitlines()
+        return lines[0] if lines else "the tests failed"
 
     def _live_output(self, text: str) -> None:
         if self.on_output is not None and self._running_call is not None:
@@ -278,6 +303,12 @@ class ChatSession:
 
     async def _approve(self, call: ToolCall) -> Approval | None:
         kind = call_kind(self.agent.tools, call.name, call.arguments)
+        if kind != "read":
+            found = await preview(call.name, call.arguments, self.sandbox, self.agent.context.test_command)
+            if found is not None:
+                self.previews[call.call_id] = found
+                if self.on_preview is not None:
+                    self.on_preview(call.call_id, found)
         if self.approvals.needs_approval(call.name, kind, call.arguments):
             decision = await self.ask(call)
             rule = ""
@@ -341,6 +372,20 @@ class ChatSession:
         )
         result = await self.sandbox.exec(script, timeout=60, cwd=self.sandbox.workspace, limit=512 * 1024)
         return result.output
+
+    def export(self, path: Path | None = None) -> Path:
+        """`/export [PATH]`: the conversation as markdown, written on the host (default: in the
+        repository, `trident-<id>.md`; a relative PATH is taken from the repository). OSError: not written."""
+        target = path if path is not None else Path(f"trident-{self.run_id}.md")
+        target = target if target.is_absolute() else self.repo / target
+        target.write_text(
+            export_markdown(self.writer.path, f"trident session {self.run_id}"), encoding="utf-8"
+        )
+        return target
+
+    def last_answer(self) -> str | None:
+        """`/copy`: the model's last answer with text."""
+        return last_answer(load(self.writer.path))
 
     @property
     def run_id(self) -> str:

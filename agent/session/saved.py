@@ -78,6 +78,21 @@ def list_sessions(repo: Path | None = None, root: Path | None = None) -> list[Se
     return sorted(found, key=lambda info: info.started, reverse=True)
 
 
+def resumable(repo: Path, root: Path | None = None) -> list[SessionInfo]:
+    """`repo`'s sessions that hold at least one message (an empty one is not worth resuming), newest first."""
+    return [info for info in list_sessions(repo, root) if info.turns > 0]
+
+
+def find_session(repo: Path, run_id: str, root: Path | None = None) -> SessionInfo | None:
+    """A saved session by its id, or by a unique start of it (among `repo`'s, then all)."""
+    for scope in (repo, None):
+        found = [info for info in list_sessions(scope, root) if info.run_id.startswith(run_id)]
+        exact = [info for info in found if info.run_id == run_id]
+        if exact or len(found) == 1:
+            return (exact or found)[0]
+    return None
+
+
 def chat_resume_point(events: list[Event]) -> tuple[list[Event], list[str]]:
     """The events a resumed chat keeps, and the user messages of a turn cut short (to type again).
 

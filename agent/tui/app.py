@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,8 @@ from trident.agent.policies.approval import call_kind
 from trident.agent.session import mentions
 from trident.agent.session.chat import ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
-from trident.agent.session.saved import list_sessions
+from trident.agent.session.preview import Preview
+from trident.agent.session.saved import resumable
 from trident.agent.tui import commands
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.diff_view import render_diff
@@ -44,12 +46,16 @@ from trident.agent.tui.messages import AssistantText
 from trident.agent.tui.prompt_input import Composer, PromptInput
 from trident.agent.tui.resume_screen import ResumeScreen
 from trident.agent.tui.status_bar import Status, StatusBar
+from trident.agent.tui.todo_panel import TodoPanel
 from trident.agent.tui.transcript import Transcript
 from trident.sandbox.base import SandboxError
 
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
+LONG_TURN_S = 10.0  # a turn this long ends with a terminal notification when the terminal is not focused
+HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+HANGUP_GRACE_S = 3.0  # for the orderly stop (the step closed in the trajectory) before the sandbox goes
 
 
 def sandbox_label(kind: str, network: bool) -> str:
@@ -91,29 +97,36 @@ class TridentApp(App[None]):
         history: InputHistory | None = None,
         clock: Callable[[], float] = time.monotonic,
         unsent: str = "",
+        pick_session: bool = False,
     ) -> None:
         super().__init__()
+        self.pick_session = pick_session  # `trident chat --resume` without an id: the picker at start
         self.history = history or InputHistory()
         self.clock = clock
         self.started = clock()
         self.unsent = unsent
         self.turn: Worker[None] | None = None
         self.queued: list[str] = []  # typed while a step runs: sent when it ends
+        self.notifications: list[str] = []  # sent to the terminal (bell and OSC 9) while not focused
         self.current_step: int | None = None  # the step that is running
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
         self._closing = False
+        self._released = False
+        self._hangup_task: asyncio.Task[None] | None = None
         self.transcript = Transcript()
+        self.todo = TodoPanel()
         self.status_bar = StatusBar()
         self._adopt(session)
 
     def _adopt(self, session: ChatSession) -> None:
         """Make `session` the app's: its approvals and live output come here."""
         self.session = session
-        session.ask, session.on_output = self._ask, self._on_output
+        session.ask, session.on_output, session.on_preview = self._ask, self._on_output, self._on_preview
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield self.transcript
+        yield self.todo
         yield Composer(self.history, self.session.repo)
         yield self.status_bar
 
@@ -121,25 +134,56 @@ class TridentApp(App[None]):
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if self.session.resumed:  # `--continue` / `--resume ID`: the saved conversation first
+            self._show_resumed(self.session)
         self._welcome()
+        if self.pick_session:
+            await self.cmd_resume("")
         prompt = self.prompt
         prompt.take_queued = self.take_queued
         prompt.value = self.unsent
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_SIGNALS:  # the terminal closed, or a kill: stop and clean up at once
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._hang_up)
+
+    def _hang_up(self) -> None:
+        if not self._closing:
+            self._hangup_task = asyncio.get_running_loop().create_task(self._shut_down_then_exit())
+
+    async def _shut_down_then_exit(self) -> None:
+        """SIGHUP/SIGTERM: the running command is stopped and the sandbox (its container) removed
+        before anything is drawn again (the terminal may be gone), then the app exits."""
+        try:
+            await asyncio.wait_for(self.release(), timeout=HANGUP_GRACE_S)
+        except Exception:  # the orderly release did not finish in time: the sandbox goes anyway
+            with contextlib.suppress(Exception):
+                await self.session.sandbox.close()
+        self.exit(return_code=129)
 
     async def on_unmount(self) -> None:
-        """The app owns the session's resources: the trajectory, the model backend, the sandbox."""
+        await self.release()
+
+    async def release(self) -> None:
+        """The app owns the session's resources: the trajectory, the model backend, the sandbox.
+        Released once (on exit, or at once on a hang-up)."""
         self._closing = True
+        if self._released:
+            return
+        self._released = True
         if self.turn is not None and self.turn.is_running:  # its step is closed in the trajectory first
             self.turn.cancel()
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self.turn.wait()
         self.session.close()
-        await self.session.backend.aclose()
-        await self.session.sandbox.close()
+        try:
+            await self.session.sandbox.close()
+        finally:
+            await self.session.backend.aclose()
 
     def _welcome(self) -> None:
         s = self.session
@@ -149,6 +193,12 @@ class TridentApp(App[None]):
             " · /help for commands, keys and modes",
         )
         self.transcript.notice(lines)
+        command = s.agent.context.test_command
+        if command:
+            how = "detected from the repository's layout" if s.test_source == "detected" else "configured"
+            self.transcript.notice(f"tests: {command} ({how}; --test-cmd sets another)")
+        else:
+            self.transcript.notice("no test command found (--test-cmd CMD sets one)")
         if (
             s.approvals.mode == "full-auto"
             and s.settings.sandbox.kind == "docker"
@@ -244,17 +294,40 @@ class TridentApp(App[None]):
         self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
         self.refresh_status()
 
+    def notify_terminal(self, message: str) -> None:
+        """A desktop notification where the terminal turns OSC 9 into one (iTerm2, kitty, WezTerm,
+        Windows Terminal...), and the bell (tmux and the rest flag the window)."""
+        self.notifications.append(message)
+        driver = self._driver
+        if driver is not None:
+            clean = "".join(ch for ch in message if ch.isprintable())[:200]
+            driver.write(f"\x1b]9;{clean}\x07\x07")
+
+    def _turn_ended(self, started: float, how: str) -> None:
+        seconds = self.clock() - started
+        if seconds >= LONG_TURN_S and not self.app_focus:
+            self.notify_terminal(f"trident: {how} after {seconds:.0f}s in {self.session.repo.name}")
+
     async def _turn(self, text: str) -> None:
+        started, how = self.clock(), "the turn ended"
         try:
             message, _ = await mentions.attach(text, self.session.sandbox)  # @path files, read in the sandbox
             await self.session.send(message, self._on_event)
+            failed = self.session.tests_failed()
+            if failed is not None:
+                self.transcript.notice(f"✗ the last test run of this turn did not pass: {failed}", "error")
+                how = "the turn ended, tests failing"
         except asyncio.CancelledError:
+            how = "the step was cancelled"
             if self.transcript.is_attached and not self._closing:
                 self.transcript.notice("interrupted: the step was stopped; the conversation goes on", "error")
             raise
         except SandboxError as exc:
+            how = "the turn stopped on a sandbox error"
             self.transcript.notice(f"sandbox error: {exc}", "error")
         finally:
+            if not self._closing:
+                self._turn_ended(started, how)
             self.current_step, self.streamed_chars = None, 0
             self.call_later(self.refresh_status)
 
@@ -268,12 +341,18 @@ class TridentApp(App[None]):
         elif isinstance(event, StepEnd):
             self.current_step = None
         self.transcript.show(event)
+        self.todo.see(event)
         self.refresh_status()
 
     def _on_output(self, call_id: str, text: str) -> None:
         card = self.transcript.cards.get(call_id)
         if card is not None:
             card.add_live_output(text)
+
+    def _on_preview(self, call_id: str, preview: Preview) -> None:
+        card = self.transcript.cards.get(call_id)
+        if card is not None:
+            card.set_preview(preview)
 
     async def _ask(self, call: ToolCall) -> Decision:
         answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
@@ -282,7 +361,12 @@ class TridentApp(App[None]):
             if not answered.done():
                 answered.set_result(decision or Decision("no"))
 
-        screen = ApprovalScreen(call, call_kind(self.session.agent.tools, call.name, call.arguments))
+        kind = call_kind(self.session.agent.tools, call.name, call.arguments)
+        if not self.app_focus:
+            self.notify_terminal(
+                f"trident: waiting for your approval ({call.name}) in {self.session.repo.name}"
+            )
+        screen = ApprovalScreen(call, kind, self.session.previews.get(call.call_id))
         self.push_screen(screen, callback=done)
         try:
             return await answered
@@ -410,6 +494,7 @@ class TridentApp(App[None]):
         )
         old.close()
         self.transcript.clear()
+        self.todo.set_items([])
         self.started = self.clock()
         self._welcome()
         self.transcript.notice("a new conversation; the previous one is saved (/resume)")
@@ -432,7 +517,7 @@ class TridentApp(App[None]):
             self.call_later(self.refresh_status)
 
     async def cmd_resume(self, arg: str) -> None:
-        found = [s for s in list_sessions(self.session.repo) if s.run_id != self.session.run_id]
+        found = [s for s in resumable(self.session.repo) if s.run_id != self.session.run_id]
         if not found:
             self.transcript.notice("no saved session of this repository to resume")
             return
@@ -454,13 +539,37 @@ class TridentApp(App[None]):
             await old.backend.aclose()
         self._adopt(session)
         self.transcript.clear()
-        for event in session.resumed:
-            self.transcript.show(event)
-        self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
+        self.todo.set_items([])
+        self._show_resumed(session)
         if unsent:
             self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
         self.refresh_status()
+
+    def _show_resumed(self, session: ChatSession) -> None:
+        for event in session.resumed:
+            self.transcript.show(event)
+            self.todo.see(event)
+        self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
+
+    async def cmd_copy(self, arg: str) -> None:
+        text = self.session.last_answer()
+        if text is None:
+            self.transcript.notice("no answer to copy yet")
+            return
+        self.copy_to_clipboard(text)  # OSC 52: the terminal puts it on the system clipboard
+        self.transcript.notice(
+            f"copied the last answer ({len(text)} characters) to the clipboard "
+            "(OSC 52: the terminal must allow it; in tmux, set-clipboard on)"
+        )
+
+    async def cmd_export(self, arg: str) -> None:
+        try:
+            path = self.session.export(Path(arg).expanduser() if arg else None)
+        except OSError as exc:
+            self.transcript.notice(f"not exported: {exc}", "error")
+            return
+        self.transcript.notice(f"conversation written to {path}", "good")
 
     async def cmd_sandbox(self, arg: str) -> None:
         s = self.session

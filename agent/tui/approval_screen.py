@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 from trident.agent.core.events import ToolCall
 from trident.agent.policies.approval import session_rule
 from trident.agent.session.chat import Decision
+from trident.agent.session.preview import Preview
 from trident.agent.tui.diff_view import call_diff, render_diff
 from trident.agent.tui.tool_card import summary
 from trident.tools.base import CallKind
@@ -48,9 +49,9 @@ class ApprovalScreen(ModalScreen[Decision]):
     # the reason box, and a few rows of the conversation above.
     RESERVED_ROWS = 12
 
-    def __init__(self, call: ToolCall, kind: CallKind) -> None:
+    def __init__(self, call: ToolCall, kind: CallKind, preview: Preview | None = None) -> None:
         super().__init__()
-        self.call, self.kind = call, kind
+        self.call, self.kind, self.preview = call, kind, preview or Preview()
 
     def compose(self) -> ComposeResult:
         verb = {"edit": "edit files", "exec": "run a command", "read": "read"}[self.kind]
@@ -62,7 +63,15 @@ class ApprovalScreen(ModalScreen[Decision]):
                         (self.call.name, "bold"), "  ", summary(self.call.name, self.call.arguments, 200)
                     )
                 )
-                diff = call_diff(self.call.name, self.call.arguments)
+                if self.call.name == "run_tests":
+                    command = self.preview.command
+                    yield Static(
+                        Text.assemble("runs: ", (command, "bold"))
+                        if command
+                        else Text("no test command is configured: the call will fail"),
+                        id="command",
+                    )
+                diff = self.preview.diff or call_diff(self.call.name, self.call.arguments)
                 if diff:
                     yield Static(render_diff(diff, max_lines=400))
             yield Static(

@@ -24,6 +24,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear", "/clear", "start a new conversation (the old one stays saved)"),
     Command("compact", "/compact", "replace older turns with the model's summary (frees context)"),
     Command("resume", "/resume", "pick a saved session of this repository and continue it"),
+    Command("copy", "/copy", "copy the last answer to the clipboard (OSC 52)"),
+    Command(
+        "export", "/export [PATH]", "write the conversation as markdown (default trident-ID.md in the repo)"
+    ),
     Command("sandbox", "/sandbox", "where commands run, and how isolated that is"),
     Command("quit", "/quit", "leave (the session stays saved for /resume)"),
 )

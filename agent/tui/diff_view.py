@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from rich.text import Text
+
+from trident.agent.session.preview import arguments_diff
 
 MAX_LINES = 80
 
@@ -18,18 +19,9 @@ GREEN, YELLOW, CYAN, MAGENTA = "#87d787", "#ffd75f", "#5fd7ff", "#ff87ff"
 
 
 def call_diff(name: str, arguments: dict[str, Any]) -> str | None:
-    """The change an edit call asks for, as a unified diff (None for calls that are not edits)."""
-    if name == "apply_patch" and isinstance(arguments.get("patch"), str):
-        return str(arguments["patch"])
-    path = str(arguments.get("path", "?"))
-    if name == "edit":
-        old = str(arguments.get("old_text", "")).splitlines(keepends=True)
-        new = str(arguments.get("new_text", "")).splitlines(keepends=True)
-        return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=2))
-    if name == "write":
-        new = str(arguments.get("content", "")).splitlines(keepends=True)
-        return "".join(difflib.unified_diff([], new, "/dev/null", f"b/{path}", n=0))
-    return None
+    """The change an edit call asks for, from its arguments (None for calls that are not edits); the
+    session's preview (real line numbers) replaces it when there is one."""
+    return arguments_diff(name, arguments)
 
 
 def _style(line: str) -> str:

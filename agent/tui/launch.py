@@ -8,8 +8,10 @@ from typing import Any
 
 from trident.agent.config import ApprovalMode, ConfigError, load_settings, resolve_model
 from trident.agent.core.messages import BackendError
+from trident.agent.core.trajectory import TrajectoryError
 from trident.agent.policies.approval import ApprovalPolicy, default_mode
 from trident.agent.session.chat import ChatSession
+from trident.agent.session.saved import find_session, resumable
 from trident.agent.wiring import make_backend, make_sandbox, resolve_sandbox_kind
 from trident.sandbox import hostgit
 
@@ -21,8 +23,33 @@ def repo_root(start: Path) -> Path:
     return hostgit.repo_root(start)
 
 
-def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | None = None) -> int:
-    """Open the TUI on `repo` (edited in place, through the sandbox). Returns the exit code."""
+def saved_session(repo: Path, resume: str | None, continue_last: bool) -> tuple[Path | None, bool]:
+    """The trajectory `--resume ID` / `--continue` names (None: a new session), and whether the
+    session picker opens at start (`--resume` without an ID). ConfigError for an unknown ID."""
+    if resume:
+        found = find_session(repo.resolve(), resume)
+        if found is None:
+            raise ConfigError(
+                f"no saved session {resume!r} (`trident chat --resume` lists this repository's)"
+            )
+        return found.path, False
+    if continue_last:
+        newest = resumable(repo.resolve())
+        return (newest[0].path if newest else None), False
+    return None, resume is not None
+
+
+def run_chat(
+    repo: Path,
+    overrides: dict[str, Any],
+    approval: ApprovalMode | None = None,
+    *,
+    resume: str | None = None,
+    continue_last: bool = False,
+) -> int:
+    """Open the TUI on `repo` (edited in place, through the sandbox). Returns the exit code.
+
+    `resume`: a saved session's id ("" opens the picker); `continue_last`: the newest of this repository."""
     from trident.agent.tui.app import TridentApp  # Textual is imported only when the TUI is used
 
     try:
@@ -30,6 +57,7 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
             raise ConfigError(f"--repo {repo} is not a directory")
         settings = load_settings(repo, overrides)
         model = resolve_model(settings)
+        saved, pick = saved_session(repo, resume, continue_last)
         backend = make_backend(model, settings)
     except ConfigError as exc:
         print(f"trident: {exc}", file=sys.stderr)
@@ -57,6 +85,22 @@ def run_chat(repo: Path, overrides: dict[str, Any], approval: ApprovalMode | Non
             return EXIT_SANDBOX
     sandbox = make_sandbox(settings, repo.resolve(), user_repo=True)
     mode = approval or settings.approval or default_mode(box.kind, box.network)
-    session = ChatSession.start(settings, repo, model, sandbox, ApprovalPolicy(mode=mode), backend=backend)
-    TridentApp(session).run()  # it closes the session, backend and sandbox when it ends
+    approvals = ApprovalPolicy(mode=mode)
+    unsent: list[str] = []
+    if saved is not None:
+        try:
+            session, unsent = ChatSession.resume(
+                saved, settings, repo, model, sandbox, approvals, backend=backend
+            )
+        except TrajectoryError as exc:
+            print(f"trident: cannot resume {saved}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        session = ChatSession.start(settings, repo, model, sandbox, approvals, backend=backend)
+        if continue_last:
+            print(
+                "trident: no saved session of this repository to continue; a new one starts", file=sys.stderr
+            )
+    app = TridentApp(session, unsent="\n".join(unsent), pick_session=pick)
+    app.run()  # it closes the session, backend and sandbox when it ends
     return 0

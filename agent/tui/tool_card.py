@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from trident.agent.core.events import Approval, ToolCall, ToolResult
+from trident.agent.session.preview import Preview
 from trident.agent.session.undo import edited_paths
 from trident.agent.tui.diff_view import call_diff, render_diff
 
@@ -39,6 +40,10 @@ def summary(name: str, arguments: dict[str, Any], width: int = 90) -> str:
     """One line saying what the call does: its main argument, else its arguments as JSON."""
     if name == "apply_patch":
         text = ", ".join(edited_paths(name, arguments)) or "(patch)"
+    elif name == "todo" and isinstance(arguments.get("todos"), list):
+        todos = arguments["todos"]
+        done = sum(isinstance(t, dict) and t.get("status") == "done" for t in todos)
+        text = f"task list: {len(todos)} item(s), {done} done"
     elif name == "run_tests" and not arguments.get("command"):
         text = "the project's test command"
     elif MAIN_ARGUMENT.get(name) in arguments:
@@ -99,7 +104,9 @@ class ToolCard(Vertical):
         self.border_subtitle = "running…" if arguments is not None else ""
         self._args = Static(Text(summary(name, self.arguments)), classes="args")
         diff = call_diff(name, self.arguments)
-        self._diff = Static(render_diff(diff), classes="diff") if diff else None
+        self._diff = Static(render_diff(diff) if diff else "", classes="diff")
+        self._diff.display = bool(diff)
+        self.has_diff = bool(diff)
         self._approval = Static("", classes="approval")
         self._approval.display = False
         self._result = Static("", classes="result", markup=False)
@@ -115,10 +122,18 @@ class ToolCard(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self._args
-        if self._diff is not None:
-            yield self._diff
+        yield self._diff
         yield self._approval
         yield self._result
+
+    def set_preview(self, preview: Preview) -> None:
+        """What the session found the call will do: the diff against the file (real line numbers),
+        the exact test command."""
+        if preview.diff:
+            self._diff.update(render_diff(preview.diff))
+            self._diff.display = self.has_diff = True
+        if preview.command:
+            self._args.update(Text(summary(self.tool, {**self.arguments, "command": preview.command})))
 
     def set_approval(self, approval: Approval) -> None:
         if approval.allowed:
@@ -163,7 +178,7 @@ class ToolCard(Vertical):
             self._show(output, compact_tail(output, LIVE_LINES + 1))
             return
         lines = result.output.strip().splitlines()
-        if result.ok and self._diff is not None and lines:  # the diff shows it: one line is enough
+        if result.ok and self.has_diff and lines:  # the diff shows it: one line is enough
             self._show(result.output, lines[0])
         else:
             self._show(result.output, compact_result(result.output))

@@ -177,7 +177,7 @@ async def test_command_candidates_list_every_match(make_app: AppFactory) -> None
         prompt = app.query_one(PromptInput)
         await pilot.press("/", "c")
         await pilot.pause()
-        assert listed(prompt) == ["/clear", "/compact"]
+        assert listed(prompt) == ["/clear", "/compact", "/copy"]
         await pilot.press("down", "tab")
         assert prompt.text == "/compact"
         prompt.value = ""
