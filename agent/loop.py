@@ -130,7 +130,7 @@ class Agent:
                             yield event
                 for event in self._close_step():
                     yield event
-                if not turn.tool_calls:
+                if not turn.tool_calls and not turn.truncated:  # a cut turn is a failing step, not an answer
                     yield self._end("finished", "the model answered without calling a tool")
                     return
         except _Halt as halt:
@@ -169,6 +169,7 @@ class Agent:
                 tool_calls=calls,
                 usage=completion.usage,
                 duration_s=time.monotonic() - started,
+                finish_reason=completion.finish_reason,
             )
         )
 

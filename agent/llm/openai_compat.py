@@ -42,6 +42,8 @@ def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[st
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
+        if m.role == "assistant" and not m.content and not m.tool_calls:
+            continue  # a turn cut before it said anything (only reasoning): nothing to send back
         if m.role == "assistant":
             item: dict[str, Any] = {"role": "assistant", "content": m.content or None}
             if m.tool_calls:
@@ -116,6 +118,8 @@ class _Accumulator:
             ],
             usage=self.usage,
             finish_reason=self.finish,
+            # a server without a tool parser leaves `[TOOL_CALLS]` in the text for intake to parse
+            calls_parsed=bool(self.calls),
         )
 
 

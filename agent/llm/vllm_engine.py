@@ -211,11 +211,12 @@ class VllmBackend:
             yield chunk
         calls, extra_tokens = await self._checked_calls(request, prompt, parser)
         yield Completion(
-            content=parser.content,
+            content=parser.answer_content(),
             reasoning=parser.reasoning,
             tool_calls=calls,
             usage=Usage(input_tokens=len(prompt), output_tokens=len(parser.tokens) + extra_tokens),
             finish_reason=finish,
+            calls_parsed=True,  # on token ids: `[TOOL_CALLS]` written as plain text is text
         )
 
     def _grammar(self, request: ModelRequest) -> str | None:
@@ -271,13 +272,13 @@ class VllmBackend:
         self, request: ModelRequest, prompt: list[int], parser: OutputParser
     ) -> tuple[list[ProposedCall], int]:
         """The turn's calls, each with arguments regenerated under its schema when they fail it."""
-        calls, config = parser.proposed_calls(), self.engine.config
+        config = self.engine.config
         checker = self._checker.for_tools(request.tools)
         extra_tokens = 0
         checked: list[ProposedCall] = []
-        for parsed, call in zip(parser.calls, calls, strict=True):
+        for parsed, call in parser.call_pairs():
             self.stats.calls += 1
-            arguments = call.arguments if isinstance(call.arguments, str) else ""
+            arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
             verdict = checker.check(call.name, arguments)
             if isinstance(verdict, Accepted):
                 self.stats.valid_as_generated += 1
