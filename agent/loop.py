@@ -141,8 +141,13 @@ class Agent:
             raise
 
     async def _model_turn(self) -> AsyncIterator[Event]:
+        try:
+            context = await self.backend.context_length()
+        except BackendError as exc:
+            raise _Halt("backend_error", str(exc)) from exc
+        budget = self.policies.masking.budget(context, self.backend.max_tokens)
         request = ModelRequest(
-            messages=self.policies.masking.mask(self.state.messages),
+            messages=self.policies.masking.mask(self.state.messages, budget),
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,

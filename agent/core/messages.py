@@ -90,8 +90,17 @@ class BackendError(Exception):
 class Backend(Protocol):
     name: str
 
+    @property
+    def max_tokens(self) -> int | None:
+        """Output tokens per turn when the request sets none (None: the server's own limit)."""
+        ...
+
     def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         """Yield text/reasoning chunks as they come, then exactly one Completion."""
+        ...
+
+    async def context_length(self) -> int | None:
+        """The served context in tokens (prompt and answer), None when unknown."""
         ...
 
     async def aclose(self) -> None: ...

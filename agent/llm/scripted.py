@@ -78,6 +78,10 @@ class ScriptedBackend:
         self.path = Path(path)
         self.turns = load_script(self.path)
         self.name = f"scripted:{self.path}"
+        self.max_tokens: int | None = None
+
+    async def context_length(self) -> int | None:
+        return None
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         index = model_turns(request.messages)

@@ -187,6 +187,13 @@ class VllmBackend:
         self._grammars = ToolGrammars(engine.fmt)
         self._checker = ArgumentChecker()
 
+    @property
+    def max_tokens(self) -> int:
+        return self.engine.config.max_tokens
+
+    async def context_length(self) -> int:
+        return self.engine.max_model_len
+
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         fmt, config = self.engine.fmt, self.engine.config
         prompt = fmt.render(request)

@@ -299,3 +299,13 @@ def test_a_turn_that_said_nothing_is_not_sent_back() -> None:
         ]
     )
     assert [m["role"] for m in sent] == ["user", "user"]
+
+
+def test_masking_budget_follows_the_served_context() -> None:
+    from trident.agent.policies.masking import ObservationMasker
+
+    masker = ObservationMasker()  # [masking] budget_tokens = 96K
+    assert masker.budget() == masker.budget(None, 8192) == 96_000
+    # the 1×H200 recipe: max_model_len 65536, 8192-token answers, a tenth kept as margin
+    assert masker.budget(65_536, 8192) == 65_536 - 8192 - 6553
+    assert masker.budget(262_144, 8192) == 96_000
