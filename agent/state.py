@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trident.agent.core.events import (
+    TRUNCATED_FAILURE,
+    TRUNCATED_NOTE,
     AssistantTurn,
     Compaction,
     Event,
@@ -16,8 +18,6 @@ from trident.agent.core.events import (
     RunStart,
     StepEnd,
     StepStart,
-    TRUNCATED_FAILURE,
-    TRUNCATED_NOTE,
     SystemMessage,
     ToolCall,
     ToolResult,

@@ -31,7 +31,11 @@ def load_tokenizer(checkpoint: Path) -> Tokenizer:
     path = checkpoint / "tekken.json"
     if not path.is_file():
         raise BackendError(f"{checkpoint}: no tekken.json (the Mistral tokenizer file) in the checkpoint")
-    return MistralTokenizer.from_file(str(path))
+    try:
+        return MistralTokenizer.from_file(str(path))
+    except Exception as exc:  # JSON, schema, version and vocabulary errors alike: the file is unusable
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise BackendError(f"{path}: not a usable Tekken tokenizer file ({reason[:300]})") from None
 
 
 @dataclass

@@ -4,9 +4,9 @@ Each line is either `{"content": str?, "reasoning": str?, "tool_calls": [{"name"
 "arguments": object | string, "id": str?}]?, "usage": {...}?}` or `{"raw": str}` (raw model text,
 e.g. with `[TOOL_CALLS]`), either with an optional `finish_reason` ("stop", "tool_calls", or
 "length": the turn was cut at max_tokens; default "tool_calls" when the turn has calls, else "stop").
-Only `raw` text is parsed for calls; `content` is what the model wrote, `[TOOL_CALLS]` included. Turn i answers a conversation holding i model turns (assistant messages,
-and the turns a compaction summary stands for), so a resumed or compacted run picks up at the
-right line. Asking for more turns than recorded is an error.
+Only `raw` text is parsed for calls; `content` is what the model wrote, `[TOOL_CALLS]` included.
+Turn i answers a conversation holding i model turns (assistant messages, and the turns a compaction
+summary stands for), so a resumed or compacted run picks up at the right line. Asking for more turns than recorded is an error.
 """
 
 from __future__ import annotations
