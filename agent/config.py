@@ -58,6 +58,12 @@ class OpenAIConfig(_Section):
     max_retries: int = Field(4, ge=0)
     timeout_s: float = Field(600.0, gt=0)
     stream_usage: bool = True
+    max_tokens: int | None = Field(
+        8192, ge=16, description="output tokens per agent turn (sent as max_tokens)"
+    )
+    context_length: int | None = Field(
+        None, ge=256, description="the server's context; default: what it reports (vLLM's max_model_len)"
+    )
 
 
 SandboxKind = Literal["auto", "local", "docker"]

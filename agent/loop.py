@@ -130,7 +130,7 @@ class Agent:
                             yield event
                 for event in self._close_step():
                     yield event
-                if not turn.tool_calls:
+                if not turn.tool_calls and not turn.truncated:  # a cut turn is a failing step, not an answer
                     yield self._end("finished", "the model answered without calling a tool")
                     return
         except _Halt as halt:
@@ -141,8 +141,13 @@ class Agent:
             raise
 
     async def _model_turn(self) -> AsyncIterator[Event]:
+        try:
+            context = await self.backend.context_length()
+        except BackendError as exc:
+            raise _Halt("backend_error", str(exc)) from exc
+        budget = self.policies.masking.budget(context, self.backend.max_tokens)
         request = ModelRequest(
-            messages=self.policies.masking.mask(self.state.messages),
+            messages=self.policies.masking.mask(self.state.messages, budget),
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,
@@ -169,6 +174,7 @@ class Agent:
                 tool_calls=calls,
                 usage=completion.usage,
                 duration_s=time.monotonic() - started,
+                finish_reason=completion.finish_reason,
             )
         )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trident.agent.core.events import (
+    TRUNCATED_FAILURE,
+    TRUNCATED_NOTE,
     AssistantTurn,
     Compaction,
     Event,
@@ -62,6 +64,8 @@ class RunState:
             self.messages.append(
                 Message(role="assistant", content=event.content, reasoning=event.reasoning, tool_calls=calls)
             )
+            if event.truncated:
+                self.step_failures.append(TRUNCATED_FAILURE)
         elif isinstance(event, ToolCall):
             pass
         elif isinstance(event, ToolResult):
@@ -75,6 +79,8 @@ class RunState:
                 Message(role="tool", content=event.output, tool_call_id=event.call_id, name=event.name)
             )
         elif isinstance(event, StepEnd):
+            if self.pending_turn is not None and self.pending_turn.truncated:  # after its calls' results
+                self.messages.append(Message(role="user", content=TRUNCATED_NOTE))
             self.step = event.step
             self.pending_turn = None
         elif isinstance(event, Compaction):

@@ -105,6 +105,19 @@ class AssistantTurn(_Event):
     tool_calls: list[RawToolCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
+    finish_reason: str | None = None  # as the backend gave it; "length": cut at max_tokens
+
+    @property
+    def truncated(self) -> bool:
+        """Cut at the output limit: a failing step the model is told about, never an answer."""
+        return self.finish_reason == "length"
+
+
+TRUNCATED_FAILURE = "the answer was cut at the output token limit"
+TRUNCATED_NOTE = (
+    "[Your previous answer was cut off at the output token limit before it finished, so it was not "
+    "taken as an answer. Reason more briefly, and either call a tool or give your final answer.]"
+)
 
 
 class ToolCall(_Event):

@@ -68,7 +68,16 @@ class Completion(BaseModel):
     reasoning: str = ""
     tool_calls: list[ProposedCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    # "stop", "tool_calls", or "length" (cut at max_tokens or the context: a failing step, not an answer)
     finish_reason: str | None = None
+    # The backend parsed the calls itself (structured calls, or token ids): `[TOOL_CALLS]` in `content`
+    # is then text the model wrote (a quote, a file it read) and is never run. False only where the
+    # backend returns unparsed model text (a server without a tool parser, a scripted `raw` turn).
+    calls_parsed: bool = True
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
 
 
 Chunk = TextChunk | ReasoningChunk | Completion
@@ -81,8 +90,17 @@ class BackendError(Exception):
 class Backend(Protocol):
     name: str
 
+    @property
+    def max_tokens(self) -> int | None:
+        """Output tokens per turn when the request sets none (None: the server's own limit)."""
+        ...
+
     def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         """Yield text/reasoning chunks as they come, then exactly one Completion."""
+        ...
+
+    async def context_length(self) -> int | None:
+        """The served context in tokens (prompt and answer), None when unknown."""
         ...
 
     async def aclose(self) -> None: ...

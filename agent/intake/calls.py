@@ -69,10 +69,11 @@ class Intake:
         return self._validators[name]
 
     def extract(self, completion: Completion, taken_ids: set[str]) -> tuple[str, list[RawToolCall]]:
-        """Content text and the calls with final 9-character ids, structured or parsed from text."""
+        """Content text and the calls with final 9-character ids: structured, or parsed from the text
+        of a backend that returns it unparsed (never from text a backend already parsed)."""
         content = completion.content
         proposed = list(completion.tool_calls)
-        if not proposed:
+        if not proposed and not completion.calls_parsed:
             raw = split_raw_tool_calls(content)
             if raw is not None:
                 content, proposed = raw

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trident.agent.core.messages import BackendError, ModelRequest, ProposedCall, ReasoningChunk, TextChunk
-from trident.agent.intake.raw_calls import UNPARSED
+from trident.agent.intake.raw_calls import UNPARSED, content_before_calls, first_json_value, name_without_args
 from trident.agent.llm.openai_compat import openai_tools, to_openai_messages
 
 if TYPE_CHECKING:  # mypy does not follow mistral_common (pyproject.toml): the same check with or without it
@@ -31,7 +31,11 @@ def load_tokenizer(checkpoint: Path) -> Tokenizer:
     path = checkpoint / "tekken.json"
     if not path.is_file():
         raise BackendError(f"{checkpoint}: no tekken.json (the Mistral tokenizer file) in the checkpoint")
-    return MistralTokenizer.from_file(str(path))
+    try:
+        return MistralTokenizer.from_file(str(path))
+    except Exception as exc:  # JSON, schema, version and vocabulary errors alike: the file is unusable
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise BackendError(f"{path}: not a usable Tekken tokenizer file ({reason[:300]})") from None
 
 
 @dataclass
@@ -164,16 +168,31 @@ class OutputParser:
         self.content += text
         return [TextChunk(text=text)]
 
-    def proposed_calls(self) -> list[ProposedCall]:
-        """The calls as intake takes them: names and ids decoded, arguments as the model wrote them."""
+    def call_pairs(self) -> list[tuple[ParsedCall, ProposedCall]]:
+        """Each call span with the call intake takes from it: name and id decoded, arguments the
+        first JSON value the model wrote (text after it dropped), decided as for raw text
+        (`intake/raw_calls.py`): repeated `[TOOL_CALLS]` count once, a call cut right after its name
+        has no arguments, a marker with nothing after it is an unparsed call."""
         decode = self._fmt.decode
-        return [
-            ProposedCall(
-                id=decode(call.id_ids).strip() or None,
-                name=decode(call.name_ids).strip(),
-                arguments=decode(call.arg_ids).strip(),
-            )
-            if call.args_start is not None
-            else ProposedCall(name=UNPARSED, arguments=decode(call.name_ids).strip())
-            for call in self.calls
-        ]
+        pairs: list[tuple[ParsedCall, ProposedCall]] = []
+        for index, call in enumerate(self.calls):
+            name = decode(call.name_ids)
+            call_id = decode(call.id_ids).strip() or None
+            if call.args_start is not None:
+                written = first_json_value(decode(call.arg_ids))
+                pairs.append((call, ProposedCall(id=call_id, name=name.strip(), arguments=written)))
+            elif call.id_ids:
+                pairs.append((call, ProposedCall(id=call_id, name=name.strip(), arguments=None)))
+            elif name.strip():
+                bare, arguments = name_without_args(name)
+                pairs.append((call, ProposedCall(name=bare, arguments=arguments)))
+            elif index == len(self.calls) - 1:
+                pairs.append((call, ProposedCall(name=UNPARSED, arguments="")))
+        return pairs
+
+    def proposed_calls(self) -> list[ProposedCall]:
+        return [proposed for _, proposed in self.call_pairs()]
+
+    def answer_content(self) -> str:
+        """The turn's content as history keeps it (see `content_before_calls`)."""
+        return content_before_calls(self.content) if self.calls else self.content

@@ -42,6 +42,8 @@ def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[st
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
+        if m.role == "assistant" and not m.content and not m.tool_calls:
+            continue  # a turn cut before it said anything (only reasoning): nothing to send back
         if m.role == "assistant":
             item: dict[str, Any] = {"role": "assistant", "content": m.content or None}
             if m.tool_calls:
@@ -116,6 +118,8 @@ class _Accumulator:
             ],
             usage=self.usage,
             finish_reason=self.finish,
+            # a server without a tool parser leaves `[TOOL_CALLS]` in the text for intake to parse
+            calls_parsed=bool(self.calls),
         )
 
 
@@ -130,8 +134,13 @@ class OpenAIBackend:
         timeout_s: float = 600.0,
         stream_usage: bool = True,
         extra_body: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        context_length: int | None = None,
     ) -> None:
         self.model, self.base_url = model, base_url
+        self.max_tokens = max_tokens  # sent when the request sets none: a server's default may be unlimited
+        self._context_length = context_length
+        self._asked_context = context_length is not None
         self._extra_body = dict(extra_body or {})  # server-specific request fields, sent as-is
         self.name = f"openai:{model}@{base_url}"
         self._stream_usage = stream_usage
@@ -145,8 +154,9 @@ class OpenAIBackend:
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:
             body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
+        max_tokens = request.max_tokens or self.max_tokens
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
         if request.tools:
             body["tools"] = openai_tools(request)
         accumulator = _Accumulator()
@@ -166,6 +176,21 @@ class OpenAIBackend:
         for piece in accumulator.splitter.flush():
             yield piece
         yield accumulator.completion()
+
+    async def context_length(self) -> int | None:
+        """The configured context, else what the server reports once (vLLM's /v1/models gives
+        `max_model_len`); None where it says nothing."""
+        if not self._asked_context:
+            self._asked_context = True
+            try:
+                models = await self._client.with_options(timeout=10.0, max_retries=0).models.list()
+            except openai.APIError:
+                return None
+            for entry in models.data:
+                reported = (entry.model_extra or {}).get("max_model_len")
+                if entry.id == self.model and isinstance(reported, int) and reported > 0:
+                    self._context_length = reported
+        return self._context_length
 
     def _explain(self, exc: openai.APIError) -> str:
         where = f"{self.base_url} (model {self.model!r})"

@@ -34,6 +34,8 @@ def make_backend(spec: str, settings: Settings) -> Backend:
             max_retries=settings.openai.max_retries,
             timeout_s=settings.openai.timeout_s,
             stream_usage=settings.openai.stream_usage,
+            max_tokens=settings.openai.max_tokens,
+            context_length=settings.openai.context_length,
         )
     if scheme == "vllm":
         from trident.agent.llm.vllm_engine import make_vllm_backend

@@ -2,9 +2,11 @@
 
 Each line is either `{"content": str?, "reasoning": str?, "tool_calls": [{"name": str,
 "arguments": object | string, "id": str?}]?, "usage": {...}?}` or `{"raw": str}` (raw model text,
-e.g. with `[TOOL_CALLS]`). Turn i answers a conversation holding i model turns (assistant messages,
-and the turns a compaction summary stands for), so a resumed or compacted run picks up at the
-right line. Asking for more turns than recorded is an error.
+e.g. with `[TOOL_CALLS]`), either with an optional `finish_reason` ("stop", "tool_calls", or
+"length": the turn was cut at max_tokens; default "tool_calls" when the turn has calls, else "stop").
+Only `raw` text is parsed for calls; `content` is what the model wrote, `[TOOL_CALLS]` included.
+Turn i answers a conversation holding i model turns (assistant messages, and the turns a compaction
+summary stands for), so a resumed or compacted run picks up at the right line. Asking for more turns than recorded is an error.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +49,9 @@ class ScriptedTurn(BaseModel):
     tool_calls: list[ScriptedCall] | None = None
     raw: str | None = None
     usage: Usage | None = None
+    finish_reason: Literal["stop", "tool_calls", "length"] | None = Field(
+        None, description="default: tool_calls when the turn has calls, else stop; length: cut at max_tokens"
+    )
     delay: float = Field(0.0, ge=0, le=60, description="Seconds between streamed pieces (demos, interrupts).")
     comment: str | None = Field(None, description="Ignored: a note for readers of the session file.")
 
@@ -73,6 +78,10 @@ class ScriptedBackend:
         self.path = Path(path)
         self.turns = load_script(self.path)
         self.name = f"scripted:{self.path}"
+        self.max_tokens: int | None = None
+
+    async def context_length(self) -> int | None:
+        return None
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         index = model_turns(request.messages)
@@ -97,7 +106,14 @@ class ScriptedBackend:
             yield chunk
         calls = [ProposedCall(id=c.id, name=c.name, arguments=c.arguments) for c in turn.tool_calls or []]
         usage = turn.usage or _estimate_usage(request, splitter.text + splitter.reasoning, calls)
-        yield Completion(content=splitter.text, reasoning=splitter.reasoning, tool_calls=calls, usage=usage)
+        yield Completion(
+            content=splitter.text,
+            reasoning=splitter.reasoning,
+            tool_calls=calls,
+            usage=usage,
+            finish_reason=turn.finish_reason or ("tool_calls" if calls else "stop"),
+            calls_parsed=turn.raw is None,
+        )
 
     async def aclose(self) -> None:
         return None

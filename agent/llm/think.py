@@ -29,7 +29,8 @@ class ThinkSplitter:
                 self.text += self._buffer
                 self._buffer = ""
                 return out
-            markers = (CLOSE,) if self._mode == "thinking" else (OPEN, CALLS)
+            # a call from inside reasoning ends it, as in vLLM's Mistral parser
+            markers = (CLOSE, CALLS) if self._mode == "thinking" else (OPEN, CALLS)
             found = [(self._buffer.find(m), m) for m in markers if m in self._buffer]
             if found:
                 index, marker = min(found)

@@ -14,15 +14,20 @@ vLLM starts its workers with spawn: a script using this needs the `if __name__ =
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
+import re
 import sys
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from trident.agent.config import EngineConfig, Settings
@@ -42,6 +47,10 @@ INSTALL_HINT = (
     "pip install 'trident-agent[gpu]' (CUDA) or 'trident-agent[cpu]' (CPU build)"
 )
 _REGENERATE_MAX_TOKENS = 1024
+# Mistral Small 4's recommended context (its card: 256K); its config advertises 1M through YaRN.
+RECOMMENDED_CONTEXT = 262_144
+AUTO_FIT = -1
+_LIVENESS_S = 1.0  # how often a waiting request checks that the engine still lives  # vLLM: the longest context the KV cache memory holds, up to the model's own
 
 
 def vllm_missing() -> str | None:
@@ -135,6 +144,15 @@ class Engine:
     load_s: float
     max_model_len: int
 
+    @property
+    def key(self) -> str:
+        return _key(self.path, self.config)
+
+    @property
+    def dead(self) -> bool:
+        """The engine's core process is gone (or its output loop ended): it answers nothing more."""
+        return bool(self.llm.errored)
+
     def shutdown(self) -> None:
         self.llm.shutdown()
         # AsyncLLM.__del__ shuts down again; at interpreter exit vLLM's module globals are gone by
@@ -145,6 +163,10 @@ class Engine:
 _ENGINES: dict[str, Engine] = {}
 
 
+def _key(path: Path, config: EngineConfig) -> str:
+    return json.dumps([str(path), config.model_dump()], sort_keys=True)
+
+
 def shared_engine(path: Path, config: EngineConfig) -> Engine:
     """The process's engine for this checkpoint and settings, loaded on first use."""
     reason = vllm_missing()
@@ -152,20 +174,124 @@ def shared_engine(path: Path, config: EngineConfig) -> Engine:
         raise BackendError(reason)
     path = path.resolve()
     check_checkpoint(path)
-    key = json.dumps([str(path), config.model_dump()], sort_keys=True)
+    key = _key(path, config)
     if key not in _ENGINES:
-        _quiet_vllm_logs()
-        from vllm.v1.engine.async_llm import AsyncLLM
-
-        fmt = MistralFormat(load_tokenizer(path))
-        started = time.monotonic()
-        try:
-            llm = AsyncLLM.from_engine_args(engine_args(path, config))
-        except Exception as exc:  # vLLM raises many kinds; all mean the model did not load
-            raise BackendError(f"vllm:{path}: the engine did not start: {type(exc).__name__}: {exc}") from exc
-        max_len = int(llm.model_config.max_model_len)
-        _ENGINES[key] = Engine(path, config, llm, fmt, time.monotonic() - started, max_len)
+        _ENGINES[key] = _start(path, config)
     return _ENGINES[key]
+
+
+def restarted(engine: Engine) -> Engine:
+    """A live engine in place of a dead one: evicted from the process's cache, started anew (once:
+    another backend sharing it may have done it already)."""
+    current = _ENGINES.get(engine.key)
+    if current is not None and current is not engine and not current.dead:
+        return current
+    _ENGINES.pop(engine.key, None)
+    try:
+        engine.shutdown()
+    except Exception:  # it is dead already; what is left of it must not stop the restart
+        pass
+    print(f"trident: engine: vllm:{engine.path} died; restarting it", file=sys.stderr)
+    return shared_engine(engine.path, engine.config)
+
+
+def _start(path: Path, config: EngineConfig) -> Engine:
+    _quiet_vllm_logs()
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    fmt = MistralFormat(load_tokenizer(path))
+    args = engine_args(path, config)
+    lengths: list[int | None] = [config.max_model_len]
+    if config.max_model_len is None:  # the recommended context, or what the memory holds
+        derived = _model_context(path, args)
+        lengths = [RECOMMENDED_CONTEXT, AUTO_FIT] if derived > RECOMMENDED_CONTEXT else [AUTO_FIT]
+    for attempt, length in enumerate(lengths, 1):
+        args.max_model_len = length
+        started = time.monotonic()
+        with StartupLog() as log:
+            try:
+                llm = AsyncLLM.from_engine_args(args)
+            except Exception as exc:  # vLLM raises many kinds; all mean the model did not load
+                cause = log.cause_of(exc)
+                if attempt < len(lengths) and "KV cache" in cause:
+                    print(
+                        f"trident: engine: a {length}-token context does not fit the KV cache; "
+                        "taking the longest that does",
+                        file=sys.stderr,
+                    )
+                    continue
+                raise BackendError(f"vllm:{path}: the engine did not start: {cause}") from exc
+        return Engine(path, config, llm, fmt, time.monotonic() - started, int(llm.model_config.max_model_len))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _model_context(path: Path, args: Any) -> int:
+    """The context the checkpoint's config advertises (vLLM's derivation, YaRN included)."""
+    try:
+        return int(args.create_model_config().max_model_len)
+    except Exception as exc:
+        raise BackendError(
+            f"vllm:{path}: the checkpoint's params.json is not usable: {_one_line(exc)}"
+        ) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 400 else text[:400] + "..."
+
+
+# An exception line of a traceback, after the prefixes of vLLM's worker logs:
+# `(Worker pid=N) ERROR 12-06 02:25:05 [multiproc_executor.py:953] SafetensorError: ...`
+_EXCEPTION_LINE = re.compile(
+    r"^(?:\(\w+ pid=\d+\) )?(?:[A-Z]+ \d\d-\d\d [\d:]+ \[[^\]]*\] )?"
+    r"([A-Za-z_][\w.]*(?:Error|Exception|Exit)\b:? .*)$"
+)
+_GENERIC = ("root cause", "Engine core initialization failed")
+
+
+class StartupLog:
+    """Everything written to fd 2 while the engine starts (its worker processes inherit it), still
+    shown on stderr, and kept so a failure's one-line reason can name the first real cause (vLLM's
+    own exception only says "see root cause above", 200 lines of worker log earlier)."""
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque(maxlen=4000)
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> StartupLog:
+        sys.stderr.flush()
+        self._stderr = os.dup(2)  # stays open: workers write on through the pump after start-up
+        reader, writer = os.pipe()
+        os.dup2(writer, 2)
+        os.close(writer)
+        self._thread = threading.Thread(target=self._pump, args=(reader,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _pump(self, reader: int) -> None:
+        with os.fdopen(reader, "rb") as pipe:  # ends when the last process holding it is gone
+            for line in pipe:
+                os.write(self._stderr, line)
+                self.lines.append(line.decode("utf-8", errors="replace").rstrip("\n"))
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        sys.stderr.flush()
+        os.dup2(self._stderr, 2)
+
+    def cause_of(self, exc: BaseException) -> str:
+        """The first real cause of a failed start: vLLM's own message unless it points at the log."""
+        own = _one_line(exc)
+        if not any(generic in own for generic in _GENERIC):
+            return own
+        if self._thread is not None:
+            self._thread.join(timeout=10)  # the failed workers are gone: the pipe ends
+        for line in list(self.lines):
+            match = _EXCEPTION_LINE.match(line)
+            if match and not any(generic in match.group(1) for generic in _GENERIC):
+                return " ".join(match.group(1).split())[:400]
+        return own + " (no cause found in the engine's log above)"
 
 
 @atexit.register
@@ -173,6 +299,10 @@ def shutdown_engines() -> None:
     while _ENGINES:
         _, engine = _ENGINES.popitem()
         engine.shutdown()
+
+
+class _EngineDied(Exception):
+    """The engine's process died under a request."""
 
 
 class VllmBackend:
@@ -187,7 +317,29 @@ class VllmBackend:
         self._grammars = ToolGrammars(engine.fmt)
         self._checker = ArgumentChecker()
 
+    @property
+    def max_tokens(self) -> int:
+        return self.engine.config.max_tokens
+
+    async def context_length(self) -> int:
+        return self.engine.max_model_len
+
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        """One turn; a dead engine is restarted first, and once more when it dies before answering."""
+        for attempt in (1, 2):
+            if self.engine.dead:
+                self.engine = restarted(self.engine)
+            answered = False
+            try:
+                async for chunk in self._turn(request):
+                    answered = True
+                    yield chunk
+                return
+            except _EngineDied as died:
+                if answered or attempt == 2:
+                    raise BackendError(f"{self.name}: {died}; it restarts at the next request") from died
+
+    async def _turn(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         fmt, config = self.engine.fmt, self.engine.config
         prompt = fmt.render(request)
         room = self.engine.max_model_len - len(prompt)
@@ -211,11 +363,12 @@ class VllmBackend:
             yield chunk
         calls, extra_tokens = await self._checked_calls(request, prompt, parser)
         yield Completion(
-            content=parser.content,
+            content=parser.answer_content(),
             reasoning=parser.reasoning,
             tool_calls=calls,
             usage=Usage(input_tokens=len(prompt), output_tokens=len(parser.tokens) + extra_tokens),
             finish_reason=finish,
+            calls_parsed=True,  # on token ids: `[TOOL_CALLS]` written as plain text is text
         )
 
     def _grammar(self, request: ModelRequest) -> str | None:
@@ -256,28 +409,43 @@ class VllmBackend:
         )
 
     async def _generate(self, prompt: list[int], params: SamplingParams) -> AsyncIterator[Any]:
-        """The first sequence of each step's output; engine failures become `BackendError`."""
+        """The first sequence of each step's output; engine failures become `BackendError`.
+
+        Each step is awaited beside a check that the engine lives: a request made just as the engine
+        died is never answered by vLLM (its output loop is gone), so waiting alone would hang."""
         from vllm.inputs import TokensPrompt
 
+        outputs = self.engine.llm.generate(TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex)
         try:
-            async for output in self.engine.llm.generate(
-                TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex
-            ):
+            while True:
+                step = asyncio.ensure_future(anext(outputs))
+                while not (await asyncio.wait({step}, timeout=_LIVENESS_S))[0]:
+                    if self.engine.dead:
+                        step.cancel()
+                        raise _EngineDied("the engine died")
+                try:
+                    output = step.result()
+                except StopAsyncIteration:
+                    return
                 yield output.outputs[0]
+        except _EngineDied:
+            raise
         except Exception as exc:  # EngineDeadError, ValueError from input checks...
-            raise BackendError(f"{self.name}: generation failed: {type(exc).__name__}: {exc}") from exc
+            if self.engine.dead:
+                raise _EngineDied(f"the engine died: {_one_line(exc)}") from exc
+            raise BackendError(f"{self.name}: generation failed: {_one_line(exc)}") from exc
 
     async def _checked_calls(
         self, request: ModelRequest, prompt: list[int], parser: OutputParser
     ) -> tuple[list[ProposedCall], int]:
         """The turn's calls, each with arguments regenerated under its schema when they fail it."""
-        calls, config = parser.proposed_calls(), self.engine.config
+        config = self.engine.config
         checker = self._checker.for_tools(request.tools)
         extra_tokens = 0
         checked: list[ProposedCall] = []
-        for parsed, call in zip(parser.calls, calls, strict=True):
+        for parsed, call in parser.call_pairs():
             self.stats.calls += 1
-            arguments = call.arguments if isinstance(call.arguments, str) else ""
+            arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
             verdict = checker.check(call.name, arguments)
             if isinstance(verdict, Accepted):
                 self.stats.valid_as_generated += 1

@@ -1,8 +1,12 @@
 """Observation masking: old tool outputs are elided from what the model is shown, the task never is.
 
-When the conversation's estimated size passes `budget_tokens`, the content of tool results older
-than the most recent `keep_recent` ones is replaced by a short note. System and user messages and
-every assistant turn stay as they are, so the task and the agent's own reasoning trail survive.
+When the conversation's estimated size passes the budget, the content of tool results older than
+the most recent `keep_recent` ones is replaced by a short note. System and user messages and every
+assistant turn stay as they are, so the task and the agent's own reasoning trail survive.
+
+The budget is `budget_tokens`, or less where the backend serves a shorter context: the context
+length minus the answer's room (the backend's `max_tokens`) and a margin (`MARGIN` of the context,
+for the tools' schemas and the estimate's error), so a conversation is masked before it overflows.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from trident.agent.config import MaskingConfig
 from trident.agent.core.messages import Message
 
 CHARS_PER_TOKEN = 4
+MARGIN = 0.1  # of the context: the tools' schemas, the system prompt's framing, the estimate's error
 
 
 def estimate_tokens(messages: list[Message]) -> int:
@@ -29,8 +34,15 @@ class ObservationMasker:
     keep_recent: int = _DEFAULT.keep_recent
     min_chars: int = _DEFAULT.min_chars
 
-    def mask(self, messages: list[Message]) -> list[Message]:
-        if estimate_tokens(messages) <= self.budget_tokens:
+    def budget(self, context_length: int | None = None, answer_tokens: int | None = None) -> int:
+        """The token budget for a backend serving `context_length` with answers up to `answer_tokens`."""
+        if context_length is None:
+            return self.budget_tokens
+        room = context_length - (answer_tokens or 0) - int(context_length * MARGIN)
+        return max(0, min(self.budget_tokens, room))
+
+    def mask(self, messages: list[Message], budget: int | None = None) -> list[Message]:
+        if estimate_tokens(messages) <= (self.budget_tokens if budget is None else budget):
             return messages
         tool_positions = [i for i, m in enumerate(messages) if m.role == "tool"]
         old = set(tool_positions[: max(0, len(tool_positions) - self.keep_recent)])

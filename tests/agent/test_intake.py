@@ -161,8 +161,8 @@ def test_raw_list_form_and_call_id_form() -> None:
     assert with_id is not None and with_id[1][0].id == "abc123XYZ" and with_id[1][0].name == "read"
 
 
-def test_raw_text_without_args_marker_becomes_an_unparsed_call(intake: Intake) -> None:
-    split = split_raw_tool_calls('[TOOL_CALLS]read{"path": "a.py"}')
+def test_raw_text_that_is_no_call_becomes_an_unparsed_call(intake: Intake) -> None:
+    split = split_raw_tool_calls("[TOOL_CALLS]what is this?")
     assert split is not None and split[1][0].name == UNPARSED
     verdict = intake.check(RawToolCall(id="abcDEF123", name=UNPARSED, arguments=str(split[1][0].arguments)))
     assert isinstance(verdict, Rejected) and "Available tools" in verdict.message
@@ -185,7 +185,8 @@ def test_extract_assigns_valid_unique_ids(intake: Intake) -> None:
 
 
 def test_extract_parses_raw_text_when_there_are_no_structured_calls(intake: Intake) -> None:
-    content, calls = intake.extract(Completion(content='Ok.[TOOL_CALLS]bash[ARGS]{"command": "ls"}'), set())
+    raw = Completion(content='Ok.[TOOL_CALLS]bash[ARGS]{"command": "ls"}', calls_parsed=False)
+    content, calls = intake.extract(raw, set())
     assert content == "Ok." and calls[0].name == "bash" and calls[0].arguments == '{"command": "ls"}'
 
 

@@ -246,3 +246,66 @@ def test_a_malformed_scripted_session_names_the_line_and_field(tmp_path: Path) -
     path.write_text('{"raw": "x", "content": "y"}\n')
     with pytest.raises(BackendError, match=r"s\.jsonl:1: a turn is either `raw`"):
         ScriptedBackend(path)
+
+
+CUT: dict[str, Any] = {"reasoning": "Let me think about this at length " * 20, "finish_reason": "length"}
+
+
+async def test_a_turn_cut_at_max_tokens_is_a_failing_step_the_model_is_told_about(tmp_path: Path) -> None:
+    from trident.agent.core.events import TRUNCATED_FAILURE, TRUNCATED_NOTE
+
+    backend = ScriptedBackend(write_session(tmp_path / "session.jsonl", [CUT, DONE]))
+    agent = make_agent(tmp_path, backend)
+    events = await collect(agent)
+    end = end_of(events)
+    assert end.status == "finished" and end.steps == 2  # the cut turn was not taken as the answer
+    first_step = next(e for e in events if isinstance(e, StepEnd))
+    assert TRUNCATED_FAILURE in first_step.failures
+    (change,) = [e for e in events if isinstance(e, EffortChange)]
+    assert change.effort == "high" and TRUNCATED_FAILURE in change.reason
+    roles = [(m.role, m.content) for m in agent.state.messages]
+    assert roles[2:4] == [("assistant", ""), ("user", TRUNCATED_NOTE)]  # the model is told next turn
+    resumed = make_agent(tmp_path / "again", backend)
+    resumed.replay(load(tmp_path / "trajectory.jsonl"))
+    assert resumed.state.messages == agent.state.messages  # derived from events: a resume sees it too
+
+
+async def test_a_cut_turn_with_calls_runs_them_and_is_told_after_their_results(tmp_path: Path) -> None:
+    from trident.agent.core.events import TRUNCATED_NOTE
+
+    cut_call = {"tool_calls": [READ], "finish_reason": "length"}
+    backend = ScriptedBackend(write_session(tmp_path / "session.jsonl", [cut_call, DONE]))
+    agent = make_agent(tmp_path, backend)
+    events = await collect(agent)
+    assert results(events)[0].ok and end_of(events).status == "finished"
+    assert [m.role for m in agent.state.messages][2:5] == ["assistant", "tool", "user"]
+    assert agent.state.messages[4].content == TRUNCATED_NOTE
+
+
+async def test_cut_turns_never_finish_a_run(tmp_path: Path) -> None:
+    events = await run_script(tmp_path, [CUT, CUT], policies=Policies(limits=LimitsPolicy(max_steps=2)))
+    assert end_of(events).status == "max_steps"
+
+
+def test_a_turn_that_said_nothing_is_not_sent_back() -> None:
+    from trident.agent.core.messages import Message
+    from trident.agent.llm.openai_compat import to_openai_messages
+
+    sent = to_openai_messages(
+        [
+            Message(role="user", content="task"),
+            Message(role="assistant", reasoning="cut"),
+            Message(role="user", content="note"),
+        ]
+    )
+    assert [m["role"] for m in sent] == ["user", "user"]
+
+
+def test_masking_budget_follows_the_served_context() -> None:
+    from trident.agent.policies.masking import ObservationMasker
+
+    masker = ObservationMasker()  # [masking] budget_tokens = 96K
+    assert masker.budget() == masker.budget(None, 8192) == 96_000
+    # the 1×H200 recipe: max_model_len 65536, 8192-token answers, a tenth kept as margin
+    assert masker.budget(65_536, 8192) == 65_536 - 8192 - 6553
+    assert masker.budget(262_144, 8192) == 96_000

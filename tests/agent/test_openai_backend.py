@@ -70,6 +70,7 @@ class FakeOpenAIServer:
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.models: list[dict[str, Any]] | None = None  # GET /v1/models answers these; None: 404
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
@@ -108,6 +109,19 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, like vllm/uvicorn
     server: _HTTPServer
+
+    def do_GET(self) -> None:
+        models = self.server.fake.models
+        if self.path != "/v1/models" or models is None:
+            self._send_failure(Failure(404, {"error": {"message": "not found"}}))
+            return
+        payload = json.dumps({"object": "list", "data": models}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -576,3 +590,83 @@ async def test_error_event_inside_the_stream_becomes_a_backend_error(server: Fak
     message = await error_of(backend_for(server, max_retries=2))
     assert "engine died mid-generation" in message
     assert len(server.requests) == 1
+
+
+# --- context length and the answer limit ------------------------------------------------------------
+
+
+def vllm_models(max_model_len: int) -> list[dict[str, Any]]:
+    """What `vllm serve` lists at /v1/models (fields as vLLM 0.32 sends them)."""
+    return [
+        {"id": "other", "object": "model", "owned_by": "vllm", "max_model_len": 999},
+        {"id": MODEL, "object": "model", "owned_by": "vllm", "root": MODEL, "max_model_len": max_model_len},
+    ]
+
+
+async def test_context_length_is_what_the_server_reports_or_none(server: FakeOpenAIServer) -> None:
+    assert await backend_for(server).context_length() is None  # /v1/models answers 404
+    server.models = vllm_models(65536)
+    backend = backend_for(server)
+    assert await backend.context_length() == 65536
+    server.models = vllm_models(1)
+    assert await backend.context_length() == 65536  # asked once
+    configured = OpenAIBackend(MODEL, server.base_url, "k", max_retries=0, context_length=4096)
+    assert await configured.context_length() == 4096
+
+
+async def test_agent_turns_send_the_configured_max_tokens(server: FakeOpenAIServer) -> None:
+    from trident.agent.config import Settings
+    from trident.agent.llm.resolve import make_backend
+
+    server.script(text_stream("ok"), text_stream("ok"))
+    for settings in (Settings(), Settings.model_validate({"openai": {"max_tokens": 100}})):
+        backend = make_backend(f"openai:{MODEL}@{server.base_url}", settings)
+        try:
+            [item async for item in backend.stream(request())]
+        finally:
+            await backend.aclose()
+    assert [body["max_tokens"] for body in server.requests] == [8192, 100]
+
+
+async def test_a_turn_cut_at_max_tokens_is_not_the_answer(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    server.script(text_stream("I was going to say", finish="length"), text_stream("Done."))
+    backend = backend_for(server)
+    try:
+        events = await collect(make_agent(tmp_path, backend))
+    finally:
+        await backend.aclose()
+    end = end_of(events)
+    assert end.status == "finished" and end.steps == 2
+    assert server.requests[1]["messages"][-1]["content"].startswith("[Your previous answer was cut off")
+
+
+async def test_old_outputs_are_masked_against_the_served_context(
+    tmp_path: Path, server: FakeOpenAIServer
+) -> None:
+    """A conversation far below the configured budget (96K) but past what the server holds is masked."""
+    server.models = vllm_models(8192)
+    server.script(
+        *(
+            Stream(
+                [
+                    chunk(call_delta(0, id=call_id, name="read", args='{"path": "big.txt"}')),
+                    chunk({}, "tool_calls"),
+                ]
+            )
+            for call_id in ("abcDEF123", "abcDEF456")
+        ),
+        text_stream("Done."),
+    )
+    backend = OpenAIBackend(MODEL, server.base_url, "k", max_retries=0, max_tokens=1024)
+    from trident.agent.loop import Policies
+    from trident.agent.policies.masking import ObservationMasker
+
+    big = "".join(f"line {i:04d} " + "x" * 80 + "\n" for i in range(300))  # ~27K chars, ~6.8K tokens
+    policies = Policies(masking=ObservationMasker(keep_recent=1))
+    try:
+        events = await collect(make_agent(tmp_path, backend, {"big.txt": big}, policies))
+    finally:
+        await backend.aclose()
+    assert end_of(events).status == "finished"
+    tools_shown = [m["content"] for m in server.requests[2]["messages"] if m["role"] == "tool"]
+    assert tools_shown[0].startswith("[output elided to save context") and "line 0299" in tools_shown[1]

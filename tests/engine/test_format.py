@@ -153,12 +153,19 @@ def test_parse_matches_vllm_mistral_parser(
     assert all("\ufffd" not in c.text for c in chunks)  # no character split across chunks
 
 
-def test_call_without_args_marker_is_unparsed(fmt: MistralFormat) -> None:
-    parser = fmt.parser()
-    parser.feed(output_ids(fmt, "Hi", fmt.tool_calls_id, "read {", fmt.eos_id))
-    (call,) = parser.proposed_calls()
-    assert (call.name, call.arguments) == (UNPARSED, "read {")
-    assert parser.content == "Hi"
+def test_call_without_args_marker(fmt: MistralFormat) -> None:
+    """`name{` starts the arguments (as vLLM reads it); a name alone has none (rejected by intake);
+    text that is no name is an unparsed call."""
+    for text, expected in (
+        ("read {", ("read", "{")),
+        ("read", ("read", None)),
+        ("is it?", (UNPARSED, "is it?")),
+    ):
+        parser = fmt.parser()
+        parser.feed(output_ids(fmt, "Hi ", fmt.tool_calls_id, text, fmt.eos_id))
+        (call,) = parser.proposed_calls()
+        assert (call.name, call.arguments) == expected
+        assert parser.answer_content() == "Hi"
 
 
 def test_a_call_is_parsed_from_its_token_ids(fmt: MistralFormat) -> None:
