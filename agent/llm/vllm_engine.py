@@ -15,8 +15,8 @@ vLLM starts its workers with spawn: a script using this needs the `if __name__ =
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import atexit
+import contextlib
 import json
 import os
 import re
