@@ -179,7 +179,7 @@ class Agent:
         )
 
     async def _run_call(self, call: RawToolCall) -> AsyncIterator[Event]:
-        verdict = self._intake.check(call)
+        verdict = self._intake.check(call, self.backend.call_syntax)
         if not isinstance(verdict, Accepted):
             yield self.emit(
                 ToolResult(

@@ -87,8 +87,14 @@ class BackendError(Exception):
     """The model could not be asked (connection, auth, unknown model, exhausted script...)."""
 
 
+# How a backend's model writes a tool call: Mistral's own `name[ARGS]{json}` tokens (the embedded
+# engine), or structured function calls (an OpenAI-compatible server parses them; scripted sessions).
+CallSyntax = Literal["raw", "structured"]
+
+
 class Backend(Protocol):
     name: str
+    call_syntax: CallSyntax  # intake words its corrections in it
 
     @property
     def max_tokens(self) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from jsonschema import Draft202012Validator
 
 from trident.agent.core.events import RawToolCall
-from trident.agent.core.messages import Completion
+from trident.agent.core.messages import CallSyntax, Completion
 from trident.agent.intake.ids import ensure_call_id
 from trident.agent.intake.raw_calls import UNPARSED, split_raw_tool_calls
 from trident.agent.intake.repair import ArgumentsError, parse_arguments, unstringify_nested
@@ -95,13 +95,18 @@ class Intake:
             return matches[0], [f"tool name `{name}` read as `{matches[0]}`"]
         return None, []
 
-    def check(self, call: RawToolCall) -> Verdict:
+    def check(self, call: RawToolCall, syntax: CallSyntax = "structured") -> Verdict:
+        """Accepted, or Rejected with a correction worded in the backend's own call `syntax`."""
         if call.name == UNPARSED:
+            how = (
+                "Write each call as name[ARGS]{json}."
+                if syntax == "raw"
+                else "Call the tool as a function call (with its name and JSON arguments), not as text."
+            )
             return Rejected(
                 call,
                 "unparsed",
-                "Could not parse a tool call from your output "
-                f"({call.arguments[:120]!r}). Use the format name[ARGS]{{json}} or structured tool calls. "
+                f"Could not parse a tool call from your output ({call.arguments[:120]!r}). {how} "
                 + self._available(),
             )
         name, repairs = self.resolve_name(call.name)
@@ -112,7 +117,7 @@ class Intake:
             arguments, fixed = parse_arguments(call.arguments)
         except ArgumentsError as exc:
             return Rejected(
-                call, "invalid_json", f"Invalid arguments for `{name}`: {exc}. {self._example(name)}"
+                call, "invalid_json", f"Invalid arguments for `{name}`: {exc}. {self._example(name, syntax)}"
             )
         arguments, nested = unstringify_nested(arguments, spec.parameters)
         repairs += fixed + nested
@@ -120,16 +125,18 @@ class Intake:
         if problems:
             listed = "\n".join(f"- {p}" for p in problems)
             return Rejected(
-                call, "schema", f"Invalid arguments for `{name}`:\n{listed}\n{self._example(name)}"
+                call, "schema", f"Invalid arguments for `{name}`:\n{listed}\n{self._example(name, syntax)}"
             )
         return Accepted(call, name, arguments, repairs)
 
     def _available(self) -> str:
         return "Available tools: " + ", ".join(sorted(self._tools)) + "."
 
-    def _example(self, name: str) -> str:
-        example = minimal_example(self._tools[name].parameters)
-        return f"A minimal valid call: {name}[ARGS]{json.dumps(example)}"
+    def _example(self, name: str, syntax: CallSyntax) -> str:
+        example = json.dumps(minimal_example(self._tools[name].parameters))
+        if syntax == "raw":
+            return f"A minimal valid call: {name}[ARGS]{example}"
+        return f"A minimal valid call: the function `{name}` with the arguments {example}"
 
 
 def history_arguments(call: RawToolCall) -> str:

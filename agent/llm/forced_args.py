@@ -113,7 +113,7 @@ class ToolsetChecker:
     intake: Intake
 
     def check(self, name: str, arguments: str) -> Accepted | Rejected:
-        return self.intake.check(RawToolCall(id=_PLACEHOLDER_ID, name=name, arguments=arguments))
+        return self.intake.check(RawToolCall(id=_PLACEHOLDER_ID, name=name, arguments=arguments), "raw")
 
     def regenerable(self, verdict: Rejected) -> ToolSpec | None:
         """The tool whose schema constrains a regeneration: only for bad arguments of a known tool."""

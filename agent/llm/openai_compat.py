@@ -18,6 +18,7 @@ from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 from trident.agent.core.events import Usage
 from trident.agent.core.messages import (
     BackendError,
+    CallSyntax,
     Chunk,
     Completion,
     Message,
@@ -124,6 +125,8 @@ class _Accumulator:
 
 
 class OpenAIBackend:
+    call_syntax: CallSyntax = "structured"  # the server parses calls into `tool_calls`
+
     def __init__(
         self,
         model: str,

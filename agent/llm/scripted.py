@@ -25,6 +25,7 @@ from trident.agent.core.events import Usage
 from trident.agent.core.jsonl import JsonlError, read_records
 from trident.agent.core.messages import (
     BackendError,
+    CallSyntax,
     Chunk,
     Completion,
     ModelRequest,
@@ -75,6 +76,8 @@ def _pieces(text: str) -> list[str]:
 
 
 class ScriptedBackend:
+    call_syntax: CallSyntax = "structured"  # recorded turns hold calls as structured data
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.turns = load_script(self.path)

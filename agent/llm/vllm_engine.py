@@ -33,7 +33,15 @@ from typing import TYPE_CHECKING, Any
 
 from trident.agent.config import EngineConfig, Settings
 from trident.agent.core.events import Usage
-from trident.agent.core.messages import Backend, BackendError, Chunk, Completion, ModelRequest, ProposedCall
+from trident.agent.core.messages import (
+    Backend,
+    BackendError,
+    CallSyntax,
+    Chunk,
+    Completion,
+    ModelRequest,
+    ProposedCall,
+)
 from trident.agent.intake.calls import Accepted
 from trident.agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
 from trident.agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
@@ -307,6 +315,8 @@ class _EngineDied(Exception):
 class VllmBackend:
     """The `Backend` over an embedded engine. `force_tool` makes every turn one call of that tool
     (benchmarks and tests: random weights never choose a tool on their own)."""
+
+    call_syntax: CallSyntax = "raw"  # the model writes `name[ARGS]{json}` after [TOOL_CALLS]
 
     def __init__(self, engine: Engine, *, force_tool: str | None = None) -> None:
         self.engine = engine

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from trident.agent.core.events import RawToolCall
+from tests.helpers import run_script
+from trident.agent.core.events import RawToolCall, ToolResult
 from trident.agent.core.messages import Completion, ProposedCall
 from trident.agent.intake.calls import Accepted, Intake, Rejected, history_arguments
 from trident.agent.intake.ids import is_valid_call_id
@@ -98,7 +100,7 @@ def test_unknown_tool_lists_the_available_tools(intake: Intake) -> None:
 
 
 def test_invalid_json_names_the_position_and_gives_an_example(intake: Intake) -> None:
-    verdict = intake.check(call("read", '{"path" "a.py"}'))
+    verdict = intake.check(call("read", '{"path" "a.py"}'), "raw")
     assert isinstance(verdict, Rejected) and verdict.kind == "invalid_json"
     assert "line 1 column 9" in verdict.message
     assert 'read[ARGS]{"path": "src/app.py"}' in verdict.message
@@ -124,7 +126,7 @@ def test_invalid_json_names_the_position_and_gives_an_example(intake: Intake) ->
 def test_schema_errors_name_the_field_what_was_expected_and_what_came(
     intake: Intake, arguments: dict[str, Any], expected: str
 ) -> None:
-    verdict = intake.check(call("plan", json.dumps(arguments)))
+    verdict = intake.check(call("plan", json.dumps(arguments)), "raw")
     assert isinstance(verdict, Rejected) and verdict.kind == "schema"
     assert expected in verdict.message
     example = json.loads(verdict.message.split("plan[ARGS]", 1)[1])
@@ -133,7 +135,7 @@ def test_schema_errors_name_the_field_what_was_expected_and_what_came(
 
 @pytest.mark.parametrize("name", [t for t in default_tools().names()])
 def test_every_tools_minimal_example_is_itself_valid(intake: Intake, name: str) -> None:
-    verdict = intake.check(call(name, '{"no_such_field": 1}'))
+    verdict = intake.check(call(name, '{"no_such_field": 1}'), "raw")
     assert isinstance(verdict, Rejected)
     example = json.loads(verdict.message.split(f"{name}[ARGS]", 1)[1])
     assert isinstance(intake.check(call(name, json.dumps(example))), Accepted)
@@ -193,3 +195,28 @@ def test_extract_parses_raw_text_when_there_are_no_structured_calls(intake: Inta
 def test_history_arguments_are_always_valid_json() -> None:
     assert json.loads(history_arguments(call("read", '{"path": "a",}'))) == {"path": "a"}
     assert json.loads(history_arguments(call("read", "{oops"))) == {"_unparsed_arguments": "{oops"}
+
+
+def test_corrections_speak_the_backends_own_call_syntax(intake: Intake) -> None:
+    bad = RawToolCall(id="abcdefgh1", name="plan", arguments='{"title": 3, "steps": []}')
+    structured = intake.check(bad, "structured")
+    raw = intake.check(bad, "raw")
+    assert isinstance(structured, Rejected) and isinstance(raw, Rejected)
+    assert (
+        "the function `plan` with the arguments {" in structured.message
+        and "[ARGS]" not in structured.message
+    )
+    assert 'A minimal valid call: plan[ARGS]{"title": ' in raw.message
+    text = RawToolCall(id="abcdefgh2", name=UNPARSED, arguments="[TOOL_CALLS]plan{")
+    unparsed = intake.check(text, "structured")
+    assert isinstance(unparsed, Rejected) and "as a function call" in unparsed.message
+    assert "[ARGS]" not in unparsed.message
+    raw_unparsed = intake.check(text, "raw")
+    assert isinstance(raw_unparsed, Rejected) and "name[ARGS]{json}" in raw_unparsed.message
+
+
+async def test_a_structured_backend_is_corrected_in_its_own_terms(tmp_path: Path) -> None:
+    bad = {"tool_calls": [{"name": "read", "arguments": {"path": 7}}]}
+    events = await run_script(tmp_path, [bad, {"content": "done"}])
+    (result,) = [e for e in events if isinstance(e, ToolResult)]
+    assert result.error_kind == "schema" and "the function `read` with the arguments" in result.output
