@@ -103,4 +103,5 @@ def sign_test(better: int, worse: int) -> float:
     total = better + worse
     if total == 0:
         return 1.0
-    return min(1.0, 2 * binomial_cdf(min(better, worse), total, 0.5))
+    tail = sum(math.comb(total, i) for i in range(min(better, worse) + 1))  # exact integers
+    return min(1.0, 2 * tail / 2**total)
