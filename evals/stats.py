@@ -104,4 +104,5 @@ def sign_test(better: int, worse: int) -> float:
     if total == 0:
         return 1.0
     tail = sum(math.comb(total, i) for i in range(min(better, worse) + 1))  # exact integers
-    return min(1.0, 2 * tail / float(2**total))
+    p_value: float = 2 * tail / 2**total  # int / int: exact, correctly rounded, any size
+    return min(1.0, p_value)
