@@ -158,12 +158,9 @@ def _git_commit() -> str | None:
 
 
 def _version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
+    from trident import __version__
 
-    try:
-        return version("trident")
-    except PackageNotFoundError:
-        return None
+    return str(__version__) if __version__ else None
 
 
 def data_files(config: EvalConfig) -> list[Path]:

@@ -219,7 +219,7 @@ def test_two_effort_levels_are_two_scenarios(tmp_path: Path) -> None:
     assert sent["codegeneration-none"] == {
         "reasoning_effort": "none",
         "temperature": 0.2,
-        "max_tokens": None,
+        "max_tokens": summary["settings"]["max_tokens"],  # the CLI's default, sent
         "seed": None,
         "samples": 1,
     }
