@@ -4,11 +4,12 @@ Samples: the bundled set's reference solutions plus its deliberately wrong, slow
 and memory variants (evals/data/variants.json), the references repeated `--repeat` times. Graded in
 the same run, on the same machine, with the same workers and timeout, by
   1. trident's grader (`--sandbox docker`, the default, or `local`),
+  1b. with `--one-phase`, trident's grader running every test of a sample at once (no phases),
   2. an in-process `exec` in a forked child per sample (benchmarks/forked_exec.py: upstream's design),
   3. upstream's own evaluator when `--upstream PATH` names a LiveCodeBench checkout.
 Prints samples/s for each, the ratio, and every sample whose verdict differs, with both reasons.
 Run: python -m benchmarks.grading [--sandbox docker|local] [--workers N] [--repeat R] [--labels L,..]
-     [--upstream CHECKOUT] [--json OUT]
+     [--one-phase] [--upstream CHECKOUT] [--json OUT]
 """
 
 from __future__ import annotations
@@ -82,10 +83,12 @@ def verdict_of(results: list[Any], metadata: dict[str, Any]) -> Verdict:
 
 
 async def grade_trident(
-    samples: list[Sample], kind: str, workers: int, timeout: float, progress: Progress
+    samples: list[Sample], kind: str, workers: int, timeout: float, progress: Progress, phased: bool = True
 ) -> Run:
-    task = progress.add_task(f"trident ({kind})", total=len(samples))
-    async with open_grader(kind, workers=workers, timeout_s=timeout) as grader:  # type: ignore[arg-type]
+    label = kind if phased else f"{kind}, one phase"
+    task = progress.add_task(f"trident ({label})", total=len(samples))
+    grader_cm = open_grader(kind, workers=workers, timeout_s=timeout, phased=phased)  # type: ignore[arg-type]
+    async with grader_cm as grader:
         started = time.perf_counter()
 
         async def one(index: int, sample: Sample) -> Verdict:
@@ -95,7 +98,7 @@ async def grade_trident(
 
         verdicts = await asyncio.gather(*(one(i, s) for i, s in enumerate(samples)))
         seconds = time.perf_counter() - started
-    return Run(name=f"trident grader ({kind})", seconds=seconds, verdicts=list(verdicts))
+    return Run(name=f"trident grader ({label})", seconds=seconds, verdicts=list(verdicts))
 
 
 def grade_forked(samples: list[Sample], workers: int, timeout: float, progress: Progress) -> Run:
@@ -134,8 +137,13 @@ def grade_upstream(samples: list[Sample], checkout: Path, workers: int, timeout:
 
 
 def names(rounds: list[list[Run]]) -> list[str]:
-    order = ["trident", "forked", "upstream"]
-    return sorted((run.name for run in rounds[0]), key=lambda name: [w in name for w in order].index(True))
+    order = ["trident", "one phase", "forked", "upstream"]
+    rank = {w: i for i, w in enumerate(order)}
+
+    def key(name: str) -> int:
+        return max(rank[w] for w in order if w in name)
+
+    return sorted((run.name for run in rounds[0]), key=key)
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -207,6 +215,8 @@ async def main(args: argparse.Namespace) -> None:
         lambda: grade_trident(samples, args.sandbox, workers, args.timeout, progress),
         lambda: asyncio.to_thread(grade_forked, samples, workers, args.timeout, progress),
     ]
+    if args.one_phase:
+        graders.append(lambda: grade_trident(samples, args.sandbox, workers, args.timeout, progress, False))
     if args.upstream:
         graders.append(
             lambda: asyncio.to_thread(grade_upstream, samples, args.upstream, workers, args.timeout)
@@ -233,6 +243,11 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=10, help="copies of each reference solution")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per grader (the median is kept)")
     parser.add_argument("--labels", help="only these sample kinds, e.g. reference,wrong,crash")
+    parser.add_argument(
+        "--one-phase",
+        action="store_true",
+        help="also time trident's grader with every test in one phase (the grading before phases)",
+    )
     parser.add_argument("--upstream", type=Path, help="a LiveCodeBench checkout: also time its evaluator")
     parser.add_argument("--json", type=Path, help="write the results here (and a .png plot beside it)")
     asyncio.run(main(parser.parse_args()))

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from trident.evals import stats
 from trident.evals.lcb.grader import SampleResult
 from trident.evals.lcb.passk import mean_pass_at_k
 from trident.evals.lcb.problems import Problem, Window, problem_fields
@@ -53,10 +54,30 @@ class Scenario:
         return f"{self.name}_{self.n}_{self.temperature}_eval_all.json"
 
 
+class Interval(BaseModel):
+    """A 95% confidence interval on a pass@1, in % (`stats.pass1_interval` says how)."""
+
+    low: float
+    high: float
+    method: str
+
+
 class Group(BaseModel):
     problems: int
     samples: int
     pass_at_1: float = Field(serialization_alias="pass@1")
+    pass_at_1_ci: Interval = Field(serialization_alias="pass@1 95% CI")
+
+
+class Paired(BaseModel):
+    """Two scenarios compared problem by problem, on the problems both have scored samples of."""
+
+    problems: int  # in common
+    first_better: list[str]  # problems the first scenario solves more often (one sample: it flips)
+    second_better: list[str]
+    pass_at_1_difference: float = Field(serialization_alias="pass@1 difference")  # second - first, %
+    test: str
+    p_value: float
 
 
 class Scores(BaseModel):
@@ -66,6 +87,7 @@ class Scores(BaseModel):
     problems: int
     samples: int
     pass_at_1: float = Field(serialization_alias="pass@1")
+    pass_at_1_ci: Interval = Field(serialization_alias="pass@1 95% CI")
     pass_at_k: dict[str, float] = Field(serialization_alias="pass@k")
     samples_per_problem: dict[str, int] = Field(default_factory=dict)  # scored: fewest, most
     infra_failures: list[str] = Field(
@@ -90,6 +112,11 @@ class Summary(BaseModel):
     scenarios: dict[str, Scores]
     # per pair of scenarios "A vs B": problems A solves more often than B ("A better") and the reverse
     differences: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    # every pair of scenarios "B vs A" (A listed first): flips and an exact paired test
+    paired: dict[str, Paired] = Field(default_factory=dict)
+    # what produced these numbers: trident version and commit, data sha256s, sandbox and image,
+    # the sampling parameters sent, seeds
+    provenance: dict[str, Any] = Field(default_factory=dict)
 
 
 def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
@@ -117,6 +144,12 @@ def _mean_pass(grouped: dict[str, list[Sample]], k: int = 1) -> float:
     return mean_pass_at_k(counts, k) if counts else 0.0
 
 
+def _interval(grouped: dict[str, list[Sample]]) -> Interval:
+    groups = [group for group in (_scored(g) for g in grouped.values()) if group]
+    low, high, method = stats.pass1_interval([(len(g), sum(s.result.passed for s in g)) for g in groups])
+    return Interval(low=round(100 * low, 2), high=round(100 * high, 2), method=method)
+
+
 def _pass_at_k(grouped: dict[str, list[Sample]]) -> tuple[dict[str, float], dict[str, int]]:
     """pass@k as upstream reports it: only for k every problem has samples for; with the counts."""
     sizes = [len(_scored(group)) for group in grouped.values()]
@@ -130,6 +163,7 @@ def _group(grouped: dict[str, list[Sample]]) -> Group:
         problems=sum(1 for samples in grouped.values() if _scored(samples)),
         samples=sum(len(s) for s in grouped.values()),
         pass_at_1=round(100 * _mean_pass(grouped), 2),
+        pass_at_1_ci=_interval(grouped),
     )
 
 
@@ -160,6 +194,7 @@ def scores(problems: list[Problem], scenario: Scenario) -> Scores:
         problems=len(grouped),
         samples=len(scenario.samples),
         pass_at_1=round(100 * _mean_pass(grouped), 2),
+        pass_at_1_ci=_interval(grouped),
         pass_at_k=pass_k,
         samples_per_problem=per_problem,
         infra_failures=infra,
@@ -195,6 +230,41 @@ def differences(scenarios: list[Scenario]) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def _rates(scenario: Scenario) -> dict[str, float]:
+    return {
+        q: sum(s.result.passed for s in samples) / len(samples)
+        for q, samples in _by_problem(_scored(scenario.samples)).items()
+    }
+
+
+def paired(scenarios: list[Scenario]) -> dict[str, Paired]:
+    """Every pair of scenarios, problem by problem: which problems one solves more often than the
+    other, and the exact sign test on them (McNemar's exact test with one sample per problem)."""
+    out: dict[str, Paired] = {}
+    for i, first in enumerate(scenarios):
+        for second in scenarios[i + 1 :]:
+            a, b = _rates(first), _rates(second)
+            common = sorted(set(a) & set(b))
+            first_better = [q for q in common if a[q] > b[q]]
+            second_better = [q for q in common if b[q] > a[q]]
+            single = all(
+                len(_scored(g)) == 1
+                for sc in (first, second)
+                for q, g in _by_problem(sc.samples).items()
+                if q in common
+            )
+            diff = sum(b[q] - a[q] for q in common) / len(common) if common else 0.0
+            out[f"{second.name} vs {first.name}"] = Paired(
+                problems=len(common),
+                first_better=first_better,
+                second_better=second_better,
+                pass_at_1_difference=round(100 * diff, 2),
+                test=stats.MCNEMAR if single else stats.SIGN_TEST,
+                p_value=round(stats.sign_test(len(second_better), len(first_better)), 6),
+            )
+    return out
+
+
 def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[str, Any]]:
     """Upstream's `*_eval_all.json` records, one per problem with samples, sorted by question_id."""
     grouped = _by_problem(scenario.samples)
@@ -219,8 +289,12 @@ def eval_all_records(problems: list[Problem], scenario: Scenario) -> list[dict[s
     return records
 
 
+def _ci(interval: Interval) -> str:
+    return f"[{interval.low:.1f}, {interval.high:.1f}]"
+
+
 def _cell(group: Group | None) -> str:
-    return "–" if group is None else f"{group.pass_at_1:.1f} ({group.problems})"
+    return "–" if group is None else f"{group.pass_at_1:.1f} {_ci(group.pass_at_1_ci)} ({group.problems})"
 
 
 def _listed(ids: list[str], shown: int = 8) -> str:
@@ -253,11 +327,14 @@ def markdown(summary: Summary) -> str:
             else []
         ),
         "",
-        "pass@1 in % (problems); pass@1 per problem is the fraction of its samples that pass all tests.",
+        "pass@1 in % [95% confidence interval] (problems); pass@1 per problem is the fraction of its"
+        " samples that pass all tests.",
         "",
         "| | " + " | ".join(f"`{name}`" for name in names) + " |",
         "|---|" + "---:|" * len(names),
-        "| **overall** | " + " | ".join(f"**{s.pass_at_1:.1f}** ({s.problems})" for s in scored) + " |",
+        "| **overall** | "
+        + " | ".join(f"**{s.pass_at_1:.1f}** {_ci(s.pass_at_1_ci)} ({s.problems})" for s in scored)
+        + " |",
     ]
     for k in KS[1:]:
         if any(f"pass@{k}" in s.pass_at_k for s in scored):
@@ -282,6 +359,38 @@ def markdown(summary: Summary) -> str:
     for pair, sides in summary.differences.items():
         counts = ", ".join(f"{side}: {_listed(ids)}" for side, ids in sides.items())
         lines += ["", f"{pair}, problems whose pass rate differs: {counts}"]
+    methods = sorted(
+        {s.pass_at_1_ci.method for s in scored}
+        | {
+            g.pass_at_1_ci.method
+            for s in scored
+            for f in ("by_difficulty", "by_platform", "by_effort")
+            for g in getattr(s, f).values()
+        }
+    )
+    if methods:
+        lines += ["", "Intervals: " + "; ".join(methods) + "."]
+    if summary.paired:
+        lines += [
+            "",
+            "Paired comparisons (problems both scored):",
+            "",
+            "| pair | problems | first better | second better | pass@1 difference | p | test |",
+            "|---|---:|---|---|---:|---:|---|",
+        ]
+        for pair, item in summary.paired.items():
+            lines.append(
+                f"| {pair} | {item.problems} | {_listed(item.first_better, 4)} | "
+                f"{_listed(item.second_better, 4)} | {item.pass_at_1_difference:+.1f} | "
+                f"{item.p_value:.3g} | {item.test} |"
+            )
+    if summary.provenance:
+        facts = ", ".join(
+            f"{key} {json.dumps(value) if isinstance(value, dict | list) else value}"
+            for key, value in summary.provenance.items()
+            if value is not None
+        )
+        lines += ["", f"Provenance: {facts}"]
     for name, score in zip(names, scored, strict=True):
         per = score.samples_per_problem
         if per:

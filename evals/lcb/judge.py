@@ -142,10 +142,18 @@ def _stdout(record: dict[str, Any], limit: int) -> str:
 
 # -- stdin problems ----------------------------------------------------------------------------
 def judge_stdin(
-    records: Records, inputs: list[str], outputs: list[str], timeout: float, output_limit: int
+    records: Records,
+    inputs: list[str],
+    outputs: list[str],
+    timeout: float,
+    output_limit: int,
+    total: int | None = None,
+    start: int = 0,
 ) -> Judged:
+    """`inputs`/`outputs`: the tests this phase ran (the sample's tests from `start`, all of
+    them passed before); record `test` numbers count from the phase's first test."""
     by_test = {item.get("test"): item for item in records.items if isinstance(item.get("test"), int)}
-    results: list[bool | int] = []
+    results: list[bool | int] = [PASS] * start
     for index, expected in enumerate(outputs):
         details = {"inputs": truncate(inputs[index]), "expected": truncate(expected)}
         record = by_test.get(index)
@@ -262,12 +270,20 @@ def _value(message: dict[str, Any]) -> Any:
 
 
 def judge_functional(
-    records: Records, inputs: list[str], outputs: list[str], timeout: float, output_limit: int
+    records: Records,
+    inputs: list[str],
+    outputs: list[str],
+    timeout: float,
+    output_limit: int,
+    total: int | None = None,
+    start: int = 0,
 ) -> Judged:
+    """`inputs`/`outputs`: the sample's first tests, all run again from the first in one process
+    (upstream's one instance for all tests), `total` of them in the sample (`start` is unused)."""
     lines = [item for item in records.items if "line" in item or "overflow" in item]
     ends = [item for item in records.items if "end" in item]
     end = ends[-1] if ends else None
-    tests = len(outputs)
+    tests = len(outputs) if total is None else total
 
     def stopped(position: int, results: list[bool | int], details: dict[str, Any] | None) -> Judged:
         """No line at `position` (0: the load): how the process ended decides."""
@@ -365,13 +381,21 @@ def judge(
     timeout: float,
     output_limit: int,
     backstop: float,
+    total: int | None = None,
+    start: int = 0,
 ) -> Judged:
     """A sample's verdict from the driver's answer for it (the driver's own fields are trusted: it is
-    out of the sample's reach; the records inside are not)."""
+    out of the sample's reach; the records inside are not).
+
+    Graded in phases (`grader.phase_bounds`), `inputs`/`outputs` are the tests this phase ran: for a
+    stdin problem the sample's tests from `start` (the earlier ones passed), for a functional one its
+    first tests from the first. `total`: the sample's number of tests (what a crash or the global
+    timeout marks -1); `backstop`: the sample's."""
     records = parse_records(str(answer.get("records", "")))
     judge_records = judge_functional if functional else judge_stdin
-    judged = judge_records(records, inputs, outputs, timeout, output_limit)
+    count = len(outputs) + (0 if functional else start) if total is None else total
+    judged = judge_records(records, inputs, outputs, timeout, output_limit, count, start)
     if answer.get("backstop") and judged.incomplete:
         meta = {"error_code": -1, "error_message": f"Global timeout after {backstop:g} s"}
-        return Judged("global_timeout", [GLOBAL] * len(outputs), meta)
+        return Judged("global_timeout", [GLOBAL] * count, meta)
     return judged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import pytest
 from tests.evals.agent_sessions import write_and_stop, wrong_then_right
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
 from tests.helpers import write_session
+from trident.agent.config import ConfigError
 from trident.evals.lcb.problems import bundled_data_dir
 
 REPORT_FILES = {
@@ -100,7 +102,7 @@ def check_mixed(out: Path) -> None:
     assert round(upstream, 2) == summary["pass@1"]
     for record in records.values():  # ISO dates, as upstream's records carry them (raises otherwise)
         datetime.fromisoformat(record["contest_date"])
-    assert "| **overall** | **50.0** (3) |" in (out / "summary.md").read_text()
+    assert "| **overall** | **50.0** [0.0, 100.0] (3) |" in (out / "summary.md").read_text()
 
 
 def test_given_code_gets_each_verdict_locally(tmp_path: Path) -> None:
@@ -154,7 +156,9 @@ def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flag
     summary = summary_of(out)
     plain, agentic = summary["scenarios"]["codegeneration"], summary["scenarios"]["agentic"]
     assert plain["pass@1"] == round(200 / 3, 2) and agentic["pass@1"] == 100.0
-    assert plain["by_effort"] == {"high": {"problems": 3, "samples": 3, "pass@1": round(200 / 3, 2)}}
+    high = plain["by_effort"]["high"]
+    assert (high["problems"], high["samples"], high["pass@1"]) == (3, 3, round(200 / 3, 2))
+    assert summary["paired"]["agentic vs codegeneration"]["second_better"] == [TWICE.question_id]
     assert agentic["by_effort"]["high"]["pass@1"] == 100.0  # every agent escalated after failing tests
     assert agentic["notes"]["escalated to high"] == 3
     pair = {"agentic better": [TWICE.question_id], "codegeneration better": []}
@@ -166,7 +170,7 @@ def test_plain_and_agentic_side_by_side_then_resume(tmp_path: Path, sandbox_flag
     table = (out / "summary.md").read_text()
     assert (
         "| | `codegeneration` | `agentic` |" in table
-        and "| **overall** | **66.7** (3) | **100.0** (3) |" in table
+        and "| **overall** | **66.7** [9.4, 99.2] (3) | **100.0** [29.2, 100.0] (3) |" in table
     )
     before = {
         name: (out / name).read_text() for name in ("generations.jsonl", "agentic.jsonl", "grades.jsonl")
@@ -206,7 +210,20 @@ def test_two_effort_levels_are_two_scenarios(tmp_path: Path) -> None:
         "codegeneration-none": 0.0,
         "codegeneration-high": 100.0,
     }
-    assert "| effort: none | 0.0 (1) | – |" in (tmp_path / "efforts" / "summary.md").read_text()
+    assert "| effort: none | 0.0 [0.0, 97.5] (1) | – |" in (tmp_path / "efforts" / "summary.md").read_text()
+    summary = summary_of(tmp_path / "efforts")
+    flips = summary["paired"]["codegeneration-high vs codegeneration-none"]
+    assert flips["second_better"] == [ADD.question_id] and flips["p_value"] == 1.0
+    assert flips["test"].startswith("McNemar's exact test")
+    sent = summary["provenance"]["sampling"]
+    assert sent["codegeneration-none"] == {
+        "reasoning_effort": "none",
+        "temperature": 0.2,
+        "max_tokens": summary["settings"]["max_tokens"],  # the CLI's default, sent
+        "seed": None,
+        "samples": 1,
+    }
+    assert sent["codegeneration-high"]["reasoning_effort"] == "high"
 
 
 @pytest.mark.parametrize(
@@ -247,6 +264,34 @@ def test_a_run_continued_with_other_settings_is_refused(tmp_path: Path) -> None:
     assert trident_eval(*args, "--sandbox", "local").returncode == 0
     result = trident_eval(*args, "--sandbox", "local", "--temperature", "0.7")
     assert result.returncode == 2 and "temperature differ" in result.stderr
+    other = trident_eval(*args, "--sandbox", "docker")  # another sandbox: refused before grading
+    assert other.returncode == 2 and "sandbox differ" in other.stderr
+    image = trident_eval(*args, "--sandbox", "local", "--image", "python:3.12-slim")
+    assert image.returncode == 2 and "image differ" in image.stderr
+
+
+def test_summary_records_provenance(tmp_path: Path) -> None:
+    args = given_mixed(tmp_path)
+    assert trident_eval(*args, "--sandbox", "local").returncode == 0
+    provenance = summary_of(tmp_path / "mixed")["provenance"]
+    data = Path(args[1]) / "toy.jsonl"
+    assert provenance["data_sha256"] == {str(data): hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert provenance["sandbox"] == "local" and provenance["image_id"] is None
+    assert provenance["trident_version"] and provenance["bootstrap_seed"] == 0
+    assert provenance["sampling"] == {"codegeneration": None} and provenance["seed"] is None
+    assert provenance["git_commit"] is None or len(provenance["git_commit"].split("-")[0]) == 40
+
+
+def test_a_run_graded_in_another_image_is_refused(tmp_path: Path) -> None:
+    from trident.evals.run import EvalConfig, check_settings
+
+    config = EvalConfig(run="r", sandbox="docker")
+    check_settings(tmp_path, config, "sha256:aaa")
+    check_settings(tmp_path, config)  # the start of a resume: the id is checked once the grader opens
+    assert json.loads((tmp_path / "run.json").read_text())["image_id"] == "sha256:aaa"
+    check_settings(tmp_path, config, "sha256:aaa")
+    with pytest.raises(ConfigError, match="image id sha256:aaa then sha256:bbb"):
+        check_settings(tmp_path, config, "sha256:bbb")
 
 
 def test_a_missing_image_is_a_sandbox_error(tmp_path: Path, docker_client: Any) -> None:

@@ -8,12 +8,22 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.evals.lcb_cases import make_problem
-from trident.evals.lcb.grader import SandboxGrader, TempLocalSandbox, default_workers, open_grader
-from trident.evals.lcb.problems import bundled_data_dir, load_problems
+from trident.evals.lcb.grader import (
+    Pending,
+    SampleResult,
+    SandboxGrader,
+    TempLocalSandbox,
+    batch_payload,
+    default_workers,
+    open_grader,
+    phase_bounds,
+)
+from trident.evals.lcb.problems import Problem, bundled_data_dir, load_problems
 
 PROBLEMS = {p.question_id: p for p in load_problems(bundled_data_dir())[0]}
 REFERENCES: dict[str, str] = json.loads((bundled_data_dir() / "references.json").read_text(encoding="utf-8"))
@@ -154,3 +164,66 @@ async def test_a_sample_cannot_kill_the_sandbox(kind: str, request: pytest.Fixtu
     assert [r.verdict_name for r in results] == ["runtime_error", "pass", "pass", "pass"]
     assert "PermissionError" in results[0].metadata["error"]
     assert restarts == 0 and not any(r.regraded for r in results)
+
+
+def test_phases_public_tests_a_few_more_then_the_rest() -> None:
+    assert phase_bounds(20, 1) == [1, 5, 20]
+    assert phase_bounds(20, 3) == [3, 15, 20]
+    assert phase_bounds(4, 1) == [1, 4]
+    assert phase_bounds(3, 3) == [3]  # public tests only
+    assert phase_bounds(1, 0) == [1]
+    assert phase_bounds(0, 0) == [0]
+
+
+async def sent_per_phase(problem: Problem, code: str) -> tuple[SampleResult, list[tuple[int, int]]]:
+    """Grade locally; the (first test, tests) of every phase the sandbox got."""
+    sent: list[tuple[int, int]] = []
+    async with open_grader("local", workers=1, timeout_s=3) as grader:
+        assert isinstance(grader, SandboxGrader)
+        attempt = grader._attempt
+
+        async def recording(batch: list[Pending]) -> Any:
+            sent.extend((p.start, len(p.job["inputs"])) for p in batch)
+            assert all("outputs" not in json.loads(batch_payload([p], 0))["jobs"][0] for p in batch)
+            return await attempt(batch)
+
+        grader._attempt = recording  # type: ignore[method-assign]
+        result = await grader.grade(problem, code)
+    return result, sent
+
+
+STDIN_TESTS = [(f"{i}\n", f"{i + 1}\n") for i in range(12)]  # public: the first
+
+
+async def test_a_wrong_sample_stops_at_its_failing_phase() -> None:
+    problem = make_problem(STDIN_TESTS)
+    # wrong from test 3 on: phase [0, 1) passes, phase [1, 5) fails at test 3; [5, 12) never runs
+    code = "n = int(input())\nprint(n + 1 if n < 3 else n)"
+    result, sent = await sent_per_phase(problem, code)
+    assert sent == [(0, 1), (1, 4)]
+    assert result.verdict_name == "wrong_answer" and result.test_results == [True, True, True, -2]
+    assert result.metadata["inputs"] == "3\n" and result.metadata["expected"] == "4\n"
+
+
+async def test_a_passing_sample_runs_every_phase_with_upstreams_results() -> None:
+    result, sent = await sent_per_phase(make_problem(STDIN_TESTS), "print(int(input()) + 1)")
+    assert sent == [(0, 1), (1, 4), (5, 7)]
+    assert result.passed and result.test_results == [True] * 12
+
+
+async def test_a_crash_in_a_later_phase_marks_every_test() -> None:
+    tests = [(json.dumps(i), json.dumps(i)) for i in range(8)]
+    problem = make_problem(tests, "f")
+    # one instance sees every call from the first (functional phases start again at test 0)
+    code = "calls = []\ndef f(x):\n    calls.append(x)\n    if len(calls) > 3:\n        exit()\n    return x"
+    result, sent = await sent_per_phase(problem, code)
+    assert sent == [(0, 1), (0, 5)]
+    assert result.verdict_name == "crash" and result.test_results == [-1] * 8
+
+
+async def test_a_time_limit_in_a_later_phase_keeps_the_earlier_passes() -> None:
+    problem = make_problem(STDIN_TESTS)
+    code = "import time\nn = int(input())\nif n == 2:\n    time.sleep(30)\nprint(n + 1)"
+    result, sent = await sent_per_phase(problem, code)
+    assert sent == [(0, 1), (1, 4)]
+    assert result.verdict_name == "time_limit" and result.test_results == [True, True, -3]

@@ -16,6 +16,7 @@ from trident.evals.report import (
     differences,
     eval_all_records,
     markdown,
+    paired,
     scores,
 )
 from trident.evals.results import write_report
@@ -84,6 +85,8 @@ def summary() -> Summary:
         settings={"n": 2, "temperature": 0.2},
         scenarios={s.name: scores(PROBLEMS, s) for s in (PLAIN, AGENTIC)},
         differences=differences([PLAIN, AGENTIC]),
+        paired=paired([PLAIN, AGENTIC]),
+        provenance={"sandbox": "local", "data_sha256": {"/data/x.jsonl": "ab12"}},
     )
 
 
@@ -139,9 +142,13 @@ def test_eval_all_records_are_upstreams_shape() -> None:
 def test_markdown_puts_scenarios_side_by_side() -> None:
     text = markdown(summary())
     assert "| | `codegeneration` | `agentic` |" in text
-    assert "| **overall** | **50.0** (3) | **66.7** (3) |" in text
-    assert "| difficulty: medium | 50.0 (1) | 100.0 (1) |" in text
-    assert "| effort: none | – | 100.0 (1) |" in text
+    # plain: 2 samples a problem (bootstrap); agentic: 1 (Clopper-Pearson: 2 of 3)
+    assert "| **overall** | **50.0** [0.0, 100.0] (3) | **66.7** [9.4, 99.2] (3) |" in text
+    assert "| difficulty: medium | 50.0 [50.0, 50.0] (1) | 100.0 [2.5, 100.0] (1) |" in text
+    assert "| effort: none | – | 100.0 [2.5, 100.0] (1) |" in text
+    assert "Intervals: Clopper-Pearson exact binomial over problems; percentile bootstrap" in text
+    assert "| agentic vs codegeneration | 3 | 0 | 1 (3001) | +16.7 | 1 | exact sign test" in text
+    assert 'Provenance: sandbox local, data_sha256 {"/data/x.jsonl": "ab12"}' in text
     assert "| wrong_answer | 1 | 1 |" in text
     assert "release v1_v2, dates 2023-05-01 to …: 3 problems" in text
     # TWICE: 1/2 plain, 1/1 agentic; ADD and MAXIMUM the same both ways
@@ -185,3 +192,36 @@ def test_infra_failures_are_not_scored_and_pass_at_k_needs_k_samples_everywhere(
     assert scored.samples_per_problem == {"fewest": 1, "most": 2}
     assert scored.infra_failures == [f"{TWICE.question_id}#1"]
     assert scored.verdicts["infra_failure"] == 1
+
+
+def test_every_pass_at_1_has_a_95_percent_interval() -> None:
+    agentic = scores(PROBLEMS, AGENTIC)  # one sample a problem: exact binomial, 2 of 3
+    assert (agentic.pass_at_1_ci.low, agentic.pass_at_1_ci.high) == (9.43, 99.16)
+    assert agentic.pass_at_1_ci.method.startswith("Clopper-Pearson")
+    plain = scores(PROBLEMS, PLAIN)  # two a problem: bootstrap over problems, seeded
+    assert (
+        plain.pass_at_1_ci.method.startswith("percentile bootstrap") and "seed 0" in plain.pass_at_1_ci.method
+    )
+    assert plain.pass_at_1_ci == scores(PROBLEMS, PLAIN).pass_at_1_ci  # reproducible
+    for group in [*plain.by_difficulty.values(), *plain.by_platform.values(), *plain.by_effort.values()]:
+        assert group.pass_at_1_ci.low <= group.pass_at_1 <= group.pass_at_1_ci.high
+    dumped = json.loads(summary().model_dump_json(by_alias=True))
+    interval = dumped["scenarios"]["agentic"]["pass@1 95% CI"]
+    assert interval["low"] == 9.43 and dumped["scenarios"]["agentic"]["by_effort"]["none"]["pass@1 95% CI"]
+
+
+def test_paired_comparison_lists_flips_and_runs_mcnemars_exact_test() -> None:
+    ids = [p.question_id for p in PROBLEMS]
+    # 9 problem-like ids: the first scenario solves none, the second all but one (8 flips one way)
+    many = [f"q{i}" for i in range(9)]
+    none = Scenario("none", "plain", 1, 0.2, [sample(q, 0, "wrong_answer", "none") for q in many])
+    high = Scenario(
+        "high", "plain", 1, 0.2, [sample(q, 0, "pass" if q != "q0" else "wrong_answer") for q in many]
+    )
+    result = paired([none, high])["high vs none"]
+    assert result.problems == 9 and result.first_better == [] and len(result.second_better) == 8
+    assert result.test.startswith("McNemar's exact test")
+    assert result.p_value == round(2 / 2**8, 6)  # two-sided: 2 * P(X <= 0 | 8, 1/2)
+    assert result.pass_at_1_difference == round(100 * 8 / 9, 2)
+    same = paired([AGENTIC, AGENTIC])["agentic vs agentic"]
+    assert same.p_value == 1.0 and same.problems == len(ids)
