@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +57,7 @@ BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until th
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
 LONG_TURN_S = 10.0  # a turn this long ends with a terminal notification when the terminal is not focused
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+HANGUP_EXIT = 129
 HANGUP_GRACE_S = 3.0  # for the orderly stop (the step closed in the trajectory) before the sandbox goes
 
 
@@ -157,13 +160,18 @@ class TridentApp(App[None]):
 
     async def _shut_down_then_exit(self) -> None:
         """SIGHUP/SIGTERM: the running command is stopped and the sandbox (its container) removed
-        before anything is drawn again (the terminal may be gone), then the app exits."""
+        before anything is drawn again (the terminal may be gone), then the process ends. Textual's
+        own exit restores a terminal that may no longer exist (it was seen spinning for an hour on
+        a closed tty), so a hang-up ends the process outright once the app had its chance."""
         try:
             await asyncio.wait_for(self.release(), timeout=HANGUP_GRACE_S)
         except Exception:  # the orderly release did not finish in time: the sandbox goes anyway
             with contextlib.suppress(Exception):
                 await self.session.sandbox.close()
-        self.exit(return_code=129)
+        ender = threading.Timer(HANGUP_GRACE_S, os._exit, args=(HANGUP_EXIT,))
+        ender.daemon = True
+        ender.start()
+        self.exit(return_code=HANGUP_EXIT)
 
     async def on_unmount(self) -> None:
         await self.release()

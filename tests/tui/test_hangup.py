@@ -31,6 +31,33 @@ def containers_on(client: Any, repo: Path) -> list[Any]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (not a zombie waiting for its parent to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def test_closing_the_terminal_removes_the_container_at_once(
     docker_client: Any, sandbox_image: str, tmp_path: Path
 ) -> None:
@@ -54,11 +81,17 @@ def test_closing_the_terminal_removes_the_container_at_once(
         tmux.wait_for("started-42", timeout_s=60)  # its output (not the card's arguments): it runs
         [container] = containers_on(docker_client, repo)
         assert "sleep" in str(container.top())
+        pane = int(tmux.run("display-message", "-p", "-t", "smoke", "#{pane_pid}").strip())
+        processes = [pane, *descendants(pane)]  # trident itself (or the shell tmux started it with)
         tmux.run("kill-server")  # the terminal goes: its processes get SIGHUP
         deadline = time.monotonic() + 5
         while containers_on(docker_client, repo) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert containers_on(docker_client, repo) == [], "the container outlived the terminal"
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in processes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in processes if alive(pid)], "trident outlived its terminal"
     finally:
         subprocess.run([*tmux.base, "kill-server"], capture_output=True, check=False)
         for container in containers_on(docker_client, repo):
