@@ -6,7 +6,8 @@ e.g. with `[TOOL_CALLS]`), either with an optional `finish_reason` ("stop", "too
 "length": the turn was cut at max_tokens; default "tool_calls" when the turn has calls, else "stop").
 Only `raw` text is parsed for calls; `content` is what the model wrote, `[TOOL_CALLS]` included.
 Turn i answers a conversation holding i model turns (assistant messages, and the turns a compaction
-summary stands for), so a resumed or compacted run picks up at the right line. Asking for more turns than recorded is an error.
+summary stands for), so a resumed or compacted run picks up at the right line. Asking for more
+turns than recorded is an error.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -49,8 +50,8 @@ INSTALL_HINT = (
 _REGENERATE_MAX_TOKENS = 1024
 # Mistral Small 4's recommended context (its card: 256K); its config advertises 1M through YaRN.
 RECOMMENDED_CONTEXT = 262_144
-AUTO_FIT = -1
-_LIVENESS_S = 1.0  # how often a waiting request checks that the engine still lives  # vLLM: the longest context the KV cache memory holds, up to the model's own
+AUTO_FIT = -1  # vLLM: the longest context the KV cache memory holds, up to the model's own
+_LIVENESS_S = 1.0  # how often a waiting request checks that the engine still lives
 
 
 def vllm_missing() -> str | None:
@@ -187,10 +188,8 @@ def restarted(engine: Engine) -> Engine:
     if current is not None and current is not engine and not current.dead:
         return current
     _ENGINES.pop(engine.key, None)
-    try:
+    with contextlib.suppress(Exception):  # it is dead already; what is left must not stop the restart
         engine.shutdown()
-    except Exception:  # it is dead already; what is left of it must not stop the restart
-        pass
     print(f"trident: engine: vllm:{engine.path} died; restarting it", file=sys.stderr)
     return shared_engine(engine.path, engine.config)
 
