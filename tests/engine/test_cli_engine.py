@@ -27,7 +27,7 @@ def test_cli_run_on_vllm_in_a_fresh_process(tiny_checkpoint: Path, tmp_path: Pat
     result = subprocess.run(
         [sys.executable, "-m", "trident", "run", "--repo", str(repo), "--task", "Edit notes.txt.",
          "--model", f"vllm:{tiny_checkpoint}", "--sandbox", "local", "--max-steps", "1", "--json"],
-        capture_output=True, text=True, timeout=240, env={**os.environ, "TRIDENT_CONFIG": str(config)},
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TRIDENT_CONFIG": str(config)},
     )  # fmt: skip
     assert result.returncode in (1, 3), result.stderr[-2000:]
     events = [json.loads(line) for line in result.stdout.splitlines()]
