@@ -158,10 +158,10 @@ for top in (".", "/tmp", "/dev/shm", "/workspace", os.path.expanduser("~")):
                 pass
         if folder.count(os.sep) > 6:
             break
-print(found[0] if found else "none")
+print(" ".join(found) if found else "none")
 """
 SNOOP_F = "def f(a):\n" + "".join("    " + line + "\n" for line in SNOOP.strip().splitlines()).replace(
-    '    print(found[0] if found else "none")', '    return found[0] if found else "none"'
+    '    print(" ".join(found) if found else "none")', '    return " ".join(found) if found else "none"'
 )
 MONKEYPATCH = """
 import builtins, sys, json, os
@@ -253,7 +253,9 @@ async def test_hostile_samples_fail_and_innocents_keep_their_verdicts(
         if got.verdict_name in ("infra_failure", "runner_error"):
             wrong.append(f"{name}: {got.verdict_name} {got.metadata}")
     assert wrong == []
-    for name in ("snoop the expected output",):
-        assert results[name].metadata["output"] == "none\n", results[name].metadata
-    assert results["snoop the expected return value"].metadata["output"] == "none"
+    # What the snoops found of this run (a local sandbox shares the host's /tmp, where another run's
+    # leftovers may lie: those are not this run's secrets and decide nothing here).
+    for name in ("snoop the expected output", "snoop the expected return value"):
+        output = results[name].metadata["output"]
+        assert SECRET not in output and OTHER not in output, results[name].metadata
     assert results["the sample after the litter"].passed, results["the sample after the litter"].metadata
