@@ -84,6 +84,9 @@ class SandboxConfig(_Section):
     max_file_mb: int = Field(
         1024, ge=1, description="Docker, bind mode: the largest file a command may write (RLIMIT_FSIZE)"
     )
+    workspace_mb: int = Field(
+        2048, ge=16, description="Docker, copy mode (headless runs, evals): the workspace's size (tmpfs)"
+    )
 
 
 class MaskingConfig(_Section):
@@ -217,6 +220,7 @@ GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
     ("sandbox", "pids_limit"): _not_higher,
     ("sandbox", "command_timeout_s"): _not_higher,
     ("sandbox", "max_file_mb"): _not_higher,
+    ("sandbox", "workspace_mb"): _not_higher,
     ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
     ("engine", "moe_configs_dir"): _never,  # files vLLM loads, from anywhere on the machine
 }

@@ -93,6 +93,7 @@ def make_sandbox(
         cpus=box.cpus,
         pids_limit=box.pids_limit,
         max_file_mb=box.max_file_mb,
+        workspace_mb=box.workspace_mb,
         user_repo=user_repo,
     )
 

@@ -28,8 +28,9 @@ class ExecResult(BaseModel):
     truncated: bool = False
     omitted_bytes: int = 0
     duration_s: float = 0.0
-    killed_by: str | None = None  # "timeout", "out of memory", "signal N", "interrupted"
+    killed_by: str | None = None  # "timeout", "out of memory", "file size limit", "signal N", "interrupted"
     background_killed: int = 0  # processes the command left running, killed when it ended
+    disk_full: bool = False  # the workspace's filesystem had no space left when the command ended
 
 
 class RunResult(BaseModel):

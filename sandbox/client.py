@@ -37,6 +37,7 @@ from trident.sandbox.base import ExecResult, FileInfo, PathRefused, RunResult, S
 RUNNER_SOURCE = (Path(__file__).parent / "runner.py").read_text(encoding="utf-8")
 UPLOAD_CHUNK = 4 * 1024 * 1024
 REQUEST_GRACE_S = 15.0  # beyond a request's own deadline, before the session is declared dead
+DISK_FULL = "the workspace's disk is full: no space left (the sandbox's size cap, or the host's disk)"
 
 
 class LineReader(Protocol):
@@ -245,6 +246,9 @@ class RunnerSession:
             plural = "es" if left > 1 else ""
             note = f"[killed {left} background process{plural} left running]\n"
             output += ("\n" if output and not output.endswith("\n") else "") + note
+        if answer.get("disk_full"):
+            note = f"[{DISK_FULL}]\n"
+            output += ("\n" if output and not output.endswith("\n") else "") + note
         return ExecResult(
             exit_code=int(answer["exit_code"]),
             output=output,
@@ -254,6 +258,7 @@ class RunnerSession:
             duration_s=float(answer["duration"]),
             killed_by=answer.get("killed_by"),
             background_killed=left,
+            disk_full=bool(answer.get("disk_full")),
         )
 
     async def run(

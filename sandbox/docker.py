@@ -177,7 +177,10 @@ class DockerSandbox(RunnerSession):
         mounts = []
         ulimits = []
         if self.mode == "copy":
-            tmpfs[WORKSPACE] = f"rw,exec,nosuid,size={s.workspace_mb}m,uid={uid},gid={gid},mode=0755"
+            inodes = s.workspace_mb * 256  # one per 4 KiB page: empty files cannot flood the host's inodes
+            tmpfs[WORKSPACE] = (
+                f"rw,exec,nosuid,size={s.workspace_mb}m,nr_inodes={inodes},uid={uid},gid={gid},mode=0755"
+            )
         else:
             assert self.source is not None
             mounts.append(Mount(target=WORKSPACE, source=str(self.source), type="bind"))

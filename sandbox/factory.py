@@ -22,12 +22,15 @@ def open_sandbox(
     cpus: float = 2.0,
     pids_limit: int = 512,
     max_file_mb: int = 1024,
+    workspace_mb: int = 2048,
 ) -> RunnerSession:
     """A sandbox on `workspace` (not started: the first request starts it, or call `start()`).
 
     `user_repo`: `workspace` is the user's own repository, bind-mounted (the TUI): in Docker its
     `.git` is read-only and a root-owned one is refused. Otherwise a bind-mounted workspace is a
-    copy trident made (a headless run's)."""
+    copy trident made. `copy`: in Docker, the workspace is a size-capped tmpfs the directory is copied
+    into (headless runs pull it back with `sandbox/checkpoint.py`); the local sandbox always works
+    on the directory itself."""
     if kind == "local":
         return LocalSandbox(workspace)
     settings = DockerSettings(
@@ -37,5 +40,6 @@ def open_sandbox(
         cpus=cpus,
         pids_limit=pids_limit,
         max_file_mb=max_file_mb,
+        workspace_mb=workspace_mb,
     )
     return DockerSandbox(mode=mode, source=workspace, settings=settings, scratch=not user_repo)

@@ -87,6 +87,7 @@ class Runner:
         self.sweeper = Sweeper(self.creds.uid)
         self.shell = Shell(self.root, state_dir, env, memory_limit, self.creds, self.sweeper)
         self.uploads: dict[str, str] = {}
+        self.manifest: dict[str, tuple[Any, ...]] = {}  # the workspace as the last `changes` saw it
         self.gate = Gate()  # one command at a time (the shell state is sequential); `run`s overlap
         self.out_lock = threading.Lock()
         self.stdout: BinaryIO | None = None
@@ -114,6 +115,7 @@ class Runner:
             raise Refused("{!r} is a directory".format(req["path"]))
         limit = req.get("limit")
         with open(real, "rb") as handle:
+            handle.seek(int(req.get("offset") or 0))
             data = handle.read(limit) if limit else handle.read()
         return {"data": base64.b64encode(data).decode("ascii"), "size": os.path.getsize(real)}
 
@@ -163,6 +165,39 @@ class Runner:
                         return {"files": files, "truncated": True}
         return {"files": files, "truncated": False}
 
+    def op_changes(self, req: dict[str, Any]) -> dict[str, Any]:
+        """What changed in the workspace since the last `changes` (`.git` included, links not followed):
+        `changed` as [path, kind ("d", "f", "l"), mode, size, link target], parents first, and `deleted`
+        paths. A file counts as changed when its inode, size, mtime or ctime moved (ctime cannot be set
+        back by a command). With `reset`, only records the workspace as it is (after a copy-in)."""
+        seen: dict[str, tuple[Any, ...]] = {}
+        changed: list[list[Any]] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()  # top-down: a directory is listed before anything in it
+            for name in dirnames + sorted(filenames):
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(full)
+                except OSError:
+                    continue
+                mode, rel = stat.S_IMODE(st.st_mode), self.rel(full)
+                if stat.S_ISDIR(st.st_mode):
+                    sig: tuple[Any, ...] = ("d", mode)
+                elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+                    kind = "f" if stat.S_ISREG(st.st_mode) else "l"
+                    sig = (kind, mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                else:
+                    continue  # fifos, sockets, devices: not content
+                seen[rel] = sig
+                if self.manifest.get(rel) != sig:
+                    link = os.readlink(full) if sig[0] == "l" else ""
+                    changed.append([rel, sig[0], mode, st.st_size if sig[0] == "f" else 0, link])
+        deleted = sorted(rel for rel in self.manifest if rel not in seen)
+        self.manifest = seen
+        if req.get("reset"):
+            return {"changed": [], "deleted": [], "files": len(seen)}
+        return {"changed": changed, "deleted": deleted, "files": len(seen)}
+
     def op_upload(self, req: dict[str, Any]) -> dict[str, Any]:
         """Append a chunk to a named upload (a temp file), for `extract`."""
         name = req["name"]
@@ -175,28 +210,46 @@ class Runner:
         return {}
 
     def op_extract(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Unpack an uploaded tar into the workspace; members escaping it are refused."""
+        """Unpack an uploaded tar into the (fresh) workspace; members escaping it are refused.
+
+        Files and folders first, then links, each made where its folder really is (no link on the
+        way): so nothing is ever written through a link the archive made. A symbolic link's target
+        is kept as it is, wherever it points (as in the repository: following it is what the file
+        tools refuse); a hard link must name a file inside the workspace."""
         path = self.uploads.pop(req["name"])
         count = 0
         try:
             with tarfile.open(path) as archive:
                 members = archive.getmembers()
-                for member in members:
-                    target = self.resolve(member.name)
-                    if member.issym() or member.islnk():
-                        link = member.linkname
-                        base = os.path.dirname(target) if member.issym() else self.root
-                        self.resolve(link if os.path.isabs(link) else os.path.join(base, link))
-                    elif not (member.isfile() or member.isdir()):
-                        raise Refused(f"{member.name!r}: unsupported tar member type")
+                plain = [m for m in members if m.isfile() or m.isdir()]
+                links = [m for m in members if m.issym() or m.islnk()]
+                if len(plain) + len(links) != len(members):
+                    odd = next(m for m in members if m not in plain and m not in links)
+                    raise Refused(f"{odd.name!r}: unsupported tar member type")
+                for member in plain:
+                    self.resolve(member.name)
                     member.mode &= 0o777
-                    member.uid = os.getuid()
-                    member.gid = os.getgid()
-                    count += 1
-                archive.extractall(self.root, members=members, numeric_owner=True)
+                    member.uid, member.gid = os.getuid(), os.getgid()
+                archive.extractall(self.root, members=plain, numeric_owner=True)
+                for member in links:
+                    self._link(member)
+                count = len(members)
         finally:
             os.unlink(path)
         return {"members": count}
+
+    def _link(self, member: tarfile.TarInfo) -> None:
+        name = os.path.normpath(member.name)
+        folder = os.path.normpath(os.path.join(self.root, os.path.dirname(name)))
+        if os.path.realpath(folder) != folder or self.resolve(folder) != folder:
+            raise Refused(f"{member.name!r}: its folder is not a plain folder of the workspace")
+        target = os.path.join(folder, os.path.basename(name))
+        if os.path.lexists(target) and not os.path.isdir(target):
+            os.unlink(target)
+        if member.issym():
+            os.symlink(member.linkname, target)
+        else:
+            os.link(self.resolve(member.linkname, must_exist=True), target, follow_symlinks=False)
 
     # -- commands ----------------------------------------------------------------------------
     def _cwd(self, req: dict[str, Any]) -> str | None:
@@ -237,6 +290,8 @@ class Runner:
         killed_by = outcome.killed_by
         if killed_by is None and code in (-signal.SIGKILL, 128 + signal.SIGKILL) and oom_kills() > oom_before:
             killed_by = "out of memory"
+        elif killed_by is None and code in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ):
+            killed_by = "file size limit"  # RLIMIT_FSIZE (bind mode's max_file_mb): SIGXFSZ
         elif killed_by is None and code < 0:
             killed_by = f"signal {-code}"
         head, tail, omitted = capture.result()
@@ -248,6 +303,7 @@ class Runner:
             "timed_out": outcome.timed_out,
             "killed_by": killed_by,
             "background_killed": outcome.background_killed,
+            "disk_full": _full(self.root),
             "duration": time.monotonic() - started,
         }
 
@@ -986,6 +1042,15 @@ def _is_identifier(name: str) -> bool:
 def kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def _full(root: str) -> bool:
+    """Whether the workspace's filesystem has no space left for the commands (its cap is reached)."""
+    try:
+        info = os.statvfs(root)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024 or (info.f_files > 0 and info.f_favail == 0)
 
 
 def oom_kills() -> int:

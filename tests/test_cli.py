@@ -223,8 +223,9 @@ def test_bad_config_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
 def slow_session(tmp_path: Path) -> Path:
     """The example session plus a step that blocks once, in a repository holding a `block` file.
 
-    The markers live in the workspace's `.git` (never in the patch), so the same session works on
-    either side of a Docker bind mount; a repository without `block` never blocks.
+    The marker lives in the workspace's `.git` (never in the patch); a repository without `block`
+    never blocks. In Docker the workspace is the container's own copy (pulled to the host after
+    each step), so the test puts the marker in the host copy before resuming (`unblock`).
     """
     turns: list[dict[str, Any]] = [
         json.loads(line) for line in (EXAMPLE / "session.jsonl").read_text().splitlines()
@@ -241,15 +242,26 @@ def blocking_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def start_and_wait(args: list[str], state: Path) -> subprocess.Popen[str]:
-    """Start `trident run` and wait until its blocking step runs (a `.git/blocked` in a workspace)."""
+def start_and_wait(args: list[str], trajectory: Path) -> subprocess.Popen[str]:
+    """Start `trident run` and wait until its blocking step runs (its call is in the trajectory, and
+    a moment has passed for the command to start)."""
     proc = subprocess.Popen([*TRIDENT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list(state.glob("trident/runs/*/workspace/.git/blocked")):
+    while not any(
+        isinstance(e, ToolCall) and "blocked" in json.dumps(e.arguments)
+        for e in (load(trajectory) if trajectory.exists() and trajectory.stat().st_size else [])
+    ):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the blocking step never started"
         time.sleep(0.05)
+    time.sleep(1.0)
     return proc
+
+
+def unblock(state: Path) -> None:
+    """The blocking step's marker, in the run's host copy: the step runs again on resume, unblocked."""
+    for git in state.glob("trident/runs/*/workspace/.git"):
+        (git / "blocked").touch()
 
 
 def shape(events: list[Event]) -> list[tuple[Any, ...]]:
@@ -284,17 +296,19 @@ def test_sigkill_mid_run_then_resume_records_every_event_once(
     assert reference.returncode == 0, reference.stderr
 
     killed_args = [*example_args(killed_dir, session, blocking_repo(tmp_path)), *sandbox_flags]
-    proc = start_and_wait(killed_args, tmp_path / "xdg-state")
+    trajectory = killed_dir / "trajectory.jsonl"
+    proc = start_and_wait(killed_args, trajectory)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
-    trajectory = killed_dir / "trajectory.jsonl"
+    unblock(tmp_path / "xdg-state")
     assert not isinstance(load(trajectory)[-1], RunEnd)
 
     killed = load(trajectory)
     in_flight = [e.call_id for e in killed if isinstance(e, ToolCall)][-1]  # the blocking `bash`
     assert not any(isinstance(e, ToolResult) and e.call_id == in_flight for e in killed)
-    # the killed run keeps its workspace and trident's store, to resume
-    assert [p.name for p in runs_left(tmp_path)] == ["baseline.git", "workspace"]
+    # the killed run keeps its workspace and trident's store, to resume (and, in Docker, the
+    # checkpoint saying which event its copy covers)
+    assert {p.name for p in runs_left(tmp_path)} - {"checkpoint.json"} == {"baseline.git", "workspace"}
 
     resumed = trident("run", "--resume", str(trajectory), "--patch-out", str(killed_dir / "fix.patch"))
     assert resumed.returncode == 0, resumed.stderr
@@ -302,7 +316,10 @@ def test_sigkill_mid_run_then_resume_records_every_event_once(
     # the call in flight when trident was killed ran again (at least once), and the trajectory says so
     marked = next(e for e in events if isinstance(e, RunResumed))
     assert marked.rerun_calls == [in_flight]
-    assert [e.call_id for e in events if isinstance(e, ToolResult)].count(in_flight) == 1
+    # the blocking command has one result: the call's own (local), or the step's again (Docker:
+    # the host copy covers completed steps only, so the step is asked again and its call has a new id)
+    blocking = {e.call_id for e in events if isinstance(e, ToolCall) and "blocked" in json.dumps(e.arguments)}
+    assert len([e for e in events if isinstance(e, ToolResult) and e.call_id in blocking]) == 1
     assert not runs_left(tmp_path)
     assert [e.seq for e in events] == list(range(len(events)))
     assert shape(events) == shape(load(reference_dir / "trajectory.jsonl"))
@@ -315,9 +332,10 @@ def test_sigint_exits_130_with_the_trajectory_intact_and_resumable(
 ) -> None:
     session = slow_session(tmp_path)
     args = [*example_args(tmp_path, session, blocking_repo(tmp_path)), *sandbox_flags]
-    proc = start_and_wait(args, tmp_path / "xdg-state")
+    proc = start_and_wait(args, tmp_path / "trajectory.jsonl")
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
+    unblock(tmp_path / "xdg-state")
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr.splitlines()[-1]
     end = load(tmp_path / "trajectory.jsonl")[-1]

@@ -23,6 +23,8 @@ class BashTool(Tool[BashArgs]):
             status = f"killed after {timeout:g}s (timeout)"
         else:
             status = f"exit code {result.exit_code}"
+            if result.killed_by:
+                status += f" (killed: {result.killed_by})"
         return ToolOutput(
             f"{status}\n{result.output}".rstrip(), ok=result.exit_code == 0 and not result.timed_out
         )

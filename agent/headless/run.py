@@ -30,6 +30,8 @@ from trident.agent.core.events import (
     RunEnd,
     RunResumed,
     RunStart,
+    StepEnd,
+    StepStart,
     SystemMessage,
     ToolCall,
     UserMessage,
@@ -42,7 +44,7 @@ from trident.agent.headless.verify import judge, verify_fresh
 from trident.agent.loop import Agent
 from trident.agent.prompt import system_prompt, task_message
 from trident.agent.wiring import make_agent, make_backend, make_sandbox
-from trident.sandbox import hostgit
+from trident.sandbox import checkpoint, hostgit
 from trident.sandbox.base import SandboxError
 from trident.sandbox.client import RunnerSession
 from trident.sandbox.workspace import record_baseline, snapshot_baseline, unsafe_changes, workspace_diff
@@ -106,15 +108,17 @@ async def execute(
     if resume is not None:
         try:
             recorded = load(resume)
-            kept = resume_point(recorded)
+            resume_point(recorded)  # a finished or empty run is refused before anything is touched
         except TrajectoryError as exc:
             raise ConfigError(str(exc)) from None
-        rerun = _rerun_calls(recorded, kept)
-        start = next(e for e in kept if isinstance(e, RunStart))
+        start = next(e for e in recorded if isinstance(e, RunStart))
         run_id, workspace = start.run_id, Path(start.workspace)
         trajectory = resume
         if not workspace.is_dir() or not (workspace.parent / STORE).is_dir():
             return Outcome(EXIT_SANDBOX, f"the run's workspace {workspace} is gone; it cannot be resumed")
+        mark = await asyncio.to_thread(checkpoint.recover, workspace.parent, workspace)
+        kept = resume_point(_covered(recorded, mark))
+        rerun = _rerun_calls(recorded, kept)
     else:
         if not request.repo.is_dir():
             raise ConfigError(f"--repo {request.repo} is not a directory")
@@ -135,7 +139,12 @@ async def execute(
             backend = make_backend(request.model, settings)
         except BackendError as exc:
             return Outcome(EXIT_BACKEND, str(exc))
-        sandbox = make_sandbox(settings, workspace)
+        # Docker: a size-capped tmpfs copy, pulled back to `workspace` after each step (checkpoint)
+        sandbox = make_sandbox(settings, workspace, mode="copy")
+        pulling = checkpoint.pulls(sandbox)
+        if pulling:
+            await sandbox.start()
+            await checkpoint.start(sandbox)
         if not sandbox.isolated:
             print(
                 "trident: note: the local sandbox does not isolate: commands run as you, on this machine "
@@ -166,11 +175,15 @@ async def execute(
         if resume is None:
             # the agent's own git view (its `git status` starts clean); trident's is `store`
             await record_baseline(sandbox)
+            if pulling:
+                await checkpoint.pull(sandbox, workspace.parent, workspace, seq=-1)
             if request.test_command:
                 baseline = await verify_fresh(settings, store, "", request.test_command, "baseline", scratch)
                 opening.append(baseline)
         async for event in agent.run(opening):
             resumable = True
+            if pulling and (isinstance(event, StepEnd) or _pull_at_end(event)):
+                await checkpoint.pull(sandbox, workspace.parent, workspace, seq=event.seq)
             sink(event)
             if isinstance(event, RunEnd):
                 end = event
@@ -202,6 +215,7 @@ async def execute(
         if finished or not resumable:  # nothing left to resume: no workspace copy left behind
             for path in (workspace, store, scratch):
                 shutil.rmtree(path, ignore_errors=True)
+            checkpoint.forget(workspace.parent)
             with contextlib.suppress(OSError):
                 workspace.parent.rmdir()  # unless it holds the trajectory
 
@@ -234,6 +248,20 @@ def _unclaim(trajectory: Path) -> None:
 def _copy_repo(repo: Path, workspace: Path, store: Path) -> None:
     shutil.copytree(repo, workspace, symlinks=True)
     snapshot_baseline(workspace, store)
+
+
+def _covered(recorded: list[Event], mark: int | None) -> list[Event]:
+    """The events whose effects the workspace holds: all of them (bind mode, no checkpoint), or up to
+    the checkpoint's `mark` (copy mode); the opening before the first step changes no file."""
+    if mark is None:
+        return recorded
+    first_step = next((i for i, e in enumerate(recorded) if isinstance(e, StepStart)), len(recorded))
+    return [e for i, e in enumerate(recorded) if i < first_step or e.seq <= mark]
+
+
+def _pull_at_end(event: Event) -> bool:
+    """A run's end is pulled (its last changes feed the verdict) unless the sandbox is what failed."""
+    return isinstance(event, RunEnd) and event.status != "sandbox_error"
 
 
 def _rerun_calls(recorded: list[Event], kept: list[Event]) -> list[str]:

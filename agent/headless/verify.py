@@ -65,7 +65,7 @@ async def verify_fresh(
     copy = scratch / f"{phase}-copy"
     shutil.rmtree(copy, ignore_errors=True)  # a run killed during its verification left it
     await asyncio.to_thread(clean_copy, store, copy, patch)
-    box = make_sandbox(settings, copy)
+    box = make_sandbox(settings, copy, mode="copy")  # Docker: nothing it writes reaches the host
     try:
         return await run_check(box, command, phase, timeout)
     finally:
