@@ -114,7 +114,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agentic.add_argument("--agent-timeout", type=float, metavar="SECONDS", help="wall time per agent run")
     grading = parser.add_argument_group("grading")
     grading.add_argument(
-        "--sandbox", choices=["docker", "local"], default="docker", help="where code runs (default docker)"
+        "--sandbox",
+        choices=["auto", "docker", "local"],
+        default="auto",
+        help="where code runs (default auto: Docker where an engine answers, else local: no isolation)",
     )
     grading.add_argument("--image", metavar="IMAGE", help="Docker image (default: the offline-built one)")
     grading.add_argument("--workers", type=_positive, metavar="N", help="grading processes (default: cores)")
@@ -137,6 +140,7 @@ def _run_name(args: argparse.Namespace) -> str:
 
 
 def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
+    from trident.agent.wiring import resolve_sandbox_kind
     from trident.evals.run import EvalConfig
 
     overrides: dict[str, Any] = {
@@ -145,7 +149,8 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         "limits": {"max_steps": args.max_steps, "timeout_s": args.agent_timeout},
         "temperature": args.temperature,
     }
-    settings = load_settings(None, overrides)
+    # auto made concrete here (and said on stderr when it is local): run.json records the kind graded in
+    settings = resolve_sandbox_kind(load_settings(None, overrides))
     configured = args.model or settings.model or os.environ.get("TRIDENT_MODEL")  # as `trident run`
     if args.generations is None and configured is None:
         raise ConfigError(
@@ -179,7 +184,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         agent_effort=args.agent_effort,
         max_steps=args.max_steps,
         agent_timeout_s=args.agent_timeout,
-        sandbox=args.sandbox,
+        sandbox="local" if settings.sandbox.kind == "local" else "docker",
         image=args.image,
         timeout_s=args.timeout,
     )
@@ -213,12 +218,6 @@ def main(args: argparse.Namespace) -> int:
             f"{window.source} · {what} · sandbox {config.sandbox}",
             markup=True,
         )
-        if config.sandbox == "local":
-            console.print(
-                "trident: note: the local sandbox does not isolate: graded code and agents run as you, "
-                "on this machine (--sandbox docker for a container)",
-                markup=False,
-            )
         summary = asyncio.run(
             _main_async(
                 config,

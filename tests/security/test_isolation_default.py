@@ -4,19 +4,24 @@
   on stderr with what that means.
 - The user's repository bind-mounted (the TUI) is refused when root owns it (commands run as the
   repository's owner, and that must not be root); a headless run's own copy is given to uid 1000.
-- In bind mode no process in the sandbox writes a file larger than `sandbox.max_file_mb`.
+- In bind mode no process in the sandbox writes a file larger than `sandbox.max_file_mb`, and a
+  command killed by that cap says so (`killed_by: "file size limit"`).
 - A command killed by the memory limit says "out of memory".
+- `trident eval` has the same `auto` default as `run` and `chat`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.evals.toy_problems import ADD, RIGHT, write_dataset
 from tests.helpers import make_workspace
+from tests.test_cli import trident
 from trident.agent.config import SandboxConfig, Settings
 from trident.agent.wiring import make_sandbox, resolve_sandbox_kind
 from trident.sandbox.base import SandboxError
@@ -77,9 +82,14 @@ async def test_bind_mode_caps_the_size_of_a_written_file(sandbox_image: str, tmp
     try:
         shell = await box.exec("head -c 64M /dev/zero > big.bin; echo rc=$?", timeout=60)
         python = await box.exec("python3 -c \"open('big2.bin','wb').write(b'0' * (64 << 20))\"", timeout=60)
+        killed = await box.exec("head -c 64M /dev/zero > big3.bin", timeout=60)
+        dd = await box.exec("dd if=/dev/zero of=big4.bin bs=1M count=64 status=none", timeout=60)
     finally:
         await box.close()
     assert "File size limit exceeded" in shell.output and "rc=0" not in shell.output
+    # a command killed by the cap says so in its result, like a timeout or the memory limit
+    assert killed.killed_by == "file size limit" and dd.killed_by == "file size limit", (killed, dd)
+    assert not killed.timed_out and (repo / "big3.bin").stat().st_size <= 8 * MIB
     assert python.exit_code != 0 and "File too large" in python.output
     assert (repo / "big.bin").stat().st_size <= 8 * MIB and (repo / "big2.bin").stat().st_size <= 8 * MIB
 
@@ -95,3 +105,31 @@ async def test_a_command_past_the_memory_limit_is_named_out_of_memory(
         await box.close()
     assert result.killed_by == "out of memory", result
     assert after.output.strip() == "still here"
+
+
+def eval_args(tmp_path: Path) -> list[str]:
+    """`trident eval` grading one right answer to a toy problem (no model, no --sandbox flag)."""
+    data = write_dataset(tmp_path / "data" / "toy.jsonl")
+    given = tmp_path / "given.json"
+    given.write_text(json.dumps([{"question_id": ADD.question_id, "code_list": [RIGHT[ADD.question_id]]}]))
+    return ["eval", "--data", str(data.parent), "--generations", str(given), "--limit", "1"]
+
+
+def recorded_sandbox(out: Path) -> str:
+    return str(json.loads((out / "run.json").read_text())["sandbox"])
+
+
+def test_eval_defaults_to_docker_where_an_engine_answers(tmp_path: Path, sandbox_image: str) -> None:
+    result = trident(*eval_args(tmp_path), "--out", str(tmp_path), "--run", "auto")
+    assert result.returncode == 0, result.stderr
+    assert "sandbox docker" in result.stderr and "does not isolate" not in result.stderr
+    assert recorded_sandbox(tmp_path / "auto") == "docker"
+
+
+def test_eval_without_an_engine_is_local_and_says_it_does_not_isolate(tmp_path: Path) -> None:
+    nowhere = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    result = trident(*eval_args(tmp_path), "--out", str(tmp_path), "--run", "auto", env=nowhere)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "does not isolate" in line]
+    assert len(said) == 1 and "no Docker engine answered" in said[0], result.stderr
+    assert recorded_sandbox(tmp_path / "auto") == "local"
