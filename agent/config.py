@@ -287,6 +287,18 @@ def _untrusted_layer(data: dict[str, Any], current: Settings) -> tuple[dict[str,
     return out, ignored
 
 
+def untrusted_requests(repo: Path) -> dict[str, Any]:
+    """What the repository's `.trident.toml` asks for that counts only once the user trusts it
+    (dotted setting name -> value); empty when the repository is trusted or asks for nothing guarded."""
+    data = _read_toml(repo / ".trident.toml")
+    if not data or is_trusted(repo):
+        return {}
+    _validate(data, str(repo / ".trident.toml"))
+    user = _read_toml(user_config_path())
+    _, ignored = _untrusted_layer(data, _validate(user, str(user_config_path())))
+    return {name: _get(data, tuple(name.split(".")))[1] for name in ignored}
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 

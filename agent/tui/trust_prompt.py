@@ -1,0 +1,68 @@
+"""The trust question, asked before the TUI opens on a repository whose `.trident.toml` asks for
+settings that weaken the sandbox or move credentials (`config.GUARDED`) and that is not trusted yet.
+
+It shows what the file asks for, and records the answer: "trust" is the same recorded, revocable
+decision as `trident trust DIR`; "not now" (or Esc) opens the TUI with those settings ignored, and
+asks again next time. It is a small app of its own, run before the session is built, because the
+settings it decides choose the sandbox and the model the session is built with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from trident.agent.config import set_trust
+
+
+class TrustApp(App[bool]):
+    DEFAULT_CSS = """
+    TrustApp { align: center middle; }
+    TrustApp > Vertical {
+        width: 90%; max-width: 100; height: auto; border: round $warning; padding: 0 1; background: $surface;
+    }
+    TrustApp .keys { margin: 1 0 0 0; }
+    """
+    BINDINGS = [  # noqa: RUF012
+        Binding("t", "answer(True)", "trust"),
+        Binding("n", "answer(False)", "not now"),
+        Binding("escape", "answer(False)", "not now", show=False),
+    ]
+
+    def __init__(self, repo: Path, requests: dict[str, Any]) -> None:
+        super().__init__()
+        self.repo, self.requests = repo, requests
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Trust this repository?"
+            yield Static(Text.assemble((str(self.repo / ".trident.toml"), "bold"), " asks for:"))
+            yield Static(
+                Text("\n".join(f"  {name} = {value!r}" for name, value in self.requests.items())),
+                id="requests",
+            )
+            yield Static(
+                "These settings can weaken the sandbox, or choose the model your API key is sent to. "
+                "Trust the repository only if you trust whoever wrote this file. Not now: they are "
+                f"ignored (you are asked again next time). Revoke later: trident trust --revoke {self.repo}"
+            )
+            yield Static(
+                Text.assemble(("t", "bold"), " trust   ", ("n", "bold"), " / ", ("Esc", "bold"), " not now"),
+                classes="keys",
+            )
+
+    def action_answer(self, trusted: bool) -> None:
+        if trusted:
+            set_trust(self.repo, True)
+        self.exit(trusted)
+
+
+def ask_trust(repo: Path, requests: dict[str, Any]) -> bool:
+    """Ask on the terminal; True when the user trusted the repository (recorded)."""
+    return bool(TrustApp(repo, requests).run())
