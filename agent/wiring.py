@@ -7,12 +7,13 @@ front end had drifted: the headless run ignored `protected_paths`).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from trident.agent.config import Settings
+from trident.agent.config import ConfigError, Settings
 from trident.agent.core.messages import Backend
 from trident.agent.core.trajectory import TrajectoryWriter
 from trident.agent.llm.resolve import make_backend
@@ -32,6 +33,21 @@ __all__ = ["make_agent", "make_backend", "make_policies", "make_sandbox", "resol
 NOT_ISOLATED = (
     "the local sandbox does not isolate: commands run as you, on this machine, with your files and network"
 )
+
+
+LOCAL_AS_ROOT = (
+    "the local sandbox does not isolate, and trident runs as root: the agent's commands run as root on "
+    "this machine, and can change anything on it, trident and the tests that decide its verdicts included"
+)
+LOCAL_ROOT_REFUSED = (
+    "trident runs as root: it will not fall back to the local sandbox, where the agent's commands would "
+    "run as root on this machine. Start Docker, run trident as a normal user, or ask for it explicitly "
+    "with --sandbox local"
+)
+
+
+def _first(why: str) -> str:
+    return why.splitlines()[0] if why else "?"
 
 
 def _stderr(message: str) -> None:
@@ -54,15 +70,22 @@ def docker_answers() -> tuple[bool, str]:
 
 def resolve_sandbox_kind(settings: Settings, *, say: Callable[[str], None] = _stderr) -> Settings:
     """`sandbox.kind = "auto"` made concrete: Docker where an engine answers, else local, said on
-    stderr with what that means. An explicit `local` is said too."""
+    stderr with what that means. An explicit `local` is said too.
+
+    As root, the local sandbox protects nothing (commands are root on this machine: they can change
+    trident itself, the tests that decide its verdicts, anything): `auto` never falls back to it
+    (ConfigError), and an explicit `local` is said to be root."""
     kind = settings.sandbox.kind
+    root = os.geteuid() == 0
     if kind == "auto":
         found, why = docker_answers()
         kind = "docker" if found else "local"
+        if not found and root:
+            raise ConfigError(f"no Docker engine answered ({_first(why)}), and {LOCAL_ROOT_REFUSED}")
         if not found:
-            say(f"trident: no Docker engine answered ({why.splitlines()[0] if why else '?'}); {NOT_ISOLATED}")
+            say(f"trident: no Docker engine answered ({_first(why)}); {NOT_ISOLATED}")
     elif kind == "local":
-        say(f"trident: {NOT_ISOLATED} (sandbox.kind = local)")
+        say(f"trident: {LOCAL_AS_ROOT if root else NOT_ISOLATED} (sandbox.kind = local)")
     if kind == settings.sandbox.kind:
         return settings
     return settings.model_copy(update={"sandbox": settings.sandbox.model_copy(update={"kind": kind})})

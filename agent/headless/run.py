@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from trident.agent.core.trajectory import TrajectoryError, TrajectoryWriter, loa
 from trident.agent.headless.verify import judge, verify_fresh
 from trident.agent.loop import Agent
 from trident.agent.prompt import system_prompt, task_message
-from trident.agent.wiring import make_agent, make_backend, make_sandbox
+from trident.agent.wiring import make_agent, make_backend, make_sandbox, resolve_sandbox_kind
 from trident.sandbox import checkpoint, hostgit
 from trident.sandbox.base import SandboxError
 from trident.sandbox.client import RunnerSession
@@ -133,6 +132,7 @@ async def execute(
     sandbox: RunnerSession | None = None
     writer: TrajectoryWriter | None = None
     try:
+        settings = resolve_sandbox_kind(settings)  # said once, and refused before anything is copied
         if resume is None:
             await asyncio.to_thread(_copy_repo, request.repo, workspace, store)
         try:
@@ -145,12 +145,6 @@ async def execute(
         if pulling:
             await sandbox.start()
             await checkpoint.start(sandbox)
-        if not sandbox.isolated:
-            print(
-                "trident: note: the local sandbox does not isolate: commands run as you, on this machine "
-                "(use --sandbox docker for a container)",
-                file=sys.stderr,
-            )
         writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
         agent = make_agent(settings, backend, sandbox, writer, test_command=request.test_command)
         opening: list[Event]

@@ -76,7 +76,11 @@ def run_chat(
             file=sys.stderr,
         )
         return EXIT_USAGE
-    settings = resolve_sandbox_kind(settings)  # before the TUI: its lines stay on the terminal
+    try:
+        settings = resolve_sandbox_kind(settings)  # before the TUI: its lines stay on the terminal
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     box = settings.sandbox
     if box.kind == "docker" and box.image is None:
         from trident.sandbox.base import SandboxError

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.evals.toy_problems import ADD, RIGHT, write_dataset
-from tests.helpers import make_workspace
-from tests.test_cli import trident
-from trident.agent.config import SandboxConfig, Settings
+from tests.helpers import make_workspace, write_session
+from tests.test_cli import example_args, runs_left, trident
+from trident.agent.config import ConfigError, SandboxConfig, Settings
 from trident.agent.wiring import make_sandbox, resolve_sandbox_kind
 from trident.sandbox.base import SandboxError
 from trident.sandbox.docker import DockerSandbox, DockerSettings
@@ -40,13 +40,54 @@ def test_auto_without_an_engine_is_local_and_says_it_does_not_isolate(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    if os.geteuid() == 0:  # as root, auto never falls back to local (next tests)
+        monkeypatch.setattr(os, "geteuid", lambda: 1000)
     said: list[str] = []
     settings = resolve_sandbox_kind(Settings(), say=said.append)
     assert settings.sandbox.kind == "local"
     assert len(said) == 1 and "no Docker engine answered" in said[0] and "does not isolate" in said[0]
     explicit: list[str] = []
     resolve_sandbox_kind(Settings(sandbox=SandboxConfig(kind="local")), say=explicit.append)
-    assert len(explicit) == 1 and "does not isolate" in explicit[0]
+    assert len(explicit) == 1 and "does not isolate" in explicit[0] and "root" not in explicit[0]
+
+
+# -- item 5: the local sandbox run as root protects nothing ----------------------------------------------
+
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="trident must run as root")
+
+
+@as_root
+def test_as_root_auto_never_falls_back_to_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    with pytest.raises(ConfigError, match="trident runs as root: it will not fall back to the local sandbox"):
+        resolve_sandbox_kind(Settings(), say=pytest.fail)
+    said: list[str] = []  # asked for explicitly: it runs, and says plainly what that means
+    settings = resolve_sandbox_kind(Settings(sandbox=SandboxConfig(kind="local")), say=said.append)
+    assert settings.sandbox.kind == "local"
+    assert (
+        len(said) == 1 and "trident runs as root: the agent's commands run as root on this machine" in said[0]
+    )
+
+
+@as_root
+def test_as_root_a_run_without_docker_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """The attack it prevents: a command that, as root on the host, rewrites the test runner the
+    fresh verification uses (or trident itself). Refused before the repository is even copied."""
+    marker = tmp_path / "pwned"
+    session = write_session(tmp_path / "s.jsonl", [bash_call(f"touch {marker}"), {"content": "Done."}])
+    nowhere = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
+    result = trident(*example_args(tmp_path, session), env=nowhere)
+    assert result.returncode == 2, result.stderr
+    assert "will not fall back to the local sandbox" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr and not marker.exists()
+    assert not runs_left(tmp_path) and not (tmp_path / "trajectory.jsonl").exists()
+    explicit = trident(*example_args(tmp_path, session), "--sandbox", "local", env=nowhere)
+    assert explicit.returncode == 1, explicit.stderr  # asked for: it runs (the example is not fixed)
+    assert "runs as root" in explicit.stderr and marker.exists()
+
+
+def bash_call(command: str) -> dict[str, object]:
+    return {"tool_calls": [{"name": "bash", "arguments": {"command": command}}]}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs a root-owned directory")
@@ -129,7 +170,12 @@ def test_eval_defaults_to_docker_where_an_engine_answers(tmp_path: Path, sandbox
 def test_eval_without_an_engine_is_local_and_says_it_does_not_isolate(tmp_path: Path) -> None:
     nowhere = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
     result = trident(*eval_args(tmp_path), "--out", str(tmp_path), "--run", "auto", env=nowhere)
+    if os.geteuid() == 0:  # as root: refused, unless asked for explicitly (item 5)
+        assert result.returncode == 2 and "will not fall back" in result.stderr, result.stderr
+        assert not (tmp_path / "auto").exists()
+        result = trident(*eval_args(tmp_path), "--sandbox", "local", "--out", str(tmp_path), "--run", "auto")
     assert result.returncode == 0, result.stderr
     said = [line for line in result.stderr.splitlines() if "does not isolate" in line]
-    assert len(said) == 1 and "no Docker engine answered" in said[0], result.stderr
+    assert len(said) == 1, result.stderr
+    assert ("runs as root" if os.geteuid() == 0 else "no Docker engine answered") in said[0]
     assert recorded_sandbox(tmp_path / "auto") == "local"
