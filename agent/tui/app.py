@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -41,7 +43,7 @@ from trident.agent.session.chat import ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
 from trident.agent.session.preview import Preview
 from trident.agent.session.saved import resumable
-from trident.agent.tui import commands
+from trident.agent.tui import clipboard, commands
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.diff_view import render_diff
 from trident.agent.tui.messages import AssistantText
@@ -88,6 +90,7 @@ class TridentApp(App[None]):
         Binding("pageup", "scroll_transcript(-1)", "scroll up", show=False, priority=True),
         Binding("pagedown", "scroll_transcript(1)", "scroll down", show=False, priority=True),
         Binding("ctrl+end", "follow", "newest output", show=False, priority=True),
+        Binding("ctrl+home", "scroll_home", "oldest output", show=False, priority=True),
         Binding("ctrl+o", "toggle_output", "unfold output", show=False, priority=True),
         Binding("shift+tab", "cycle_mode", "approval mode", show=False, priority=True),
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
@@ -116,6 +119,7 @@ class TridentApp(App[None]):
         self._closing = False
         self._released = False
         self._hangup_task: asyncio.Task[None] | None = None
+        self.copier = clipboard.copy_command(sys.platform, os.environ)  # besides OSC 52, where there is one
         self.transcript = Transcript()
         self.todo = TodoPanel()
         self.status_bar = StatusBar()
@@ -393,10 +397,15 @@ class TridentApp(App[None]):
             self.notify("nothing is running · Ctrl+Q or /quit leaves", timeout=3)
 
     def action_interrupt_or_clear(self) -> None:
-        """Ctrl+C: cancel the running step; with nothing running, clear the message (into the input
+        """Ctrl+C: copy the selection when there is one (in the conversation, or in the message box);
+        else cancel the running step; with nothing running, clear the message (into the input
         history, so Up brings it back)."""
         prompt = self.prompt
-        if self.busy:
+        selected = self.screen.get_selected_text() or (prompt.selected_text if prompt.has_focus else "")
+        if selected:
+            self.screen.clear_selection()
+            self.notify(f"copied {len(selected)} characters ({self.copy_text(selected)})", timeout=3)
+        elif self.busy:
             self.action_interrupt()
         elif prompt.text.strip():
             self.history.add(prompt.message())
@@ -412,6 +421,27 @@ class TridentApp(App[None]):
 
     def action_follow(self) -> None:
         self.transcript.follow()
+
+    def action_scroll_home(self) -> None:
+        self.transcript.scroll_home(animate=False)  # a user scroll: the view stops following
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while the focus is elsewhere (Tab moved it to the conversation): the keys go to
+        the message box, and the focus with them."""
+        prompt = self.prompt
+        main = self.screen is self.screen_stack[0]
+        if event.is_printable and event.character and main and not prompt.has_focus:
+            event.stop()
+            prompt.focus()
+            prompt.insert(event.character)
+
+    def copy_text(self, text: str) -> str:
+        """`text` to the clipboard: OSC 52 (the terminal copies it, over SSH too, when it allows it)
+        and the system's copy command where there is one; says where it went."""
+        self.copy_to_clipboard(text)
+        if clipboard.copy_to_system(text, self.copier):
+            return "system clipboard"
+        return "OSC 52: the terminal must allow it; in tmux, set-clipboard on"
 
     def action_toggle_output(self) -> None:
         """Ctrl+O: unfold (or fold) the newest long tool output."""
@@ -565,11 +595,8 @@ class TridentApp(App[None]):
         if text is None:
             self.transcript.notice("no answer to copy yet")
             return
-        self.copy_to_clipboard(text)  # OSC 52: the terminal puts it on the system clipboard
-        self.transcript.notice(
-            f"copied the last answer ({len(text)} characters) to the clipboard "
-            "(OSC 52: the terminal must allow it; in tmux, set-clipboard on)"
-        )
+        where = self.copy_text(text)
+        self.transcript.notice(f"copied the last answer ({len(text)} characters) to the clipboard ({where})")
 
     async def cmd_export(self, arg: str) -> None:
         try:

@@ -194,3 +194,29 @@ async def test_effort_and_mode_without_an_argument_show_the_value(make_app: AppF
         await type_line(pilot, "/mode")
         assert "approval mode: auto-edit (edits run without asking, commands ask first" in visible_text(app)
         assert "usage:" not in visible_text(app)
+
+
+async def test_tab_moves_the_focus_and_typing_brings_it_back(make_app: AppFactory) -> None:
+    app = make_app([answer("\n\n".join(f"paragraph {i}" for i in range(60)))], mode="full-auto")
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await type_line(pilot, "a long answer")
+        await idle(pilot)
+        prompt.value = "draft"
+        await pilot.press("tab")  # no candidate to take: the focus moves on, the draft stays
+        view = app.transcript
+        assert app.focused is view and prompt.text == "draft"
+        await pilot.press("tab")  # round the focus chain, back to the message box
+        assert prompt.has_focus
+        await pilot.press("tab")
+        assert app.focused is view
+        bottom = view.scroll_y
+        await pilot.press("up", "up")  # the keys act on what has the focus: the conversation scrolls
+        assert view.scroll_y < bottom and prompt.text == "draft"
+        await pilot.press(*" more")  # typing goes back to the message box, every key of it
+        assert prompt.has_focus and prompt.text == "draft more"
+        await pilot.press("ctrl+home")
+        assert view.scroll_y == 0 and prompt.has_focus
+        await pilot.press("ctrl+end")
+        await pilot.pause(0.1)
+        assert view.scroll_y == view.max_scroll_y
