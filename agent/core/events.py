@@ -185,6 +185,16 @@ class Compaction(_Event):
     tokens_after: int = 0
 
 
+class BackendRetry(_Event):
+    """The model's server failed before answering and is asked again (the backend's own retries)."""
+
+    type: Literal["backend_retry"] = "backend_retry"
+    attempt: int  # this retry, from 1
+    retries: int  # at most
+    reason: str
+    delay_s: float
+
+
 class Error(_Event):
     type: Literal["error"] = "error"
     kind: str
@@ -249,6 +259,7 @@ Event = Annotated[
     | EffortChange
     | ModelChange
     | Compaction
+    | BackendRetry
     | Error
     | StepEnd
     | RunEnd

@@ -55,6 +55,7 @@ from trident.sandbox.base import Sandbox
 from trident.tools.base import Toolset
 
 INTERRUPTED = "[interrupted by the user]"
+CUT = "[cut short: the model's server failed before the answer was complete]"
 Sink = Callable[[Event], None]
 
 
@@ -230,6 +231,8 @@ class ChatSession:
                 self._see(event)
                 if isinstance(event, RunEnd):
                     end = event
+            if end is not None and end.status == "backend_error":  # the cut answer is kept, marked
+                self._close_interrupted(CUT)
         except asyncio.CancelledError:
             self._close_interrupted()
             raise
@@ -276,14 +279,15 @@ class ChatSession:
         if self.on_output is not None and self._running_call is not None:
             self.on_output(self._running_call, text)
 
-    def _close_interrupted(self) -> None:
-        """Close the open step: a cut answer keeps its text, unfinished calls get an 'interrupted' result."""
+    def _close_interrupted(self, marker: str = INTERRUPTED) -> None:
+        """Close the open step: a cut answer keeps its text (and `marker`, so the model and the user know it
+        is not whole), unfinished calls get an 'interrupted' result."""
         if not self._step_open:
             return
         state = self.agent.state
         if state.pending_turn is None:
             partial = "".join(self._partial).strip()
-            self._see(self.agent.emit(AssistantTurn(content=f"{partial}\n{INTERRUPTED}".strip())))
+            self._see(self.agent.emit(AssistantTurn(content=f"{partial}\n{marker}".strip())))
         turn = state.pending_turn
         assert turn is not None
         for call in turn.tool_calls:
