@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from trident.agent.config import MODES, ConfigError
 from trident.agent.core.events import (
     AssistantTurn,
+    Compaction,
     EffortMode,
     Event,
     ReasoningDelta,
@@ -38,6 +39,7 @@ from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError
 from trident.agent.history import CompactionError
 from trident.agent.policies.approval import call_kind
+from trident.agent.policies.masking import estimate_tokens
 from trident.agent.session import mentions
 from trident.agent.session.chat import ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
@@ -116,6 +118,8 @@ class TridentApp(App[None]):
         self.notifications: list[str] = []  # sent to the terminal (bell and OSC 9) while not focused
         self.current_step: int | None = None  # the step that is running
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
+        self.context_used = 0  # the conversation's tokens, as the model counted its last turn, else estimated
+        self.context_length: int | None = None  # the model's context window, once the backend said
         self._closing = False
         self._released = False
         self._hangup_task: asyncio.Task[None] | None = None
@@ -153,6 +157,7 @@ class TridentApp(App[None]):
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+        self.learn_context_length()
         loop = asyncio.get_running_loop()
         for signum in HANGUP_SIGNALS:  # the terminal closed, or a kill: stop and clean up at once
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -244,12 +249,36 @@ class TridentApp(App[None]):
             tokens_in=state.input_tokens,
             tokens_out=state.output_tokens,
             streaming_out=-(-self.streamed_chars // CHARS_PER_TOKEN),
+            context_used=self.context_used,
+            context_length=self.context_length,
             elapsed_s=self.clock() - self.started,
             busy=self.busy,
         )
 
     def refresh_status(self) -> None:
         self.status_bar.show(self.status())
+
+    def learn_context_length(self) -> None:
+        """The model's context window, from its backend (a server may be asked: not on the UI's time)."""
+
+        async def ask() -> None:
+            backend = self.session.backend
+            with contextlib.suppress(BackendError):
+                length = await backend.context_length()
+                if backend is self.session.backend:
+                    self.context_length = length
+                    self.refresh_status()
+
+        self.run_worker(ask(), group="context", exclusive=True)
+
+    def count_context(self, event: Event) -> None:
+        """The context the conversation fills: a model turn's own count (what it read and wrote), else
+        the estimate; a compaction's size after it."""
+        if isinstance(event, AssistantTurn):
+            usage = event.usage.input_tokens + event.usage.output_tokens
+            self.context_used = usage or estimate_tokens(self.session.agent.state.messages)
+        elif isinstance(event, Compaction):
+            self.context_used = event.tokens_after
 
     # -- input -------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
@@ -352,6 +381,7 @@ class TridentApp(App[None]):
             self.streamed_chars = 0  # its usage is counted now
         elif isinstance(event, StepEnd):
             self.current_step = None
+        self.count_context(event)
         self.transcript.show(event)
         self.todo.see(event)
         self.refresh_status()
@@ -482,6 +512,7 @@ class TridentApp(App[None]):
             self.transcript.notice(f"model unchanged: {exc}", "error")
             return
         self.transcript.show(change)
+        self.learn_context_length()
 
     async def cmd_effort(self, arg: str) -> None:
         effort = self.session.agent.policies.effort
@@ -533,7 +564,7 @@ class TridentApp(App[None]):
         old.close()
         self.transcript.clear()
         self.todo.set_items([])
-        self.started = self.clock()
+        self.started, self.context_used = self.clock(), 0
         self._welcome()
         self.transcript.notice("a new conversation; the previous one is saved (/resume)")
 
@@ -544,7 +575,9 @@ class TridentApp(App[None]):
 
     async def _compact(self) -> None:
         try:
-            self.transcript.show(await self.session.compact())
+            compaction = await self.session.compact()
+            self.count_context(compaction)
+            self.transcript.show(compaction)
         except CompactionError as exc:
             self.transcript.notice(f"context unchanged: {exc}", "error")
         except asyncio.CancelledError:
@@ -578,7 +611,9 @@ class TridentApp(App[None]):
         self._adopt(session)
         self.transcript.clear()
         self.todo.set_items([])
+        self.context_used = 0
         self._show_resumed(session)
+        self.learn_context_length()
         if unsent:
             self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
@@ -586,6 +621,7 @@ class TridentApp(App[None]):
 
     def _show_resumed(self, session: ChatSession) -> None:
         for event in session.resumed:
+            self.count_context(event)
             self.transcript.show(event)
             self.todo.see(event)
         self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")

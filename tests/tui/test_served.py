@@ -1,6 +1,6 @@
-"""A failing model server as the TUI shows it: each retry on one line that counts, a stream cut
-mid-answer said once as what it is (not "cannot connect"), the partial answer kept and marked cut,
-and the conversation going on after it."""
+"""The TUI on an OpenAI-compatible server (the local test server): the context window's fill in the
+status bar; a failing server: each retry on one line that counts, a stream cut mid-answer said once as
+what it is (not "cannot connect"), the partial answer kept and marked cut, the conversation going on."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from tests.agent.test_openai_backend import (
     chunk,
     text_stream,
     unavailable,
+    usage_chunk,
 )
 from tests.chat_helpers import git_repo
 from tests.helpers import OPEN_SANDBOXES
 from tests.tui.conftest import SIZE, visible_text
-from tests.tui.test_app import idle, type_line
+from tests.tui.test_app import idle, type_line, until
 from trident.agent.config import load_settings
 from trident.agent.core.events import AssistantTurn, BackendRetry
 from trident.agent.core.trajectory import load
@@ -75,3 +76,17 @@ async def test_retries_then_a_cut_stream_then_the_conversation_goes_on(
         "role": "assistant",
         "content": f"The first half of the answer\n{CUT}",
     }  # the model is told its last answer was cut
+
+
+async def test_the_status_bar_shows_how_full_the_context_is(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    words = [chunk({"role": "assistant", "content": ""})]
+    words += [chunk({"content": f"word{i} "}) for i in range(400)]
+    server.script(Stream([*words, chunk({}, "stop"), usage_chunk(3000, 1000)]))
+    app = served_app(tmp_path, server, context_length=5000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "ctx 0/5.0k (0%)" in str(app.status_bar.content), "the window's size")
+        await type_line(pilot, "talk")
+        await idle(pilot)
+        line = str(app.status_bar.content)
+        assert "ctx 4.0k/5.0k (80%)" in line  # the model's own count: what it read and wrote
+        assert line.rstrip().endswith("0:00")  # at 80 columns the right part stays whole
