@@ -13,6 +13,7 @@ No UI here: the TUI (agent/tui/) drives it, and tests drive it directly.
 from __future__ import annotations
 
 import asyncio
+import html
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -51,9 +52,10 @@ from trident.agent.session.saved import chat_resume_point, session_model
 from trident.agent.session.test_command import detect_test_command
 from trident.agent.session.undo import UndoJournal
 from trident.agent.wiring import make_agent, make_backend
-from trident.sandbox.base import Sandbox
+from trident.sandbox.base import ExecResult, Sandbox
 from trident.tools.base import Toolset
 
+SHELL_OUTPUT_LIMIT = 16 * 1024  # of a `!cmd`'s output, as the model is given it (head and tail)
 INTERRUPTED = "[interrupted by the user]"
 CUT = "[cut short: the model's server failed before the answer was complete]"
 Sink = Callable[[Event], None]
@@ -90,6 +92,7 @@ class ChatSession:
     ask: Asker = _always_yes
     journal: UndoJournal = field(default_factory=UndoJournal)
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
+    shell_runs: list[str] = field(default_factory=list)  # `!cmd`s and their output: with the next message
     on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
     on_preview: Callable[[str, Preview], None] | None = None  # (call id, preview): before it is asked
     previews: dict[str, Preview] = field(default_factory=dict)  # what each call will do (diff, command)
@@ -219,9 +222,10 @@ class ChatSession:
     # -- a user turn -------------------------------------------------------------------------
     async def send(self, text: str, sink: Sink) -> RunEnd | None:
         """Run one user turn to its end; every event goes to `sink`. Cancelling it closes the step."""
-        if self.notes:
-            text = "\n".join(f"[note: {n}]" for n in self.notes) + "\n\n" + text
-            self.notes.clear()
+        context = ["\n".join(f"[note: {n}]" for n in self.notes)] if self.notes else []
+        text = "\n\n".join([*context, *self.shell_runs, text])
+        self.notes.clear()
+        self.shell_runs.clear()
         self._sink = sink
         self.last_tests = None
         self._extend_budgets()
@@ -333,6 +337,23 @@ class ChatSession:
         return approval
 
     # -- commands ----------------------------------------------------------------------------
+    async def shell(self, command: str, on_output: Callable[[str], None] | None = None) -> ExecResult:
+        """`!cmd`: the user's own command, in the sandbox's shell (the model's: a `cd` stays), without
+        asking the model or the user. Its output is shown, and given to the model with the next user
+        message (a `<user-shell>` block before it), as Claude Code and Codex do; a cancelled one is not."""
+        result = await self.sandbox.exec(
+            command,
+            timeout=self.agent.context.command_timeout_s,
+            limit=SHELL_OUTPUT_LIMIT,
+            on_output=on_output,
+        )
+        output = result.output.rstrip().replace("</user-shell>", "<\\/user-shell>")  # it ends only at its end
+        exit_code = result.exit_code if not result.timed_out else "timeout"
+        self.shell_runs.append(
+            f'<user-shell command="{html.escape(command)}" exit="{exit_code}">\n{output}\n</user-shell>'
+        )
+        return result
+
     def set_effort(self, mode: EffortMode) -> EffortChange | None:
         """`/effort`: the user's choice; recorded in the trajectory when the effort changes."""
         change = self.agent.policies.effort.override(mode)

@@ -34,6 +34,7 @@ from trident.agent.core.events import (
     StepStart,
     TextDelta,
     ToolCall,
+    ToolResult,
 )
 from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError
@@ -41,7 +42,7 @@ from trident.agent.history import CompactionError
 from trident.agent.policies.approval import call_kind
 from trident.agent.policies.masking import estimate_tokens
 from trident.agent.session import mentions
-from trident.agent.session.chat import ChatSession, Decision
+from trident.agent.session.chat import INTERRUPTED, ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
 from trident.agent.session.preview import Preview
 from trident.agent.session.saved import resumable
@@ -53,6 +54,7 @@ from trident.agent.tui.prompt_input import Composer, PromptInput
 from trident.agent.tui.resume_screen import ResumeScreen
 from trident.agent.tui.status_bar import Status, StatusBar
 from trident.agent.tui.todo_panel import TodoPanel
+from trident.agent.tui.tool_card import ToolCard
 from trident.agent.tui.transcript import Transcript
 from trident.sandbox.base import SandboxError
 
@@ -249,7 +251,7 @@ class TridentApp(App[None]):
             tokens_in=state.input_tokens,
             tokens_out=state.output_tokens,
             streaming_out=-(-self.streamed_chars // CHARS_PER_TOKEN),
-            context_used=self.context_used,
+            context_used=self.context_used or estimate_tokens(state.messages),  # before a turn: estimated
             context_length=self.context_length,
             elapsed_s=self.clock() - self.started,
             busy=self.busy,
@@ -290,8 +292,17 @@ class TridentApp(App[None]):
         await self.submit(text)
 
     async def submit(self, text: str) -> None:
-        """A message or a command, as if typed now: while a step runs, a message (or a command that
-        must wait) is queued."""
+        """A message, a command or a `!cmd`, as if typed now: while a step runs, a message (or a
+        command that must wait, or a `!cmd`) is queued."""
+        if text.startswith("!"):
+            if not text[1:].strip():
+                self.transcript.notice("usage: !COMMAND runs it in the sandbox; the model sees its output")
+            elif self.busy:
+                self.queued.append(text)
+                self._show_queue()
+            else:
+                self.run_shell(text[1:].strip())
+            return
         try:
             parsed = commands.parse(text)
         except commands.CommandError as exc:
@@ -334,6 +345,34 @@ class TridentApp(App[None]):
     def send(self, text: str) -> None:
         self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
         self.refresh_status()
+
+    def run_shell(self, command: str) -> None:
+        """`!cmd`: shown as a card with its live output; Esc stops it like a step."""
+        card = ToolCard(f"shell-{len(self.transcript.cards)}", "shell", {"command": command})
+        card.border_title = "• ! your command"
+        self.transcript.cards[card.call_id] = card
+        self.transcript.add(card)
+        self.turn = self.run_worker(self._shell(command, card), group="turn", exclusive=True)
+        self.refresh_status()
+
+    async def _shell(self, command: str, card: ToolCard) -> None:
+        def ended(output: str, ok: bool, kind: str | None = None) -> ToolResult:
+            return ToolResult(call_id=card.call_id, name="shell", output=output, ok=ok, error_kind=kind)
+
+        try:
+            result = await self.session.shell(command, card.add_live_output)
+        except asyncio.CancelledError:
+            card.set_result(ended(f"{INTERRUPTED}: the command was stopped", False, "interrupted"))
+            raise
+        except SandboxError as exc:
+            self.transcript.notice(f"sandbox error: {exc}", "error")
+            return
+        finally:
+            self.call_later(self.refresh_status)
+        status = "timeout" if result.timed_out else f"exit {result.exit_code}"
+        ok = result.exit_code == 0 and not result.timed_out
+        card.set_result(ended(f"{status}\n{result.output}".rstrip(), ok, None if ok else status))
+        self.transcript.notice("its output goes to the model with your next message")
 
     def notify_terminal(self, message: str) -> None:
         """A desktop notification where the terminal turns OSC 9 into one (iTerm2, kitty, WezTerm,

@@ -102,6 +102,7 @@ def help_text(agents_files: list[str], mode: str) -> str:
         "edits without asking and asks before commands; `full-auto` asks nothing. Reading and searching "
         "never ask. Answer a prompt with **y** (yes), **a** (always this session) or **n** (no, with a "
         "reason the model is told).\n\n"
-        "Type `@path` to attach a file to your message.\n\n"
+        "Type `@path` to attach a file to your message. `!command` runs a command in the sandbox at once, "
+        "without asking the model; the model gets its output with your next message.\n\n"
         f"**AGENTS.md files in the system prompt**\n\n{files}"
     )

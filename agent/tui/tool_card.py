@@ -33,6 +33,7 @@ MAIN_ARGUMENT = {
     "glob": "pattern",
     "git": "action",
     "run_tests": "command",
+    "shell": "command",  # the user's `!cmd`
 }
 
 
