@@ -152,6 +152,18 @@ class Approval(_Event):
     reason: str = ""  # a denial's reason, told to the model
 
 
+class CallPreview(_Event):
+    """What an accepted call will do, worked out before it ran (interactive sessions): an edit's diff
+    against the file as it was (real line numbers), the exact command `run_tests` runs. Shown on the
+    call's card, live and when the session is resumed."""
+
+    type: Literal["call_preview"] = "call_preview"
+    call_id: str
+    name: str
+    diff: str | None = None
+    command: str | None = None
+
+
 class EffortChange(_Event):
     type: Literal["effort_change"] = "effort_change"
     previous: Effort
@@ -256,6 +268,7 @@ Event = Annotated[
     | ToolCall
     | ToolResult
     | Approval
+    | CallPreview
     | EffortChange
     | ModelChange
     | Compaction

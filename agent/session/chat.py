@@ -24,6 +24,7 @@ from trident.agent.config import ConfigError, Settings, state_dir
 from trident.agent.core.events import (
     Approval,
     AssistantTurn,
+    CallPreview,
     Compaction,
     EffortChange,
     EffortMode,
@@ -94,7 +95,6 @@ class ChatSession:
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
     shell_runs: list[str] = field(default_factory=list)  # `!cmd`s and their output: with the next message
     on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
-    on_preview: Callable[[str, Preview], None] | None = None  # (call id, preview): before it is asked
     previews: dict[str, Preview] = field(default_factory=dict)  # what each call will do (diff, command)
     resumed: list[Event] = field(default_factory=list)  # what `resume` rebuilt the session from
     test_source: Literal["configured", "detected", ""] = ""  # where the test command came from
@@ -313,10 +313,12 @@ class ChatSession:
         kind = call_kind(self.agent.tools, call.name, call.arguments)
         if kind != "read":
             found = await preview(call.name, call.arguments, self.sandbox, self.agent.context.test_command)
-            if found is not None:
+            if found is not None:  # an event: a resumed session's cards show it too
                 self.previews[call.call_id] = found
-                if self.on_preview is not None:
-                    self.on_preview(call.call_id, found)
+                shown = CallPreview(
+                    call_id=call.call_id, name=call.name, diff=found.diff, command=found.command
+                )
+                self._see(self.agent.emit(shown))
         if self.approvals.needs_approval(call.name, kind, call.arguments):
             decision = await self.ask(call)
             rule = ""

@@ -44,7 +44,6 @@ from trident.agent.policies.masking import estimate_tokens
 from trident.agent.session import mentions
 from trident.agent.session.chat import INTERRUPTED, ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
-from trident.agent.session.preview import Preview
 from trident.agent.session.saved import resumable
 from trident.agent.tui import clipboard, commands
 from trident.agent.tui.approval_screen import ApprovalScreen
@@ -134,7 +133,7 @@ class TridentApp(App[None]):
     def _adopt(self, session: ChatSession) -> None:
         """Make `session` the app's: its approvals and live output come here."""
         self.session = session
-        session.ask, session.on_output, session.on_preview = self._ask, self._on_output, self._on_preview
+        session.ask, session.on_output = self._ask, self._on_output
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -429,11 +428,6 @@ class TridentApp(App[None]):
         card = self.transcript.cards.get(call_id)
         if card is not None:
             card.add_live_output(text)
-
-    def _on_preview(self, call_id: str, preview: Preview) -> None:
-        card = self.transcript.cards.get(call_id)
-        if card is not None:
-            card.set_preview(preview)
 
     async def _ask(self, call: ToolCall) -> Decision:
         answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()

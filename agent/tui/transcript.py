@@ -12,6 +12,7 @@ from trident.agent.core.events import (
     Approval,
     AssistantTurn,
     BackendRetry,
+    CallPreview,
     Compaction,
     EffortChange,
     Error,
@@ -129,6 +130,8 @@ class Transcript(VerticalScroll):
         elif isinstance(event, ToolCall):
             self.cards[event.call_id] = ToolCard.for_call(event)
             self.add(self.cards[event.call_id])
+        elif isinstance(event, CallPreview) and event.call_id in self.cards:
+            self.cards[event.call_id].set_preview(event)
         elif isinstance(event, Approval) and event.call_id in self.cards:
             self.cards[event.call_id].set_approval(event)
         elif isinstance(event, ToolResult):
