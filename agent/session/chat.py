@@ -47,6 +47,7 @@ from trident.agent.policies.approval import ApprovalPolicy, call_kind
 from trident.agent.prompt import run_context, system_prompt
 from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
 from trident.agent.session.compact import compact
+from trident.agent.session.draft import load_draft, save_draft
 from trident.agent.session.export import export_markdown, last_answer
 from trident.agent.session.preview import Preview, preview
 from trident.agent.session.saved import chat_resume_point, session_model
@@ -409,6 +410,14 @@ class ChatSession:
             export_markdown(self.writer.path, f"trident session {self.run_id}"), encoding="utf-8"
         )
         return target
+
+    def save_draft(self, text: str) -> None:
+        """What the message box holds unsent, kept beside the trajectory (OSError: not saved)."""
+        save_draft(self.writer.path.parent, text)
+
+    def draft(self) -> str:
+        """The unsent text saved last (a resumed session puts it back in the message box)."""
+        return load_draft(self.writer.path.parent)
 
     def last_answer(self) -> str | None:
         """`/copy`: the model's last answer with text."""

@@ -21,6 +21,8 @@ from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from trident.agent.config import MODES, ConfigError
@@ -60,6 +62,7 @@ from trident.sandbox.base import SandboxError
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
+DRAFT_SAVE_S = 0.3  # after the last keystroke, the message box's text is saved (a crash keeps it)
 LONG_TURN_S = 10.0  # a turn this long ends with a terminal notification when the terminal is not focused
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 HANGUP_EXIT = 129
@@ -115,6 +118,7 @@ class TridentApp(App[None]):
         self.started = clock()
         self.unsent = unsent
         self.turn: Worker[None] | None = None
+        self._draft_timer: Timer | None = None
         self.queued: list[str] = []  # typed while a step runs: sent when it ends
         self.notifications: list[str] = []  # sent to the terminal (bell and OSC 9) while not focused
         self.current_step: int | None = None  # the step that is running
@@ -154,7 +158,7 @@ class TridentApp(App[None]):
             await self.cmd_resume("")
         prompt = self.prompt
         prompt.take_queued = self.take_queued
-        prompt.value = self.unsent
+        prompt.value = self._unsent(self.unsent, self.session)
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
@@ -197,6 +201,7 @@ class TridentApp(App[None]):
             self.turn.cancel()
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self.turn.wait()
+        self.save_draft()
         self.session.close()
         try:
             await self.session.sandbox.close()
@@ -287,6 +292,7 @@ class TridentApp(App[None]):
         if not text:
             return
         event.input.clear_message()
+        self.save_draft()  # at once: a crash now must not bring a sent message back as a draft
         self.history.add(text)
         await self.submit(text)
 
@@ -317,6 +323,27 @@ class TridentApp(App[None]):
 
     def _show_queue(self) -> None:
         self.query_one(Composer).queued.show_queue(self.queued)
+        self.on_text_area_changed()
+
+    def on_text_area_changed(self, event: object = None) -> None:
+        """The message box changed: its text is saved (a moment later, once typing pauses)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_S, self.save_draft)
+
+    def save_draft(self) -> None:
+        """The unsent text (queued messages, then the box's), beside the session's trajectory."""
+        try:
+            text = "\n\n".join([*self.queued, self.prompt.message()])
+        except NoMatches:  # the screen is gone already: what was saved last stays
+            return
+        with contextlib.suppress(OSError):
+            self.session.save_draft(text)
+
+    @staticmethod
+    def _unsent(cut: str, session: ChatSession) -> str:
+        """What goes back in the box of a resumed session: the messages a crash cut, then its draft."""
+        return "\n\n".join(part for part in (cut, session.draft() if session.resumed else "") if part.strip())
 
     def take_queued(self) -> str | None:
         """Up on an empty composer: the last queued message comes back to be edited (or dropped)."""
@@ -647,8 +674,8 @@ class TridentApp(App[None]):
         self.context_used = 0
         self._show_resumed(session)
         self.learn_context_length()
+        self.prompt.value = self._unsent("\n".join(unsent), session)
         if unsent:
-            self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
         self.refresh_status()
 
