@@ -55,7 +55,7 @@ class EffortConfig(_Section):
 
 
 class OpenAIConfig(_Section):
-    max_retries: int = Field(4, ge=0)
+    max_retries: int = Field(5, ge=0, description="of a request that failed before any answer came")
     timeout_s: float = Field(600.0, gt=0)
     stream_usage: bool = True
     max_tokens: int | None = Field(

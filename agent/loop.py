@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from trident.agent.core.events import (
     Approval,
     AssistantTurn,
+    BackendRetry,
     Error,
     Event,
     RawToolCall,
@@ -33,6 +34,7 @@ from trident.agent.core.messages import (
     Completion,
     ModelRequest,
     ReasoningChunk,
+    Retrying,
     TextChunk,
 )
 from trident.agent.core.trajectory import TrajectoryWriter
@@ -160,6 +162,14 @@ class Agent:
                     yield self.emit(TextDelta(text=chunk.text))
                 elif isinstance(chunk, ReasoningChunk):
                     yield self.emit(ReasoningDelta(text=chunk.text))
+                elif isinstance(chunk, Retrying):
+                    retry = BackendRetry(
+                        attempt=chunk.attempt,
+                        retries=chunk.retries,
+                        reason=chunk.reason,
+                        delay_s=chunk.delay_s,
+                    )
+                    yield self.emit(retry)
                 else:
                     completion = chunk
         except BackendError as exc:

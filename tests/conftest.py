@@ -101,3 +101,16 @@ def sandbox_flags(request: pytest.FixtureRequest) -> list[str]:
     if request.param == "local":
         return ["--sandbox", "local"]
     return ["--sandbox", "docker", "--image", request.getfixturevalue("sandbox_image")]
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A `FakeOpenAIServer` (tests/agent/test_openai_backend.py) on 127.0.0.1, stopped after the test."""
+    from tests.agent.test_openai_backend import FakeOpenAIServer
+
+    fake = FakeOpenAIServer()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -152,6 +152,18 @@ class Approval(_Event):
     reason: str = ""  # a denial's reason, told to the model
 
 
+class CallPreview(_Event):
+    """What an accepted call will do, worked out before it ran (interactive sessions): an edit's diff
+    against the file as it was (real line numbers), the exact command `run_tests` runs. Shown on the
+    call's card, live and when the session is resumed."""
+
+    type: Literal["call_preview"] = "call_preview"
+    call_id: str
+    name: str
+    diff: str | None = None
+    command: str | None = None
+
+
 class EffortChange(_Event):
     type: Literal["effort_change"] = "effort_change"
     previous: Effort
@@ -183,6 +195,16 @@ class Compaction(_Event):
     usage: Usage = Field(default_factory=Usage)
     tokens_before: int = 0  # estimated size of the history, before and after
     tokens_after: int = 0
+
+
+class BackendRetry(_Event):
+    """The model's server failed before answering and is asked again (the backend's own retries)."""
+
+    type: Literal["backend_retry"] = "backend_retry"
+    attempt: int  # this retry, from 1
+    retries: int  # at most
+    reason: str
+    delay_s: float
 
 
 class Error(_Event):
@@ -246,9 +268,11 @@ Event = Annotated[
     | ToolCall
     | ToolResult
     | Approval
+    | CallPreview
     | EffortChange
     | ModelChange
     | Compaction
+    | BackendRetry
     | Error
     | StepEnd
     | RunEnd

@@ -80,7 +80,18 @@ class Completion(BaseModel):
         return self.finish_reason == "length"
 
 
-Chunk = TextChunk | ReasoningChunk | Completion
+class Retrying(BaseModel):
+    """The request failed in a way worth another try (429, 5xx, no connection), before any answer
+    came; the backend waits `delay_s` and asks again: try `attempt` + 1 of `retries` + 1."""
+
+    kind: Literal["retrying"] = "retrying"
+    attempt: int  # the retry about to be made, from 1
+    retries: int  # how many the backend makes at most
+    reason: str
+    delay_s: float
+
+
+Chunk = TextChunk | ReasoningChunk | Retrying | Completion
 
 
 class BackendError(Exception):

@@ -2,16 +2,21 @@
 
 Streams text, reasoning and tool-call deltas; sends `reasoning_effort` as a top-level request
 field; leaves raw `[TOOL_CALLS]` text in the content for intake to parse; splits `[THINK]` markers
-out of the content when a server did not. Retries with backoff on 429/5xx are the openai client's
-own (honouring Retry-After); other failures become a `BackendError` that says what to check.
+out of the content when a server did not. A request that fails before any answer came (429, 5xx,
+408/409, no connection, a timeout) is asked again with backoff (honouring Retry-After), each retry
+a `Retrying` chunk the loop records and the TUI shows; other failures, and a stream that breaks off
+mid-answer, become a `BackendError` that says what happened and what to check.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
@@ -25,8 +30,14 @@ from trident.agent.core.messages import (
     ModelRequest,
     ProposedCall,
     ReasoningChunk,
+    Retrying,
+    TextChunk,
 )
 from trident.agent.llm.think import ThinkSplitter
+
+RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
+FIRST_DELAY_S, MAX_DELAY_S = 0.5, 8.0  # backoff: doubling from the first, jitter up to -25%
+MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait is not retried
 
 
 def openai_tools(request: ModelRequest, *, strict: bool = False) -> list[dict[str, Any]]:
@@ -141,6 +152,7 @@ class OpenAIBackend:
         context_length: int | None = None,
     ) -> None:
         self.model, self.base_url = model, base_url
+        self.max_retries = max_retries  # ours (so each is seen): the client itself never retries
         self.max_tokens = max_tokens  # sent when the request sets none: a server's default may be unlimited
         self._context_length = context_length
         self._asked_context = context_length is not None
@@ -148,7 +160,7 @@ class OpenAIBackend:
         self.name = f"openai:{model}@{base_url}"
         self._stream_usage = stream_usage
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout_s
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
@@ -162,20 +174,31 @@ class OpenAIBackend:
             body["max_tokens"] = max_tokens
         if request.tools:
             body["tools"] = openai_tools(request)
-        accumulator = _Accumulator()
-        try:
-            response: openai.AsyncStream[ChatCompletionChunk] = await self._client.chat.completions.create(
-                model=self.model,
-                messages=cast("list[ChatCompletionMessageParam]", to_openai_messages(request.messages)),
-                stream=True,
-                extra_body=body,
-            )
-            async with response:  # closes the connection even when the consumer stops early
-                async for chunk in response:
-                    for piece in accumulator.take(chunk):
-                        yield piece
-        except openai.APIError as exc:
-            raise BackendError(self._explain(exc)) from None
+        messages = cast("list[ChatCompletionMessageParam]", to_openai_messages(request.messages))
+        for attempt in range(self.max_retries + 1):
+            accumulator, streaming, answered = _Accumulator(), False, 0
+            try:
+                response = await self._client.chat.completions.create(
+                    model=self.model, messages=messages, stream=True, extra_body=body
+                )
+                streaming = True
+                async with response:  # closes the connection even when the consumer stops early
+                    async for chunk in response:
+                        for piece in accumulator.take(chunk):
+                            answered += (
+                                len(piece.text) if isinstance(piece, TextChunk | ReasoningChunk) else 0
+                            )
+                            yield piece
+                break
+            except (openai.APIError, httpx2.HTTPError) as exc:
+                delay = None if answered or attempt == self.max_retries else retry_delay(exc, attempt)
+                if delay is None:  # an answer was already passed on: it cannot be asked for again
+                    raise BackendError(self._explain(exc, streaming, answered)) from None
+                retry = Retrying(
+                    attempt=attempt + 1, retries=self.max_retries, reason=_reason(exc), delay_s=delay
+                )
+            yield retry
+            await asyncio.sleep(retry.delay_s)
         for piece in accumulator.splitter.flush():
             yield piece
         yield accumulator.completion()
@@ -195,8 +218,19 @@ class OpenAIBackend:
                     self._context_length = reported
         return self._context_length
 
-    def _explain(self, exc: openai.APIError) -> str:
+    def _explain(
+        self, exc: openai.APIError | httpx2.HTTPError, streaming: bool = False, answered: int = 0
+    ) -> str:
         where = f"{self.base_url} (model {self.model!r})"
+        if streaming and isinstance(exc, httpx2.HTTPError | openai.APIConnectionError):  # 200, then it broke
+            cause = exc.__cause__ or exc
+            return (
+                f"the answer's stream from {where} broke off after {answered} characters "
+                f"({type(cause).__name__}: {_short(str(cause), 120) or 'connection closed'}); "
+                "the server closed the connection or stopped"
+            )
+        if isinstance(exc, httpx2.HTTPError):
+            return f"{where} failed: {type(exc).__name__}: {_short(str(exc))}"
         if isinstance(exc, openai.APITimeoutError):
             return f"request to {where} timed out"
         if isinstance(exc, openai.APIConnectionError):
@@ -206,13 +240,46 @@ class OpenAIBackend:
         if isinstance(exc, openai.NotFoundError):
             return f"{where} answered 404: check the model name and that the base URL ends in /v1"
         if isinstance(exc, openai.RateLimitError):
-            return f"{where} kept answering 429 (rate limited) after all retries"
+            return f"{where} kept answering 429 (rate limited) after {self.max_retries} retries"
         if isinstance(exc, openai.APIStatusError):
             return f"{where} answered {exc.status_code}: {_short(exc.message)}"
         return f"{where} failed: {_short(str(exc))}"
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def retry_delay(exc: openai.APIError | httpx2.HTTPError, attempt: int) -> float | None:
+    """How long to wait before asking again after `exc` on try `attempt` (from 0); None: not worth it.
+
+    Retried: no connection, a timeout, 408, 409, 429, 5xx (a server's `x-should-retry` decides where
+    it says). The wait is the server's Retry-After (up to a minute), else a jittered doubling."""
+    if isinstance(exc, openai.APIStatusError):
+        headers = exc.response.headers
+        should = headers.get("x-should-retry")
+        if should == "false" or (
+            should != "true" and exc.status_code not in RETRY_STATUSES and exc.status_code < 500
+        ):
+            return None
+        for header, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+            try:
+                asked = float(headers.get(header, "")) / scale
+            except ValueError:
+                continue
+            return asked if 0 <= asked <= MAX_RETRY_AFTER_S else None
+    elif not isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+        return None  # e.g. an error event inside the stream: the server answered, and said no
+    return min(FIRST_DELAY_S * 2.0**attempt, MAX_DELAY_S) * (1 - 0.25 * random.random())
+
+
+def _reason(exc: openai.APIError | httpx2.HTTPError) -> str:
+    """A retried failure in a few words."""
+    if isinstance(exc, openai.APIStatusError):
+        said = exc.message.removeprefix(f"Error code: {exc.status_code} - ")
+        return f"the server answered {exc.status_code} ({_short(said, 60)})"
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        return "the request timed out"
+    return f"cannot connect ({_short(str(exc.__cause__ or exc), 60)})"
 
 
 def _content_parts(content: Any) -> list[tuple[str, bool]]:

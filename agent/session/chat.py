@@ -13,6 +13,7 @@ No UI here: the TUI (agent/tui/) drives it, and tests drive it directly.
 from __future__ import annotations
 
 import asyncio
+import html
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from trident.agent.config import ConfigError, Settings, state_dir
 from trident.agent.core.events import (
     Approval,
     AssistantTurn,
+    CallPreview,
     Compaction,
     EffortChange,
     EffortMode,
@@ -45,16 +47,19 @@ from trident.agent.policies.approval import ApprovalPolicy, call_kind
 from trident.agent.prompt import run_context, system_prompt
 from trident.agent.session.agents_md import AgentsFile, find_agents_files, with_agents_files
 from trident.agent.session.compact import compact
+from trident.agent.session.draft import load_draft, save_draft
 from trident.agent.session.export import export_markdown, last_answer
 from trident.agent.session.preview import Preview, preview
 from trident.agent.session.saved import chat_resume_point, session_model
 from trident.agent.session.test_command import detect_test_command
 from trident.agent.session.undo import UndoJournal
 from trident.agent.wiring import make_agent, make_backend
-from trident.sandbox.base import Sandbox
+from trident.sandbox.base import ExecResult, Sandbox
 from trident.tools.base import Toolset
 
+SHELL_OUTPUT_LIMIT = 16 * 1024  # of a `!cmd`'s output, as the model is given it (head and tail)
 INTERRUPTED = "[interrupted by the user]"
+CUT = "[cut short: the model's server failed before the answer was complete]"
 Sink = Callable[[Event], None]
 
 
@@ -89,8 +94,8 @@ class ChatSession:
     ask: Asker = _always_yes
     journal: UndoJournal = field(default_factory=UndoJournal)
     notes: list[str] = field(default_factory=list)  # told to the model with the next user message
+    shell_runs: list[str] = field(default_factory=list)  # `!cmd`s and their output: with the next message
     on_output: Callable[[str, str], None] | None = None  # (call id, text): a command's live output
-    on_preview: Callable[[str, Preview], None] | None = None  # (call id, preview): before it is asked
     previews: dict[str, Preview] = field(default_factory=dict)  # what each call will do (diff, command)
     resumed: list[Event] = field(default_factory=list)  # what `resume` rebuilt the session from
     test_source: Literal["configured", "detected", ""] = ""  # where the test command came from
@@ -218,9 +223,10 @@ class ChatSession:
     # -- a user turn -------------------------------------------------------------------------
     async def send(self, text: str, sink: Sink) -> RunEnd | None:
         """Run one user turn to its end; every event goes to `sink`. Cancelling it closes the step."""
-        if self.notes:
-            text = "\n".join(f"[note: {n}]" for n in self.notes) + "\n\n" + text
-            self.notes.clear()
+        context = ["\n".join(f"[note: {n}]" for n in self.notes)] if self.notes else []
+        text = "\n\n".join([*context, *self.shell_runs, text])
+        self.notes.clear()
+        self.shell_runs.clear()
         self._sink = sink
         self.last_tests = None
         self._extend_budgets()
@@ -230,6 +236,8 @@ class ChatSession:
                 self._see(event)
                 if isinstance(event, RunEnd):
                     end = event
+            if end is not None and end.status == "backend_error":  # the cut answer is kept, marked
+                self._close_interrupted(CUT)
         except asyncio.CancelledError:
             self._close_interrupted()
             raise
@@ -276,14 +284,15 @@ class ChatSession:
         if self.on_output is not None and self._running_call is not None:
             self.on_output(self._running_call, text)
 
-    def _close_interrupted(self) -> None:
-        """Close the open step: a cut answer keeps its text, unfinished calls get an 'interrupted' result."""
+    def _close_interrupted(self, marker: str = INTERRUPTED) -> None:
+        """Close the open step: a cut answer keeps its text (and `marker`, so the model and the user know it
+        is not whole), unfinished calls get an 'interrupted' result."""
         if not self._step_open:
             return
         state = self.agent.state
         if state.pending_turn is None:
             partial = "".join(self._partial).strip()
-            self._see(self.agent.emit(AssistantTurn(content=f"{partial}\n{INTERRUPTED}".strip())))
+            self._see(self.agent.emit(AssistantTurn(content=f"{partial}\n{marker}".strip())))
         turn = state.pending_turn
         assert turn is not None
         for call in turn.tool_calls:
@@ -305,10 +314,12 @@ class ChatSession:
         kind = call_kind(self.agent.tools, call.name, call.arguments)
         if kind != "read":
             found = await preview(call.name, call.arguments, self.sandbox, self.agent.context.test_command)
-            if found is not None:
+            if found is not None:  # an event: a resumed session's cards show it too
                 self.previews[call.call_id] = found
-                if self.on_preview is not None:
-                    self.on_preview(call.call_id, found)
+                shown = CallPreview(
+                    call_id=call.call_id, name=call.name, diff=found.diff, command=found.command
+                )
+                self._see(self.agent.emit(shown))
         if self.approvals.needs_approval(call.name, kind, call.arguments):
             decision = await self.ask(call)
             rule = ""
@@ -329,6 +340,23 @@ class ChatSession:
         return approval
 
     # -- commands ----------------------------------------------------------------------------
+    async def shell(self, command: str, on_output: Callable[[str], None] | None = None) -> ExecResult:
+        """`!cmd`: the user's own command, in the sandbox's shell (the model's: a `cd` stays), without
+        asking the model or the user. Its output is shown, and given to the model with the next user
+        message (a `<user-shell>` block before it), as Claude Code and Codex do; a cancelled one is not."""
+        result = await self.sandbox.exec(
+            command,
+            timeout=self.agent.context.command_timeout_s,
+            limit=SHELL_OUTPUT_LIMIT,
+            on_output=on_output,
+        )
+        output = result.output.rstrip().replace("</user-shell>", "<\\/user-shell>")  # it ends only at its end
+        exit_code = result.exit_code if not result.timed_out else "timeout"
+        self.shell_runs.append(
+            f'<user-shell command="{html.escape(command)}" exit="{exit_code}">\n{output}\n</user-shell>'
+        )
+        return result
+
     def set_effort(self, mode: EffortMode) -> EffortChange | None:
         """`/effort`: the user's choice; recorded in the trajectory when the effort changes."""
         change = self.agent.policies.effort.override(mode)
@@ -382,6 +410,14 @@ class ChatSession:
             export_markdown(self.writer.path, f"trident session {self.run_id}"), encoding="utf-8"
         )
         return target
+
+    def save_draft(self, text: str) -> None:
+        """What the message box holds unsent, kept beside the trajectory (OSError: not saved)."""
+        save_draft(self.writer.path.parent, text)
+
+    def draft(self) -> str:
+        """The unsent text saved last (a resumed session puts it back in the message box)."""
+        return load_draft(self.writer.path.parent)
 
     def last_answer(self) -> str | None:
         """`/copy`: the model's last answer with text."""

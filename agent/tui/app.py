@@ -11,19 +11,24 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from trident.agent.config import MODES, ConfigError
 from trident.agent.core.events import (
     AssistantTurn,
+    Compaction,
     EffortMode,
     Event,
     ReasoningDelta,
@@ -31,17 +36,18 @@ from trident.agent.core.events import (
     StepStart,
     TextDelta,
     ToolCall,
+    ToolResult,
 )
 from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError
 from trident.agent.history import CompactionError
 from trident.agent.policies.approval import call_kind
+from trident.agent.policies.masking import estimate_tokens
 from trident.agent.session import mentions
-from trident.agent.session.chat import ChatSession, Decision
+from trident.agent.session.chat import INTERRUPTED, ChatSession, Decision
 from trident.agent.session.input_history import InputHistory
-from trident.agent.session.preview import Preview
 from trident.agent.session.saved import resumable
-from trident.agent.tui import commands
+from trident.agent.tui import clipboard, commands
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.diff_view import render_diff
 from trident.agent.tui.messages import AssistantText
@@ -49,12 +55,14 @@ from trident.agent.tui.prompt_input import Composer, PromptInput
 from trident.agent.tui.resume_screen import ResumeScreen
 from trident.agent.tui.status_bar import Status, StatusBar
 from trident.agent.tui.todo_panel import TodoPanel
+from trident.agent.tui.tool_card import ToolCard
 from trident.agent.tui.transcript import Transcript
 from trident.sandbox.base import SandboxError
 
 EFFORTS: tuple[EffortMode, ...] = ("none", "high", "auto")
 BUSY_REFUSED = {"diff", "undo", "clear", "resume", "compact"}  # queued until the step ends
 CHARS_PER_TOKEN = 4  # the status bar's estimate of output tokens while a turn streams
+DRAFT_SAVE_S = 0.3  # after the last keystroke, the message box's text is saved (a crash keeps it)
 LONG_TURN_S = 10.0  # a turn this long ends with a terminal notification when the terminal is not focused
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 HANGUP_EXIT = 129
@@ -88,6 +96,7 @@ class TridentApp(App[None]):
         Binding("pageup", "scroll_transcript(-1)", "scroll up", show=False, priority=True),
         Binding("pagedown", "scroll_transcript(1)", "scroll down", show=False, priority=True),
         Binding("ctrl+end", "follow", "newest output", show=False, priority=True),
+        Binding("ctrl+home", "scroll_home", "oldest output", show=False, priority=True),
         Binding("ctrl+o", "toggle_output", "unfold output", show=False, priority=True),
         Binding("shift+tab", "cycle_mode", "approval mode", show=False, priority=True),
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
@@ -109,13 +118,17 @@ class TridentApp(App[None]):
         self.started = clock()
         self.unsent = unsent
         self.turn: Worker[None] | None = None
+        self._draft_timer: Timer | None = None
         self.queued: list[str] = []  # typed while a step runs: sent when it ends
         self.notifications: list[str] = []  # sent to the terminal (bell and OSC 9) while not focused
         self.current_step: int | None = None  # the step that is running
         self.streamed_chars = 0  # of the model turn streaming now (the status bar's token estimate)
+        self.context_used = 0  # the conversation's tokens, as the model counted its last turn, else estimated
+        self.context_length: int | None = None  # the model's context window, once the backend said
         self._closing = False
         self._released = False
         self._hangup_task: asyncio.Task[None] | None = None
+        self.copier = clipboard.copy_command(sys.platform, os.environ)  # besides OSC 52, where there is one
         self.transcript = Transcript()
         self.todo = TodoPanel()
         self.status_bar = StatusBar()
@@ -124,7 +137,7 @@ class TridentApp(App[None]):
     def _adopt(self, session: ChatSession) -> None:
         """Make `session` the app's: its approvals and live output come here."""
         self.session = session
-        session.ask, session.on_output, session.on_preview = self._ask, self._on_output, self._on_preview
+        session.ask, session.on_output = self._ask, self._on_output
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -145,10 +158,11 @@ class TridentApp(App[None]):
             await self.cmd_resume("")
         prompt = self.prompt
         prompt.take_queued = self.take_queued
-        prompt.value = self.unsent
+        prompt.value = self._unsent(self.unsent, self.session)
         prompt.focus()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+        self.learn_context_length()
         loop = asyncio.get_running_loop()
         for signum in HANGUP_SIGNALS:  # the terminal closed, or a kill: stop and clean up at once
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -187,6 +201,7 @@ class TridentApp(App[None]):
             self.turn.cancel()
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self.turn.wait()
+        self.save_draft()
         self.session.close()
         try:
             await self.session.sandbox.close()
@@ -240,6 +255,8 @@ class TridentApp(App[None]):
             tokens_in=state.input_tokens,
             tokens_out=state.output_tokens,
             streaming_out=-(-self.streamed_chars // CHARS_PER_TOKEN),
+            context_used=self.context_used or estimate_tokens(state.messages),  # before a turn: estimated
+            context_length=self.context_length,
             elapsed_s=self.clock() - self.started,
             busy=self.busy,
         )
@@ -247,18 +264,50 @@ class TridentApp(App[None]):
     def refresh_status(self) -> None:
         self.status_bar.show(self.status())
 
+    def learn_context_length(self) -> None:
+        """The model's context window, from its backend (a server may be asked: not on the UI's time)."""
+
+        async def ask() -> None:
+            backend = self.session.backend
+            with contextlib.suppress(BackendError):
+                length = await backend.context_length()
+                if backend is self.session.backend:
+                    self.context_length = length
+                    self.refresh_status()
+
+        self.run_worker(ask(), group="context", exclusive=True)
+
+    def count_context(self, event: Event) -> None:
+        """The context the conversation fills: a model turn's own count (what it read and wrote), else
+        the estimate; a compaction's size after it."""
+        if isinstance(event, AssistantTurn):
+            usage = event.usage.input_tokens + event.usage.output_tokens
+            self.context_used = usage or estimate_tokens(self.session.agent.state.messages)
+        elif isinstance(event, Compaction):
+            self.context_used = event.tokens_after
+
     # -- input -------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return
         event.input.clear_message()
+        self.save_draft()  # at once: a crash now must not bring a sent message back as a draft
         self.history.add(text)
         await self.submit(text)
 
     async def submit(self, text: str) -> None:
-        """A message or a command, as if typed now: while a step runs, a message (or a command that
-        must wait) is queued."""
+        """A message, a command or a `!cmd`, as if typed now: while a step runs, a message (or a
+        command that must wait, or a `!cmd`) is queued."""
+        if text.startswith("!"):
+            if not text[1:].strip():
+                self.transcript.notice("usage: !COMMAND runs it in the sandbox; the model sees its output")
+            elif self.busy:
+                self.queued.append(text)
+                self._show_queue()
+            else:
+                self.run_shell(text[1:].strip())
+            return
         try:
             parsed = commands.parse(text)
         except commands.CommandError as exc:
@@ -274,6 +323,27 @@ class TridentApp(App[None]):
 
     def _show_queue(self) -> None:
         self.query_one(Composer).queued.show_queue(self.queued)
+        self.on_text_area_changed()
+
+    def on_text_area_changed(self, event: object = None) -> None:
+        """The message box changed: its text is saved (a moment later, once typing pauses)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_S, self.save_draft)
+
+    def save_draft(self) -> None:
+        """The unsent text (queued messages, then the box's), beside the session's trajectory."""
+        try:
+            text = "\n\n".join([*self.queued, self.prompt.message()])
+        except NoMatches:  # the screen is gone already: what was saved last stays
+            return
+        with contextlib.suppress(OSError):
+            self.session.save_draft(text)
+
+    @staticmethod
+    def _unsent(cut: str, session: ChatSession) -> str:
+        """What goes back in the box of a resumed session: the messages a crash cut, then its draft."""
+        return "\n\n".join(part for part in (cut, session.draft() if session.resumed else "") if part.strip())
 
     def take_queued(self) -> str | None:
         """Up on an empty composer: the last queued message comes back to be edited (or dropped)."""
@@ -301,6 +371,34 @@ class TridentApp(App[None]):
     def send(self, text: str) -> None:
         self.turn = self.run_worker(self._turn(text), group="turn", exclusive=True)
         self.refresh_status()
+
+    def run_shell(self, command: str) -> None:
+        """`!cmd`: shown as a card with its live output; Esc stops it like a step."""
+        card = ToolCard(f"shell-{len(self.transcript.cards)}", "shell", {"command": command})
+        card.border_title = "• ! your command"
+        self.transcript.cards[card.call_id] = card
+        self.transcript.add(card)
+        self.turn = self.run_worker(self._shell(command, card), group="turn", exclusive=True)
+        self.refresh_status()
+
+    async def _shell(self, command: str, card: ToolCard) -> None:
+        def ended(output: str, ok: bool, kind: str | None = None) -> ToolResult:
+            return ToolResult(call_id=card.call_id, name="shell", output=output, ok=ok, error_kind=kind)
+
+        try:
+            result = await self.session.shell(command, card.add_live_output)
+        except asyncio.CancelledError:
+            card.set_result(ended(f"{INTERRUPTED}: the command was stopped", False, "interrupted"))
+            raise
+        except SandboxError as exc:
+            self.transcript.notice(f"sandbox error: {exc}", "error")
+            return
+        finally:
+            self.call_later(self.refresh_status)
+        status = "timeout" if result.timed_out else f"exit {result.exit_code}"
+        ok = result.exit_code == 0 and not result.timed_out
+        card.set_result(ended(f"{status}\n{result.output}".rstrip(), ok, None if ok else status))
+        self.transcript.notice("its output goes to the model with your next message")
 
     def notify_terminal(self, message: str) -> None:
         """A desktop notification where the terminal turns OSC 9 into one (iTerm2, kitty, WezTerm,
@@ -348,6 +446,7 @@ class TridentApp(App[None]):
             self.streamed_chars = 0  # its usage is counted now
         elif isinstance(event, StepEnd):
             self.current_step = None
+        self.count_context(event)
         self.transcript.show(event)
         self.todo.see(event)
         self.refresh_status()
@@ -356,11 +455,6 @@ class TridentApp(App[None]):
         card = self.transcript.cards.get(call_id)
         if card is not None:
             card.add_live_output(text)
-
-    def _on_preview(self, call_id: str, preview: Preview) -> None:
-        card = self.transcript.cards.get(call_id)
-        if card is not None:
-            card.set_preview(preview)
 
     async def _ask(self, call: ToolCall) -> Decision:
         answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
@@ -393,10 +487,15 @@ class TridentApp(App[None]):
             self.notify("nothing is running · Ctrl+Q or /quit leaves", timeout=3)
 
     def action_interrupt_or_clear(self) -> None:
-        """Ctrl+C: cancel the running step; with nothing running, clear the message (into the input
+        """Ctrl+C: copy the selection when there is one (in the conversation, or in the message box);
+        else cancel the running step; with nothing running, clear the message (into the input
         history, so Up brings it back)."""
         prompt = self.prompt
-        if self.busy:
+        selected = self.screen.get_selected_text() or (prompt.selected_text if prompt.has_focus else "")
+        if selected:
+            self.screen.clear_selection()
+            self.notify(f"copied {len(selected)} characters ({self.copy_text(selected)})", timeout=3)
+        elif self.busy:
             self.action_interrupt()
         elif prompt.text.strip():
             self.history.add(prompt.message())
@@ -412,6 +511,27 @@ class TridentApp(App[None]):
 
     def action_follow(self) -> None:
         self.transcript.follow()
+
+    def action_scroll_home(self) -> None:
+        self.transcript.scroll_home(animate=False)  # a user scroll: the view stops following
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while the focus is elsewhere (Tab moved it to the conversation): the keys go to
+        the message box, and the focus with them."""
+        prompt = self.prompt
+        main = self.screen is self.screen_stack[0]
+        if event.is_printable and event.character and main and not prompt.has_focus:
+            event.stop()
+            prompt.focus()
+            prompt.insert(event.character)
+
+    def copy_text(self, text: str) -> str:
+        """`text` to the clipboard: OSC 52 (the terminal copies it, over SSH too, when it allows it)
+        and the system's copy command where there is one; says where it went."""
+        self.copy_to_clipboard(text)
+        if clipboard.copy_to_system(text, self.copier):
+            return "system clipboard"
+        return "OSC 52: the terminal must allow it; in tmux, set-clipboard on"
 
     def action_toggle_output(self) -> None:
         """Ctrl+O: unfold (or fold) the newest long tool output."""
@@ -452,6 +572,7 @@ class TridentApp(App[None]):
             self.transcript.notice(f"model unchanged: {exc}", "error")
             return
         self.transcript.show(change)
+        self.learn_context_length()
 
     async def cmd_effort(self, arg: str) -> None:
         effort = self.session.agent.policies.effort
@@ -503,7 +624,7 @@ class TridentApp(App[None]):
         old.close()
         self.transcript.clear()
         self.todo.set_items([])
-        self.started = self.clock()
+        self.started, self.context_used = self.clock(), 0
         self._welcome()
         self.transcript.notice("a new conversation; the previous one is saved (/resume)")
 
@@ -514,7 +635,9 @@ class TridentApp(App[None]):
 
     async def _compact(self) -> None:
         try:
-            self.transcript.show(await self.session.compact())
+            compaction = await self.session.compact()
+            self.count_context(compaction)
+            self.transcript.show(compaction)
         except CompactionError as exc:
             self.transcript.notice(f"context unchanged: {exc}", "error")
         except asyncio.CancelledError:
@@ -548,14 +671,17 @@ class TridentApp(App[None]):
         self._adopt(session)
         self.transcript.clear()
         self.todo.set_items([])
+        self.context_used = 0
         self._show_resumed(session)
+        self.learn_context_length()
+        self.prompt.value = self._unsent("\n".join(unsent), session)
         if unsent:
-            self.prompt.value = "\n".join(unsent)
             self.transcript.notice("the last message was cut short by a crash: it is back in the input line")
         self.refresh_status()
 
     def _show_resumed(self, session: ChatSession) -> None:
         for event in session.resumed:
+            self.count_context(event)
             self.transcript.show(event)
             self.todo.see(event)
         self.transcript.notice(f"resumed session {session.run_id} on {session.model}", "good")
@@ -565,11 +691,8 @@ class TridentApp(App[None]):
         if text is None:
             self.transcript.notice("no answer to copy yet")
             return
-        self.copy_to_clipboard(text)  # OSC 52: the terminal puts it on the system clipboard
-        self.transcript.notice(
-            f"copied the last answer ({len(text)} characters) to the clipboard "
-            "(OSC 52: the terminal must allow it; in tmux, set-clipboard on)"
-        )
+        where = self.copy_text(text)
+        self.transcript.notice(f"copied the last answer ({len(text)} characters) to the clipboard ({where})")
 
     async def cmd_export(self, arg: str) -> None:
         try:

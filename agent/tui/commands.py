@@ -37,7 +37,11 @@ KEYS = (
     ("Enter", "send the message (while a step runs: queue it, sent when the step ends)"),
     ("Shift+Enter / Alt+Enter / Ctrl+J", "new line (or `\\` then Enter, in any terminal)"),
     ("Esc", "cancel the running step, or close the candidate list; never erases what you typed"),
-    ("Ctrl+C", "cancel the running step; with nothing running, clear the message (Up brings it back)"),
+    (
+        "Ctrl+C",
+        "copy the selection (drag with the mouse; Shift+drag in some terminals); without one, cancel the "
+        "running step; with nothing running, clear the message (Up brings it back)",
+    ),
     ("Shift+Tab", "cycle the approval mode"),
     (
         "Up / Down",
@@ -45,7 +49,8 @@ KEYS = (
         "Up first takes back the last queued message",
     ),
     ("Tab / Enter", "take the highlighted @path or /command candidate (Up/Down pick)"),
-    ("PageUp / PageDown", "scroll the conversation (Ctrl+End: back to the newest output)"),
+    ("Tab", "with no candidate list: focus the conversation (arrows scroll it); typing comes back here"),
+    ("PageUp / PageDown", "scroll the conversation (Ctrl+Home: its start; Ctrl+End: the newest output)"),
     ("Ctrl+O", "unfold or fold the newest long tool output (or click the card)"),
     ("Ctrl+Q", "quit"),
 )
@@ -97,6 +102,7 @@ def help_text(agents_files: list[str], mode: str) -> str:
         "edits without asking and asks before commands; `full-auto` asks nothing. Reading and searching "
         "never ask. Answer a prompt with **y** (yes), **a** (always this session) or **n** (no, with a "
         "reason the model is told).\n\n"
-        "Type `@path` to attach a file to your message.\n\n"
+        "Type `@path` to attach a file to your message. `!command` runs a command in the sandbox at once, "
+        "without asking the model; the model gets its output with your next message.\n\n"
         f"**AGENTS.md files in the system prompt**\n\n{files}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from rich.text import Text
@@ -15,18 +16,25 @@ FILE_TAG = re.compile(r'<file path="([^"]+)">')
 
 
 def split_notes(text: str) -> tuple[list[str], str]:
-    """A user message as the model got it → (the session's notes to the model, what the user typed).
+    """A user message as the model got it → (what the session added for the model, what the user typed).
 
     `ChatSession.send` puts pending notes (e.g. after /undo) before the message as `[note: …]` lines
-    and a blank line; they are not the user's words, so the bubble does not show them."""
+    and a blank line, then the `!cmd`s run since the last message as `<user-shell>` blocks; they are not
+    the user's words, so the bubble does not show them (each becomes a line of its own)."""
+    notes: list[str] = []
     head, sep, rest = text.partition("\n\n")
     lines = head.splitlines()
-    if not sep or not lines or not all(NOTE.fullmatch(line) for line in lines):
-        return [], text
-    return [NOTE.fullmatch(line).group(1) for line in lines], rest  # type: ignore[union-attr]
+    if sep and lines and all(NOTE.fullmatch(line) for line in lines):
+        notes, text = [NOTE.fullmatch(line).group(1) for line in lines], rest  # type: ignore[union-attr]
+    while run := SHELL_RUN.match(text):
+        command, exit_code, output = html.unescape(run.group(1)), run.group(2), run.group(3)
+        notes.append(f"the output of `!{command}` (exit {exit_code}, {len(output.splitlines())} lines)")
+        text = text[run.end() :]
+    return notes, text
 
 
 NOTE = re.compile(r"\[note: (.*)\]")
+SHELL_RUN = re.compile(r'<user-shell command="([^"]*)" exit="([^"]*)">\n(.*?)\n</user-shell>\n\n', re.S)
 
 
 class UserBubble(Static):

@@ -257,7 +257,8 @@ class PromptInput(TextArea):
     def action_accept_candidate(self) -> None:
         found = self.candidates
         if found is None:
-            return  # Tab with nothing to take: the focus stays here
+            self.screen.focus_next()  # Tab with nothing to take: the conversation (typing comes back)
+            return
         index = self.candidate_list.highlighted or 0
         replacement = found.items[index][0]
         self.replace(replacement, (found.row, found.start), (found.row, found.end))

@@ -1,6 +1,6 @@
-"""The status line: model, sandbox, approval mode, reasoning effort, steps, tokens, elapsed time.
+"""The status line: model, sandbox, approval mode, effort, step, tokens, context fill, elapsed time.
 
-The step, tokens and time are on the right and always shown; the left part is cut to fit."""
+The step, tokens, context and time are on the right and always shown; the left part is cut to fit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from trident.agent.tui.diff_view import CYAN, GREEN, MAGENTA, MUTED, YELLOW
+from trident.agent.tui.diff_view import CYAN, GREEN, MAGENTA, MUTED, REMOVED, YELLOW
+
+FULLISH, FULL = 0.75, 0.9  # of the context window: shown in yellow, then red (time for /compact)
 
 
 def model_label(spec: str) -> str:
@@ -46,6 +48,8 @@ class Status:
     elapsed_s: float
     busy: bool = False
     streaming_out: int = 0  # estimated output tokens of the turn streaming now (not counted yet)
+    context_used: int = 0  # the conversation's tokens: the model's count of its last turn, else estimated
+    context_length: int | None = None  # the model's context window, when the backend knows it
 
 
 SEP = (" │ ", MUTED)
@@ -70,6 +74,20 @@ def render_left(status: Status) -> Text:
     )
 
 
+def render_context(status: Status) -> Text:
+    """`ctx 12.3k/32.8k (38%)`: how much of the model's context the conversation fills (`ctx ~12.3k`
+    when the window is unknown; `~` while a turn streams, the estimate)."""
+    used = status.context_used + status.streaming_out
+    approx = "~" if status.streaming_out or not status.context_length else ""
+    if not status.context_length:
+        return Text(f"ctx {approx}{tokens(used)}")
+    fill = used / status.context_length
+    style = REMOVED if fill >= FULL else YELLOW if fill >= FULLISH else ""
+    return Text.assemble(
+        f"ctx {approx}{tokens(used)}/{tokens(status.context_length)} ", (f"({fill:.0%})", style)
+    )
+
+
 def render_right(status: Status) -> Text:
     out = tokens(status.tokens_out + status.streaming_out)
     return Text.assemble(
@@ -77,6 +95,8 @@ def render_right(status: Status) -> Text:
         f"step {status.step}",
         SEP,
         f"↑{tokens(status.tokens_in)} ↓{'~' if status.streaming_out else ''}{out}",
+        SEP,
+        render_context(status),
         SEP,
         clock(status.elapsed_s),
     )

@@ -14,8 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from trident.agent.core.events import Approval, ToolCall, ToolResult
-from trident.agent.session.preview import Preview
+from trident.agent.core.events import Approval, CallPreview, ToolCall, ToolResult
 from trident.agent.session.undo import edited_paths
 from trident.agent.tui.diff_view import call_diff, render_diff
 
@@ -33,6 +32,7 @@ MAIN_ARGUMENT = {
     "glob": "pattern",
     "git": "action",
     "run_tests": "command",
+    "shell": "command",  # the user's `!cmd`
 }
 
 
@@ -126,7 +126,7 @@ class ToolCard(Vertical):
         yield self._approval
         yield self._result
 
-    def set_preview(self, preview: Preview) -> None:
+    def set_preview(self, preview: CallPreview) -> None:
         """What the session found the call will do: the diff against the file (real line numbers),
         the exact test command."""
         if preview.diff:

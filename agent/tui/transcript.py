@@ -11,6 +11,8 @@ from textual.widgets import Static
 from trident.agent.core.events import (
     Approval,
     AssistantTurn,
+    BackendRetry,
+    CallPreview,
     Compaction,
     EffortChange,
     Error,
@@ -26,6 +28,8 @@ from trident.agent.core.events import (
 )
 from trident.agent.tui.messages import AssistantText, Notice, ReasoningBlock, UserBubble, split_notes
 from trident.agent.tui.tool_card import ToolCard
+
+ERRORS = {"backend_error": "the model's server failed", "sandbox_error": "the sandbox failed"}
 
 
 class NewOutputBelow(Static):
@@ -62,6 +66,8 @@ class Transcript(VerticalScroll):
         self._reasoning: ReasoningBlock | None = None
         self.cards: dict[str, ToolCard] = {}
         self.marker = NewOutputBelow()
+        self._retry: Notice | None = None  # the step's "retrying (n/N)" line, updated in place
+        self._stopped = False  # an error of this turn was shown: its run end does not say it again
 
     def compose(self) -> ComposeResult:
         yield self.marker
@@ -103,9 +109,12 @@ class Transcript(VerticalScroll):
             self.add(UserBubble(said))
             for note in notes:
                 self.notice(f"told the model: {note}")
+            self._stopped = False
             self.follow()  # a new turn: follow it again
         elif isinstance(event, StepStart):
-            self._text, self._reasoning = None, None
+            self._text, self._reasoning, self._retry = None, None, None
+        elif isinstance(event, BackendRetry):
+            self._show_retry(event)
         elif isinstance(event, ReasoningDelta):
             if self._reasoning is None:
                 self._reasoning = ReasoningBlock()
@@ -121,6 +130,8 @@ class Transcript(VerticalScroll):
         elif isinstance(event, ToolCall):
             self.cards[event.call_id] = ToolCard.for_call(event)
             self.add(self.cards[event.call_id])
+        elif isinstance(event, CallPreview) and event.call_id in self.cards:
+            self.cards[event.call_id].set_preview(event)
         elif isinstance(event, Approval) and event.call_id in self.cards:
             self.cards[event.call_id].set_approval(event)
         elif isinstance(event, ToolResult):
@@ -142,9 +153,22 @@ class Transcript(VerticalScroll):
             )
             self.add(AssistantText(event.summary))
         elif isinstance(event, Error):
-            self.notice(f"{event.kind}: {event.message}", "error")
-        elif isinstance(event, RunEnd) and event.status not in ("finished", "interrupted"):
+            self._stopped = True
+            self.notice(f"✗ {ERRORS.get(event.kind, event.kind)}: {event.message}", "error")
+        elif (
+            isinstance(event, RunEnd)
+            and event.status not in ("finished", "interrupted")
+            and not self._stopped
+        ):
             self.notice(f"stopped ({event.status}): {event.reason}", "error")
+
+    def _show_retry(self, retry: BackendRetry) -> None:
+        text = f"{retry.reason}: retrying ({retry.attempt}/{retry.retries}) in {retry.delay_s:.1f}s…"
+        if self._retry is None:
+            self._retry = Notice(text, "error")
+            self.add(self._retry)
+        else:
+            self._retry.update(text)
 
     def _finish_turn(self, turn: AssistantTurn) -> None:
         if turn.reasoning:

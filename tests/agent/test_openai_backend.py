@@ -29,6 +29,7 @@ from trident.agent.core.messages import (
     ModelRequest,
     ProposedCall,
     ReasoningChunk,
+    Retrying,
     TextChunk,
 )
 from trident.agent.llm.openai_compat import OpenAIBackend
@@ -43,9 +44,11 @@ FAST_RETRY = {"retry-after-ms": "10"}  # the openai client honours it, so retrie
 
 @dataclass(frozen=True)
 class Stream:
-    """A 200 answer: each chunk sent as `data: {json}`, then `data: [DONE]`."""
+    """A 200 answer: each chunk sent as `data: {json}`, then `data: [DONE]` (`cut`: instead, the
+    connection is closed in the middle of the answer, as a crashing server or a dropped link does)."""
 
     chunks: list[dict[str, Any]]
+    cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for item in reply.chunks:
             self._write_chunk(f"data: {json.dumps(item)}\n\n".encode())
+        if reply.cut:
+            self.close_connection = True
+            return
         self._write_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
@@ -330,7 +336,8 @@ async def test_think_markers_cut_across_chunks_become_reasoning(server: FakeOpen
     items = await stream_all(backend_for(server))
     assert thoughts(items) == "I should say hi"
     assert texts(items) == "Hi there!"
-    assert not any("[" in item.text or "]" in item.text for item in items if not isinstance(item, Completion))
+    pieces = [item.text for item in items if isinstance(item, TextChunk | ReasoningChunk)]
+    assert not any("[" in piece or "]" in piece for piece in pieces)
     completion = completion_of(items)
     assert completion.content == "Hi there!"
     assert completion.reasoning == "I should say hi"
@@ -670,3 +677,37 @@ async def test_old_outputs_are_masked_against_the_served_context(
     assert end_of(events).status == "finished"
     tools_shown = [m["content"] for m in server.requests[2]["messages"] if m["role"] == "tool"]
     assert tools_shown[0].startswith("[output elided to save context") and "line 0299" in tools_shown[1]
+
+
+async def test_retries_are_chunks_that_say_why_and_how_long(server: FakeOpenAIServer) -> None:
+    server.script(unavailable(), rate_limited(), text_stream("up"))
+    items = await stream_all(backend_for(server, max_retries=5))
+    retries = [item for item in items if isinstance(item, Retrying)]
+    assert [(r.attempt, r.retries, r.delay_s) for r in retries] == [(1, 5, 0.01), (2, 5, 0.01)]
+    assert "503" in retries[0].reason and "loading model" in retries[0].reason
+    assert "429" in retries[1].reason
+    assert completion_of(items).content == "up"
+
+
+async def test_a_stream_cut_mid_answer_is_not_cannot_connect_and_not_retried(
+    server: FakeOpenAIServer,
+) -> None:
+    start = chunk({"role": "assistant", "content": "The first half of"})
+    server.script(Stream([start], cut=True), text_stream("never asked"))
+    backend = backend_for(server, max_retries=3)
+    seen: list[Chunk] = []
+    with pytest.raises(BackendError) as raised:
+        async for item in backend.stream(request()):
+            seen.append(item)
+    message = str(raised.value)
+    assert "broke off after 17 characters" in message and "cannot connect" not in message
+    assert (
+        texts(seen) == "The first half of" and len(server.requests) == 1
+    )  # an answer was shown: not asked again
+
+
+async def test_a_stream_cut_before_any_answer_is_retried(server: FakeOpenAIServer) -> None:
+    server.script(Stream([chunk({"role": "assistant"})], cut=True), text_stream("second try"))
+    items = await stream_all(backend_for(server, max_retries=2))
+    assert completion_of(items).content == "second try"
+    assert isinstance(items[0], Retrying)

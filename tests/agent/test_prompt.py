@@ -9,6 +9,7 @@ from tests.helpers import EXAMPLE
 from trident.agent.headless.progress import summary
 from trident.agent.prompt import system_prompt, task_message
 from trident.cli import main
+from trident.tools.registry import default_tools
 
 
 def test_runs_in_other_workspaces_share_the_system_prompt() -> None:
@@ -52,3 +53,9 @@ def test_progress_summarises_an_answer_by_its_first_informative_line() -> None:
     assert summary("All good.") == "All good."
     assert summary("one\n\n```py\nx = 1\n```") == "one (+1 more line)"
     assert summary("   ") == ""
+
+
+def test_the_system_prompt_names_every_default_tool() -> None:
+    """A tool the prompt never names is one the model rarely thinks of (the task list above all)."""
+    missing = [name for name in default_tools().names() if f"`{name}`" not in system_prompt()]
+    assert missing == []

@@ -45,7 +45,7 @@ async def collect(
         assert completion is None, "the completion must come last"
         if isinstance(chunk, Completion):
             completion = chunk
-        else:
+        elif isinstance(chunk, TextChunk | ReasoningChunk):
             chunks.append(chunk)
     assert completion is not None
     return chunks, completion

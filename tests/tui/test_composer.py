@@ -7,10 +7,15 @@ from textual import events
 from tests.chat_helpers import answer
 from tests.tui.conftest import SIZE, AppFactory, visible_text
 from tests.tui.test_app import idle, type_line, until
+from trident.agent.config import load_settings
 from trident.agent.core.events import UserMessage
 from trident.agent.core.trajectory import load
+from trident.agent.policies.approval import ApprovalPolicy
+from trident.agent.session.chat import ChatSession
+from trident.agent.session.input_history import InputHistory
 from trident.agent.tui.app import TridentApp
 from trident.agent.tui.prompt_input import FOLD_LINES, PromptInput, QueuedView, fuzzy_paths
+from trident.sandbox.local import LocalSandbox
 
 FILES = {
     "calc.py": "def add(a, b):\n    return a - b\n",
@@ -60,8 +65,6 @@ async def test_a_paste_keeps_every_line_and_a_long_one_is_folded_and_sent_whole(
         app.post_message(events.Paste("one\ntwo"))
         await pilot.pause()
         assert prompt.text == "one\ntwo"  # once
-        await pilot.press("tab")  # nothing to take: the focus stays in the box
-        assert prompt.has_focus
         prompt.value = "look: "
         log = "\n".join(f"log line {i}" for i in range(FOLD_LINES * 5))
         app.post_message(events.Paste(log))
@@ -194,3 +197,54 @@ async def test_effort_and_mode_without_an_argument_show_the_value(make_app: AppF
         await type_line(pilot, "/mode")
         assert "approval mode: auto-edit (edits run without asking, commands ask first" in visible_text(app)
         assert "usage:" not in visible_text(app)
+
+
+async def test_tab_moves_the_focus_and_typing_brings_it_back(make_app: AppFactory) -> None:
+    app = make_app([answer("\n\n".join(f"paragraph {i}" for i in range(60)))], mode="full-auto")
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await type_line(pilot, "a long answer")
+        await idle(pilot)
+        prompt.value = "draft"
+        await pilot.press("tab")  # no candidate to take: the focus moves on, the draft stays
+        view = app.transcript
+        assert app.focused is view and prompt.text == "draft"
+        await pilot.press("tab")  # round the focus chain, back to the message box
+        assert prompt.has_focus
+        await pilot.press("tab")
+        assert app.focused is view
+        bottom = view.scroll_y
+        await pilot.press("up", "up")  # the keys act on what has the focus: the conversation scrolls
+        assert view.scroll_y < bottom and prompt.text == "draft"
+        await pilot.press(*" more")  # typing goes back to the message box, every key of it
+        assert prompt.has_focus and prompt.text == "draft more"
+        await pilot.press("ctrl+home")
+        assert view.scroll_y == 0 and prompt.has_focus
+        await pilot.press("ctrl+end")
+        await pilot.pause(0.1)
+        assert view.scroll_y == view.max_scroll_y
+
+
+async def test_a_draft_and_queued_messages_survive_a_crash(make_app: AppFactory) -> None:
+    app = make_app([waiting_command(), answer("First done."), answer("Later.")], mode="full-auto")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "first")
+        await until(pilot, lambda: "started" in visible_text(app), "the command to run")
+        await type_line(pilot, "queued behind it")
+        await pilot.press(*"half a thought")
+        saved = app.session.writer.path.parent / "draft.txt"
+        expected = "queued behind it\n\nhalf a thought"
+        await until(pilot, lambda: saved.exists() and saved.read_text() == expected, "the draft on disk")
+        # what a crash now leaves: the trajectory and the draft beside it
+        trajectory, repo = app.session.writer.path, app.session.repo
+        (repo / "go").write_text("")
+    resumed, unsent = ChatSession.resume(
+        trajectory, load_settings(repo), repo, app.session.model, LocalSandbox(repo), ApprovalPolicy("ask")
+    )
+    again = TridentApp(resumed, history=InputHistory(), clock=lambda: 0.0, unsent="\n".join(unsent))
+    async with again.run_test(size=SIZE) as pilot:
+        prompt = again.query_one(PromptInput)
+        assert prompt.text.endswith("half a thought") and "queued behind it" in prompt.text
+        prompt.clear_message()
+        await type_line(pilot, "sent now")
+        assert not (resumed.writer.path.parent / "draft.txt").exists()  # sent: no draft left to restore

@@ -8,7 +8,9 @@ from textual.widgets import Static
 
 from tests.chat_helpers import answer
 from tests.tui.conftest import SIZE, AppFactory, visible_text
-from tests.tui.test_app import ask_approval, idle
+from tests.tui.test_app import ask_approval, idle, resume_newest, type_line
+from trident.agent.core.events import CallPreview
+from trident.agent.core.trajectory import load
 from trident.agent.tui.approval_screen import ApprovalScreen
 
 LONG = {"calc.py": "".join(f"line{i} = {i}\n" for i in range(1, 21))}
@@ -95,3 +97,22 @@ async def test_failed_tests_are_said_plainly_whatever_the_model_claims(make_app:
         assert "All tests pass now!" in text
         assert "✗ the last test run of this turn did not pass: FAILED: 1 failed" in text
         assert text.rindex("did not pass") > text.rindex("All tests pass now!")  # after the answer
+
+
+async def test_a_resumed_session_shows_the_diffs_its_cards_had(make_app: AppFactory) -> None:
+    app = make_app(
+        [edit("line10 = 10\n", "line10 = 100\n"), answer("Changed.")], mode="full-auto", files=LONG
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "change line 10")
+        await idle(pilot)
+        live = visible_text(app)
+        assert "@@ -7,7 +7,7 @@" in live
+        previews = [e for e in load(app.session.writer.path) if isinstance(e, CallPreview)]
+        assert [p.name for p in previews] == ["edit"]  # the diff is in the trajectory
+        await type_line(pilot, "/clear")
+        await resume_newest(pilot)
+        replayed = visible_text(app)
+        assert "@@ -7,7 +7,7 @@" in replayed and " line13 = 13" in replayed and "@@ -1 +1 @@" not in replayed
+        card = live[live.index("[• edit") : live.index("Changed.")]
+        assert card in replayed  # the same card

@@ -194,10 +194,11 @@ async def test_status_bar_tokens_move_while_streaming(make_app: AppFactory) -> N
         def estimate() -> bool:
             status = str(app.status_bar.content)
             if "↓~" in status:
-                seen.append(status.split("↓~")[1].split()[0])
+                seen.append(status.split("↓~")[1].split()[0] + " " + status.split("ctx ~")[1].split()[0])
             return len(set(seen)) >= 2
 
         await until(pilot, estimate, "the output estimate to move")
+        assert len({entry.split()[1] for entry in seen}) >= 2  # the context's fill with it
         await idle(pilot)
         assert "↓~" not in str(app.status_bar.content)  # the turn's usage is counted now
 
