@@ -68,12 +68,15 @@ async def test_a_cancelled_command_leaves_nothing(box: RunnerSession) -> None:
 
 
 async def test_a_server_in_the_foreground_of_its_command_still_works(box: RunnerSession) -> None:
+    # A free port, not a fixed one: the local sandbox shares the host's network with other servers.
+    free = "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
     server = (
-        f"{python(box)} -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 & "
+        f'PORT=$({python(box)} -c "$FREE"); export PORT; '
+        f"{python(box)} -m http.server $PORT --bind 127.0.0.1 >/dev/null 2>&1 & "
         f'for i in $(seq 100); do {python(box)} -c "$GET" && break; sleep 0.1; done'
     )
-    get = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/', timeout=1)"
-    result = await box.exec(server, timeout=60, env={"GET": get})
+    get = "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/', timeout=1)"
+    result = await box.exec(server, timeout=60, env={"GET": get, "FREE": free})
     assert result.exit_code == 0 and result.background_killed == 1, result.output
 
 
