@@ -75,7 +75,10 @@ async def test_a_server_in_the_foreground_of_its_command_still_works(box: Runner
         f"{python(box)} -m http.server $PORT --bind 127.0.0.1 >/dev/null 2>&1 & "
         f'for i in $(seq 100); do {python(box)} -c "$GET" && break; sleep 0.1; done'
     )
-    get = "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/', timeout=1)"
+    get = (
+        "import os, urllib.request; "
+        "urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/', timeout=1)"
+    )
     result = await box.exec(server, timeout=60, env={"GET": get, "FREE": free})
     assert result.exit_code == 0 and result.background_killed == 1, result.output
 
