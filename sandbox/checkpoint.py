@@ -76,6 +76,9 @@ async def start(sandbox: RunnerSession) -> None:
 async def pull(sandbox: RunnerSession, run_dir: Path, workspace: Path, seq: int) -> Pull:
     """Bring the host copy `workspace` up to the sandbox's, and record that it covers event `seq`."""
     answer = await sandbox.call("changes", timeout=TIMEOUT_S)
+    if not answer["changed"] and not answer["deleted"]:  # the host copy is the sandbox's already
+        await asyncio.to_thread(_atomic_write, run_dir / MARK, json.dumps({"seq": seq}))
+        return Pull(seq=seq)
     pending = run_dir / PENDING
     await asyncio.to_thread(shutil.rmtree, pending, True)  # an uncommitted pull of a killed run
     (pending / "data").mkdir(parents=True)

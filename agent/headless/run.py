@@ -1,7 +1,10 @@
 """A headless run: copy the repo into a workspace, run the agent, verify, write the patch.
 
 The host repository is only read (copied); every edit and command happens in the workspace through
-the sandbox. The workspace lives in the run's directory so a killed run can be resumed.
+the sandbox. The workspace lives in the run's directory so a killed run can be resumed. In Docker
+the agent works on the container's own size-capped tmpfs copy of it (no host directory is mounted),
+and trident pulls what changed back after each step (sandbox/checkpoint.py); `--resume` starts a
+fresh container from the last pull, the trajectory cut back to the event it covers.
 
 The verdict is computed where the agent never was: trident records the repository as copied in its
 own store beside the workspace (never mounted into a sandbox), takes the patch with its own git on
@@ -115,8 +118,11 @@ async def execute(
         trajectory = resume
         if not workspace.is_dir() or not (workspace.parent / STORE).is_dir():
             return Outcome(EXIT_SANDBOX, f"the run's workspace {workspace} is gone; it cannot be resumed")
-        mark = await asyncio.to_thread(checkpoint.recover, workspace.parent, workspace)
-        kept = resume_point(_covered(recorded, mark))
+        try:
+            mark = await asyncio.to_thread(checkpoint.recover, workspace.parent, workspace)
+            kept = resume_point(_covered(recorded, mark))
+        except (SandboxError, TrajectoryError) as exc:
+            return Outcome(EXIT_SANDBOX, f"the run's workspace cannot be resumed: {exc}")
         rerun = _rerun_calls(recorded, kept)
     else:
         if not request.repo.is_dir():
