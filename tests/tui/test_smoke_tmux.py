@@ -70,6 +70,6 @@ def test_trident_in_tmux_shows_the_scripted_edit(tmp_path: Path) -> None:
         tmux.run("send-keys", "-t", "smoke", "-l", "/quit")
         tmux.run("send-keys", "-t", "smoke", "Enter")
         screen = tmux.wait_for("exited 0", timeout_s=30)  # the app quit
-        assert "trident: session " in screen and "trident chat --resume" in screen  # and said how to come back
+        assert "trident: session " in screen and "trident chat --resume" in screen  # how to come back
     finally:
         subprocess.run([*tmux.base, "kill-server"], capture_output=True, check=False)
