@@ -114,7 +114,4 @@ def farewell(session: ChatSession) -> str | None:
     for a session without a message)."""
     if not any(m.role == "user" for m in session.agent.state.messages):
         return None
-    return (
-        f"trident: session {session.run_id} saved · `trident chat --resume {session.run_id}` continues it "
-        "(`trident --continue`: the newest) · /export in it writes it as markdown"
-    )
+    return f"trident: session {session.run_id} saved; `trident chat --resume {session.run_id}` continues it"
