@@ -54,14 +54,17 @@ async def test_retries_then_a_cut_stream_then_the_conversation_goes_on(
     tmp_path: Path, server: FakeOpenAIServer
 ) -> None:
     half = chunk({"role": "assistant", "content": "The first half of the answer"})
-    server.script(unavailable(), unavailable(), Stream([half], cut=True), text_stream("Back again."))
+    slow = Failure(503, {"error": {"message": "loading model"}}, {"retry-after-ms": "800"})
+    server.script(unavailable(), slow, Stream([half], cut=True), text_stream("Back again."))
     app = served_app(tmp_path, server)
     async with app.run_test(size=SIZE) as pilot:
         await type_line(pilot, "explain it")
+        waiting = "the server answered 503 (loading model): retrying (2/5) in 0.8s…"
+        await until(pilot, lambda: waiting in visible_text(app), "the second retry's line")
         await idle(pilot)
         text = visible_text(app)
-        assert text.count("retrying (") == 1  # one line, counting up
-        assert "the server answered 503 (loading model): retrying (2/5)" in text
+        assert text.count("retry") == 1  # one line, counting up, then saying it answered
+        assert "the server answered 503 (loading model); it answered on retry 2/5" in text
         assert text.count("broke off after 28 characters") == 1 and "cannot connect" not in text
         assert "✗ the model's server failed: the answer's stream from" in text
         assert "stopped (backend_error)" not in text  # said once
