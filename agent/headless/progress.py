@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from trident.agent.core.events import (
     AssistantTurn,
+    BackendRetry,
     EffortChange,
     Event,
     RunEnd,
@@ -68,6 +69,11 @@ class Progress:
         elif isinstance(event, ToolResult):
             mark = "[green]✓[/]" if event.ok else "[red]✗[/]"
             c.print(f"    {mark} {escape(_first_line(event.output))}")
+        elif isinstance(event, BackendRetry):
+            c.print(
+                f"  [yellow]{escape(event.reason)}: retrying ({event.attempt}/{event.retries}) "
+                f"in {event.delay_s:.1f}s[/]"
+            )
         elif isinstance(event, EffortChange):
             c.print(f"  [bold magenta]effort {event.previous} → {event.effort}[/]: {escape(event.reason)}")
         elif isinstance(event, RunEnd):

@@ -236,8 +236,8 @@ class ChatSession:
                 self._see(event)
                 if isinstance(event, RunEnd):
                     end = event
-            if end is not None and end.status == "backend_error":  # the cut answer is kept, marked
-                self._close_interrupted(CUT)
+            if end is not None and end.status == "backend_error":
+                self._close_failed_step()
         except asyncio.CancelledError:
             self._close_interrupted()
             raise
@@ -283,6 +283,14 @@ class ChatSession:
     def _live_output(self, text: str) -> None:
         if self.on_output is not None and self._running_call is not None:
             self.on_output(self._running_call, text)
+
+    def _close_failed_step(self) -> None:
+        """The model's server failed mid-step: a partial answer is kept, marked cut (the model sees it
+        so when the conversation goes on); with nothing of an answer, the step just ends, failed."""
+        if "".join(self._partial).strip():
+            self._close_interrupted(CUT)
+        elif self._step_open:
+            self._see(self.agent.emit(StepEnd(step=self.agent.state.step + 1, failures=["backend error"])))
 
     def _close_interrupted(self, marker: str = INTERRUPTED) -> None:
         """Close the open step: a cut answer keeps its text (and `marker`, so the model and the user know it

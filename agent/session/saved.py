@@ -23,6 +23,7 @@ from trident.agent.core.events import (
     UserMessage,
 )
 from trident.agent.core.trajectory import TrajectoryError
+from trident.agent.session.draft import load_draft
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class SessionInfo:
     path: Path
     started: float  # unix time
     repo: str
-    title: str  # the first user message's first line
+    title: str  # the first user message's first line (else its draft's)
     turns: int
+    draft: bool = False  # it holds unsent text (a crash, a closed terminal)
 
     def label(self) -> str:
         when = datetime.fromtimestamp(self.started).strftime("%Y-%m-%d %H:%M")
@@ -56,6 +58,9 @@ def _info(path: Path) -> SessionInfo | None:
         return None
     if start is None:
         return None
+    draft = load_draft(path.parent).strip()
+    if not title and draft:
+        title = f"(unsent) {draft.splitlines()[0][:70]}"
     settings = start.get("settings")
     if not isinstance(settings, dict) or not settings.get("chat"):
         return None
@@ -66,6 +71,7 @@ def _info(path: Path) -> SessionInfo | None:
         repo=str(settings.get("repo", "")),
         title=title or "(no message)",
         turns=turns,
+        draft=bool(draft),
     )
 
 
@@ -79,8 +85,9 @@ def list_sessions(repo: Path | None = None, root: Path | None = None) -> list[Se
 
 
 def resumable(repo: Path, root: Path | None = None) -> list[SessionInfo]:
-    """`repo`'s sessions that hold at least one message (an empty one is not worth resuming), newest first."""
-    return [info for info in list_sessions(repo, root) if info.turns > 0]
+    """`repo`'s sessions that hold a message or unsent text (an empty one is not worth resuming), newest
+    first."""
+    return [info for info in list_sessions(repo, root) if info.turns > 0 or info.draft]
 
 
 def find_session(repo: Path, run_id: str, root: Path | None = None) -> SessionInfo | None:

@@ -340,10 +340,12 @@ class TridentApp(App[None]):
         with contextlib.suppress(OSError):
             self.session.save_draft(text)
 
-    @staticmethod
-    def _unsent(cut: str, session: ChatSession) -> str:
+    def _unsent(self, cut: str, session: ChatSession) -> str:
         """What goes back in the box of a resumed session: the messages a crash cut, then its draft."""
-        return "\n\n".join(part for part in (cut, session.draft() if session.resumed else "") if part.strip())
+        draft = session.draft() if session.resumed else ""
+        if draft.strip():
+            self.transcript.notice("the text you had not sent is back in the message box")
+        return "\n\n".join(part for part in (cut, draft) if part.strip())
 
     def take_queued(self) -> str | None:
         """Up on an empty composer: the last queued message comes back to be edited (or dropped)."""

@@ -112,4 +112,15 @@ def run_chat(
             )
     app = TridentApp(session, unsent="\n".join(unsent), pick_session=pick)
     app.run()  # it closes the session, backend and sandbox when it ends
+    line = farewell(app.session)
+    if line:  # the app's screen is gone: the terminal keeps where the conversation is
+        print(line)
     return 0
+
+
+def farewell(session: ChatSession) -> str | None:
+    """The line left in the terminal after the app: the session's id and how to get back to it (None
+    for a session without a message)."""
+    if not any(m.role == "user" for m in session.agent.state.messages):
+        return None
+    return f"trident: session {session.run_id} saved; `trident chat --resume {session.run_id}` continues it"

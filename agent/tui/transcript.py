@@ -67,6 +67,7 @@ class Transcript(VerticalScroll):
         self.cards: dict[str, ToolCard] = {}
         self.marker = NewOutputBelow()
         self._retry: Notice | None = None  # the step's "retrying (n/N)" line, updated in place
+        self._retried: BackendRetry | None = None  # the last retry, until the answer comes
         self._stopped = False  # an error of this turn was shown: its run end does not say it again
 
     def compose(self) -> ComposeResult:
@@ -104,6 +105,8 @@ class Transcript(VerticalScroll):
         self._text, self._reasoning, self.cards = None, None, {}
 
     def show(self, event: Event) -> None:
+        if self._retried is not None and isinstance(event, ReasoningDelta | TextDelta | AssistantTurn):
+            self._answered_after_retry(self._retried)
         if isinstance(event, UserMessage):
             notes, said = split_notes(event.text)
             self.add(UserBubble(said))
@@ -163,12 +166,19 @@ class Transcript(VerticalScroll):
             self.notice(f"stopped ({event.status}): {event.reason}", "error")
 
     def _show_retry(self, retry: BackendRetry) -> None:
+        self._retried = retry
         text = f"{retry.reason}: retrying ({retry.attempt}/{retry.retries}) in {retry.delay_s:.1f}s…"
         if self._retry is None:
             self._retry = Notice(text, "error")
             self.add(self._retry)
         else:
             self._retry.update(text)
+
+    def _answered_after_retry(self, retry: BackendRetry) -> None:
+        self._retried = None
+        if self._retry is not None:
+            self._retry.update(f"{retry.reason}; it answered on retry {retry.attempt}/{retry.retries}")
+            self._retry.remove_class("error")
 
     def _finish_turn(self, turn: AssistantTurn) -> None:
         if turn.reasoning:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+from rich.console import Console
+
 from tests.helpers import EXAMPLE
-from trident.agent.headless.progress import summary
+from trident.agent.core.events import BackendRetry
+from trident.agent.headless.progress import Progress, summary
 from trident.agent.prompt import system_prompt, task_message
 from trident.cli import main
 from trident.tools.registry import default_tools
@@ -59,3 +63,11 @@ def test_the_system_prompt_names_every_default_tool() -> None:
     """A tool the prompt never names is one the model rarely thinks of (the task list above all)."""
     missing = [name for name in default_tools().names() if f"`{name}`" not in system_prompt()]
     assert missing == []
+
+
+def test_progress_shows_the_backends_retries() -> None:
+    out = io.StringIO()
+    Progress(Console(file=out, width=200)).show(
+        BackendRetry(attempt=2, retries=5, reason="the server answered 503 (loading model)", delay_s=1.0)
+    )
+    assert out.getvalue().strip() == "the server answered 503 (loading model): retrying (2/5) in 1.0s"

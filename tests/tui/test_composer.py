@@ -245,6 +245,7 @@ async def test_a_draft_and_queued_messages_survive_a_crash(make_app: AppFactory)
     async with again.run_test(size=SIZE) as pilot:
         prompt = again.query_one(PromptInput)
         assert prompt.text.endswith("half a thought") and "queued behind it" in prompt.text
+        assert "the text you had not sent is back in the message box" in visible_text(again)
         prompt.clear_message()
         await type_line(pilot, "sent now")
         assert not (resumed.writer.path.parent / "draft.txt").exists()  # sent: no draft left to restore

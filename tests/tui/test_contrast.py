@@ -128,3 +128,9 @@ async def test_help_and_the_composer_are_readable(make_app: AppFactory) -> None:
         app.post_message(events.Paste("x\n" * 40))
         await settle(pilot)
         assert_readable(app, "the queue, the marker and a folded paste")
+        for used in (80, 95):  # the context's fill in yellow, then red
+            app.context_length, app.context_used = 100, used
+            app.refresh_status()
+            await settle(pilot)
+            assert f"({used}%)" in str(app.status_bar.content)
+            assert_readable(app, f"the status bar, the context {used}% full")

@@ -1,5 +1,5 @@
 """Resuming from the shell (`trident --continue`, `trident chat --resume [ID]`) and `/resume` hiding
-sessions that hold no message."""
+sessions that hold no message (nor unsent text)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ async def test_resume_lists_only_sessions_with_a_message(tmp_path: Path) -> None
     assert saved_session(talked.repo, "", False) == (None, True)  # --resume alone: the picker
     with pytest.raises(ConfigError, match="no saved session 'nope'"):
         saved_session(talked.repo, "nope", False)
+    unsent = await saved(tmp_path, "unsent1", None)  # no message, but text left unsent (a crash)
+    unsent.save_draft("a thought\nnot sent yet")
+    listed = resumable(talked.repo)
+    assert [s.run_id for s in listed] == ["unsent1", "talked1"] and listed[0].title == "(unsent) a thought"
+    assert saved_session(talked.repo, None, True)[0] == unsent.writer.path  # --continue brings it back
 
 
 def test_an_unknown_resume_id_is_refused_before_any_screen(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.agent.test_openai_backend import (
     MODEL,
+    Failure,
     FakeOpenAIServer,
     Stream,
     chunk,
@@ -20,7 +21,7 @@ from tests.helpers import OPEN_SANDBOXES
 from tests.tui.conftest import SIZE, visible_text
 from tests.tui.test_app import idle, type_line, until
 from trident.agent.config import load_settings
-from trident.agent.core.events import AssistantTurn, BackendRetry
+from trident.agent.core.events import AssistantTurn, BackendRetry, StepEnd
 from trident.agent.core.trajectory import load
 from trident.agent.llm.openai_compat import OpenAIBackend
 from trident.agent.policies.approval import ApprovalPolicy
@@ -53,14 +54,17 @@ async def test_retries_then_a_cut_stream_then_the_conversation_goes_on(
     tmp_path: Path, server: FakeOpenAIServer
 ) -> None:
     half = chunk({"role": "assistant", "content": "The first half of the answer"})
-    server.script(unavailable(), unavailable(), Stream([half], cut=True), text_stream("Back again."))
+    slow = Failure(503, {"error": {"message": "loading model"}}, {"retry-after-ms": "800"})
+    server.script(unavailable(), slow, Stream([half], cut=True), text_stream("Back again."))
     app = served_app(tmp_path, server)
     async with app.run_test(size=SIZE) as pilot:
         await type_line(pilot, "explain it")
+        waiting = "the server answered 503 (loading model): retrying (2/5) in 0.8s…"
+        await until(pilot, lambda: waiting in visible_text(app), "the second retry's line")
         await idle(pilot)
         text = visible_text(app)
-        assert text.count("retrying (") == 1  # one line, counting up
-        assert "the server answered 503 (loading model): retrying (2/5)" in text
+        assert text.count("retry") == 1  # one line, counting up, then saying it answered
+        assert "the server answered 503 (loading model); it answered on retry 2/5" in text
         assert text.count("broke off after 28 characters") == 1 and "cannot connect" not in text
         assert "✗ the model's server failed: the answer's stream from" in text
         assert "stopped (backend_error)" not in text  # said once
@@ -90,3 +94,25 @@ async def test_the_status_bar_shows_how_full_the_context_is(tmp_path: Path, serv
         line = str(app.status_bar.content)
         assert "ctx 4.0k/5.0k (80%)" in line  # the model's own count: what it read and wrote
         assert line.rstrip().endswith("0:00")  # at 80 columns the right part stays whole
+
+
+async def test_a_server_that_never_answers_leaves_no_cut_answer(
+    tmp_path: Path, server: FakeOpenAIServer
+) -> None:
+    server.script(
+        Failure(400, {"error": {"message": "bad request: no such thing"}}), text_stream("Fine now.")
+    )
+    app = served_app(tmp_path, server)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "hello")
+        await idle(pilot)
+        text = visible_text(app)
+        assert (
+            text.count("bad request: no such thing") == 1 and "retrying" not in text
+        )  # a 400 is not retried
+        assert CUT not in text  # there was nothing to cut
+        await type_line(pilot, "again")
+        await idle(pilot)
+        assert "Fine now." in visible_text(app)
+    steps = [e.step for e in load(app.session.writer.path) if isinstance(e, StepEnd)]
+    assert steps == [1, 2]  # the failed step ended; the next one is the next step

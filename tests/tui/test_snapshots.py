@@ -105,3 +105,16 @@ def test_composer_candidates_screen(make_app: AppFactory, snap_compare: SnapComp
     files = {"calc.py": "", "agent/tui/tool_card.py": "", "tools/edit.py": ""}
     app = make_app(SESSION, files=files)
     assert snap_compare(app, terminal_size=(80, 24), run_before=steadily(composing))
+
+
+async def shell_then_message(pilot: Pilot[None]) -> None:
+    await type_line(pilot, "!printf 'calc.py\\ntest_calc.py\\n'; exit 1")
+    await idle(pilot)
+    await type_line(pilot, "what failed?")
+    await idle(pilot)
+
+
+def test_shell_command_screen(make_app: AppFactory, snap_compare: SnapCompare) -> None:
+    """A `!cmd`'s card, then the message that carried its output to the model (not in the bubble)."""
+    app = make_app([{"content": "The command exited 1.", **USAGE}])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steadily(shell_then_message))
