@@ -31,6 +31,7 @@ from trident.agent.core.messages import (
     Backend,
     BackendError,
     Completion,
+    Message,
     ModelRequest,
     ReasoningChunk,
     TextChunk,
@@ -140,14 +141,20 @@ class Agent:
             self._end("interrupted", "interrupted by the user")
             raise
 
+    async def shown_messages(self) -> list[Message]:
+        """The conversation as the model is shown it: old outputs masked against the context the
+        backend serves (BackendError: that context could not be learnt)."""
+        context = await self.backend.context_length()
+        budget = self.policies.masking.budget(context, self.backend.max_tokens)
+        return self.policies.masking.mask(self.state.messages, budget)
+
     async def _model_turn(self) -> AsyncIterator[Event]:
         try:
-            context = await self.backend.context_length()
+            shown = await self.shown_messages()
         except BackendError as exc:
             raise _Halt("backend_error", str(exc)) from exc
-        budget = self.policies.masking.budget(context, self.backend.max_tokens)
         request = ModelRequest(
-            messages=self.policies.masking.mask(self.state.messages, budget),
+            messages=shown,
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,
