@@ -43,6 +43,7 @@ from trident.agent.core.messages import (
     ProposedCall,
 )
 from trident.agent.intake.calls import Accepted
+from trident.agent.llm.engine_plan import Device, detect_device, plan
 from trident.agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
 from trident.agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
 from trident.tools.base import ToolSpec
@@ -71,7 +72,7 @@ def vllm_missing() -> str | None:
     return None
 
 
-def _quiet_vllm_logs() -> None:
+def quiet_vllm_logs() -> None:
     """vLLM logs to stdout by default; `trident run --json` owns stdout. Children inherit this."""
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
@@ -96,29 +97,20 @@ def check_checkpoint(path: Path) -> None:
         )
 
 
-def visible_gpus() -> int:
-    from vllm.platforms import current_platform
-
-    if current_platform.is_cpu():
-        return 1
-    import torch
-
-    return max(1, int(torch.cuda.device_count()))
-
-
-def engine_args(path: Path, config: EngineConfig) -> Any:
-    """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings."""
+def engine_args(path: Path, config: EngineConfig, device: Device | None = None) -> Any:
+    """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings (those that
+    apply on this device: `engine_plan`)."""
     from vllm.config import StructuredOutputsConfig
     from vllm.engine.arg_utils import AsyncEngineArgs
-    from vllm.platforms import current_platform
 
-    extra: dict[str, Any] = {}
+    device = device or detect_device()
+    extra = plan(config, device).engine_kwargs()
     if config.moe_configs_dir is not None:
         os.environ["VLLM_TUNED_CONFIG_FOLDER"] = str(Path(config.moe_configs_dir).expanduser())
     if config.max_model_len is not None:
         extra["max_model_len"] = config.max_model_len
     if config.kv_cache_gib is not None:
-        if current_platform.is_cpu():
+        if device.kind == "cpu":
             os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(config.kv_cache_gib)
         else:
             extra["kv_cache_memory_bytes"] = config.kv_cache_gib * 2**30
@@ -128,11 +120,8 @@ def engine_args(path: Path, config: EngineConfig) -> Any:
         config_format="mistral",
         load_format="mistral",
         language_model_only=config.language_model_only,
-        tensor_parallel_size=config.tensor_parallel_size or visible_gpus(),
         quantization=config.quantization,
         enable_prefix_caching=config.prefix_caching,
-        gpu_memory_utilization=config.gpu_memory_utilization,
-        max_num_seqs=config.max_num_seqs,
         dtype=config.dtype,
         enforce_eager=config.enforce_eager,
         seed=config.seed,
@@ -156,6 +145,11 @@ class Engine:
     @property
     def key(self) -> str:
         return _key(self.path, self.config)
+
+    @property
+    def prefix_caching(self) -> bool:
+        """Whether vLLM caches prompt prefixes (its CPU build turns it off for MLA without AMX)."""
+        return bool(self.llm.vllm_config.cache_config.enable_prefix_caching)
 
     @property
     def dead(self) -> bool:
@@ -203,7 +197,7 @@ def restarted(engine: Engine) -> Engine:
 
 
 def _start(path: Path, config: EngineConfig) -> Engine:
-    _quiet_vllm_logs()
+    quiet_vllm_logs()
     from vllm.v1.engine.async_llm import AsyncLLM
 
     fmt = MistralFormat(load_tokenizer(path))
@@ -250,7 +244,7 @@ def _one_line(exc: BaseException) -> str:
 # An exception line of a traceback, after the prefixes of vLLM's worker logs:
 # `(Worker pid=N) ERROR 12-06 02:25:05 [multiproc_executor.py:953] SafetensorError: ...`
 _EXCEPTION_LINE = re.compile(
-    r"^(?:\(\w+ pid=\d+\) )?(?:[A-Z]+ \d\d-\d\d [\d:]+ \[[^\]]*\] )?"
+    r"^(?:\([\w-]+ pid=\d+\) )?(?:[A-Z]+ \d\d-\d\d [\d:]+ \[[^\]]*\] )?"
     r"([A-Za-z_][\w.]*(?:Error|Exception|Exit)\b:? .*)$"
 )
 _GENERIC = ("root cause", "Engine core initialization failed")
