@@ -166,6 +166,15 @@ def _parser() -> argparse.ArgumentParser:
         "Mistral Small 4's structure (MLA, 128 experts top-4 + 1 shared, YaRN, llama_4_scaling), "
         "shrunk in depth and width. Random weights: the text is nonsense; the wiring is real.",
     )
+    tiny.add_argument("dir", type=Path, help="the folder to write")
+    tiny.add_argument("--layers", type=int, default=1, help="transformer layers (default 1)")
+    tiny.add_argument("--hidden", type=int, default=256, help="model width (default 256)")
+    tiny.add_argument(
+        "--kv-lora-rank",
+        type=int,
+        help="MLA latent size; default 256 (Mistral Small 4's) with CUDA, else 512: vLLM's CPU MLA "
+        "decode kernel only supports 512",
+    )
     check = engine_sub.add_parser(
         "check",
         help="what the [engine] settings (profile) do on this machine; one tool call, one reasoning call",
@@ -177,15 +186,6 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", choices=sorted(ENGINE_PROFILES), help="a serving profile to try")
     check.add_argument("--max-tokens", type=int, default=1024, help="tokens per call (default 1024)")
     check.add_argument("--repo", type=Path, default=Path.cwd(), help="whose .trident.toml to read")
-    tiny.add_argument("dir", type=Path, help="the folder to write")
-    tiny.add_argument("--layers", type=int, default=1, help="transformer layers (default 1)")
-    tiny.add_argument("--hidden", type=int, default=256, help="model width (default 256)")
-    tiny.add_argument(
-        "--kv-lora-rank",
-        type=int,
-        help="MLA latent size; default 256 (Mistral Small 4's) with CUDA, else 512: vLLM's CPU MLA "
-        "decode kernel only supports 512",
-    )
 
     trust = sub.add_parser(
         "trust",
