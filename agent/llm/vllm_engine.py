@@ -416,10 +416,8 @@ class VllmBackend:
 
         Each step is awaited beside a check that the engine lives: a request made just as the engine
         died is never answered by vLLM (its output loop is gone), so waiting alone would hang."""
-        from vllm.inputs import TokensPrompt
-
-        outputs = self.engine.llm.generate(TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex)
         try:
+            outputs = self.engine.llm.generate(await self.engine_input(prompt), params, uuid.uuid4().hex)
             while True:
                 step = asyncio.ensure_future(anext(outputs))
                 while not (await asyncio.wait({step}, timeout=_LIVENESS_S))[0]:
@@ -437,6 +435,17 @@ class VllmBackend:
             if self.engine.dead:
                 raise _EngineDied(f"the engine died: {_one_line(exc)}") from exc
             raise BackendError(f"{self.name}: generation failed: {_one_line(exc)}") from exc
+
+    async def engine_input(self, prompt: list[int]) -> Any:
+        """The prompt's token ids as vLLM's renderer makes them into an engine input: its supported path
+        (0.32 deprecates handing raw prompts to the input processor). The ids pass through unchanged."""
+        from vllm.inputs import TokensPrompt
+
+        renderer = self.engine.llm.renderer
+        (engine_input,) = await renderer.render_cmpl_async(
+            [TokensPrompt(prompt_token_ids=prompt)], renderer.default_cmpl_tok_params
+        )
+        return engine_input
 
     async def _checked_calls(
         self, request: ModelRequest, prompt: list[int], parser: OutputParser

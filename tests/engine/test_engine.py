@@ -65,6 +65,18 @@ async def test_streams_deltas_then_one_completion_with_usage(engine: Engine) -> 
         assert call.name in ("read", "edit")
 
 
+@pytest.mark.parametrize("effort", ["none", "high"])
+async def test_the_prompt_reaches_vllm_token_identical_on_its_supported_path(
+    engine: Engine, effort: str
+) -> None:
+    """The rendered ids go through vLLM's renderer unchanged, as an engine input (a dict with a `type`:
+    the input processor's supported branch, not 0.32's deprecated raw-prompt one)."""
+    backend = VllmBackend(engine)
+    prompt = engine.fmt.render(ask(effort))
+    engine_input = await backend.engine_input(prompt)
+    assert engine_input["type"] == "token" and list(engine_input["prompt_token_ids"]) == prompt
+
+
 @pytest.mark.parametrize("spec", [READ, EDIT], ids=["read", "edit"])
 async def test_grammar_forced_calls_are_schema_valid_from_random_weights(
     engine: Engine, spec: ToolSpec
