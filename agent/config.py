@@ -184,6 +184,9 @@ class EngineConfig(_Section):
     max_tokens: int = Field(8192, ge=16, description="output tokens per turn unless the request says")
     temperature: float = Field(0.7, ge=0, le=2, description="when the run sets none")
     seed: int = 0
+    max_restarts: int = Field(
+        1, ge=0, description="restarts of a dead engine per process; after them its requests fail"
+    )
     from_profile: list[str] = Field(
         default_factory=list, description="(set by trident) the settings the profile chose"
     )

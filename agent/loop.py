@@ -173,6 +173,8 @@ class Agent:
             raise _Halt("backend_error", str(exc)) from exc
         if completion is None:
             raise _Halt("backend_error", f"backend {self.backend.name} ended its stream without a completion")
+        for notice in completion.notices:
+            yield self.emit(Error(kind="backend_notice", message=notice))
         content, calls = self._intake.extract(completion, self.state.call_ids)
         yield self.emit(
             AssistantTurn(

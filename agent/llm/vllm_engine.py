@@ -164,6 +164,11 @@ class Engine:
 
 
 _ENGINES: dict[str, Engine] = {}
+_RESTARTS: dict[str, int] = {}  # restarts done per engine key; past `max_restarts` the key is given up
+
+
+class EngineGivenUp(BackendError):
+    """The engine died more often than `[engine] max_restarts` allows: trident no longer starts it."""
 
 
 def _key(path: Path, config: EngineConfig) -> str:
@@ -178,22 +183,42 @@ def shared_engine(path: Path, config: EngineConfig) -> Engine:
     path = path.resolve()
     check_checkpoint(path)
     key = _key(path, config)
+    if _RESTARTS.get(key, 0) > config.max_restarts:
+        raise _given_up(path, config)
     if key not in _ENGINES:
         _ENGINES[key] = _start(path, config)
     return _ENGINES[key]
 
 
-def restarted(engine: Engine) -> Engine:
-    """A live engine in place of a dead one: evicted from the process's cache, started anew (once:
-    another backend sharing it may have done it already)."""
+def restarted(engine: Engine) -> tuple[Engine, str]:
+    """A live engine in place of a dead one, evicted from the process's cache and started anew (unless
+    another backend sharing it did that already), and the notice saying so. At most
+    `[engine] max_restarts` times per process: after that, `EngineGivenUp`."""
     current = _ENGINES.get(engine.key)
     if current is not None and current is not engine and not current.dead:
-        return current
+        return current, ""
     _ENGINES.pop(engine.key, None)
     with contextlib.suppress(Exception):  # it is dead already; what is left must not stop the restart
         engine.shutdown()
-    print(f"trident: engine: vllm:{engine.path} died; restarting it", file=sys.stderr)
-    return shared_engine(engine.path, engine.config)
+    done = _RESTARTS.get(engine.key, 0)
+    if done >= engine.config.max_restarts:
+        _RESTARTS[engine.key] = done + 1
+        raise _given_up(engine.path, engine.config)
+    _RESTARTS[engine.key] = done + 1
+    notice = (
+        f"vllm:{engine.path}: the engine died and was restarted "
+        f"(restart {done + 1} of at most {engine.config.max_restarts} in this process)"
+    )
+    print(f"trident: engine: {notice}", file=sys.stderr)
+    return shared_engine(engine.path, engine.config), notice
+
+
+def _given_up(path: Path, config: EngineConfig) -> EngineGivenUp:
+    return EngineGivenUp(
+        f"vllm:{path}: the engine died again after {config.max_restarts} restart(s) "
+        "([engine] max_restarts); it is not started again in this process: see its log on stderr "
+        "for the cause (often memory), then run trident again"
+    )
 
 
 def _start(path: Path, config: EngineConfig) -> Engine:
@@ -328,19 +353,26 @@ class VllmBackend:
         return self.engine.max_model_len
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
-        """One turn; a dead engine is restarted first, and once more when it dies before answering."""
+        """One turn; a dead engine is restarted first, and once more when it dies before answering (each
+        restart counts against `[engine] max_restarts` and is reported in the completion's notices)."""
+        notices: list[str] = []
         for attempt in (1, 2):
             if self.engine.dead:
-                self.engine = restarted(self.engine)
+                self.engine, notice = restarted(self.engine)
+                notices += [notice] if notice else []
             answered = False
             try:
                 async for chunk in self._turn(request):
                     answered = True
+                    if isinstance(chunk, Completion) and notices:
+                        chunk = chunk.model_copy(update={"notices": notices})
                     yield chunk
                 return
             except _EngineDied as died:
                 if answered or attempt == 2:
-                    raise BackendError(f"{self.name}: {died}; it restarts at the next request") from died
+                    left = self.engine.config.max_restarts - _RESTARTS.get(self.engine.key, 0)
+                    then = "it restarts at the next request" if left > 0 else "no restart is left"
+                    raise BackendError(f"{self.name}: {died}; {then}") from died
 
     async def _turn(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         fmt, config = self.engine.fmt, self.engine.config
