@@ -93,9 +93,8 @@ async def test_default_context_and_a_dead_engine_is_restarted_once(
             os.kill(pid, signal.SIGKILL)  # the engine's processes die, as on an out-of-memory kill
         _, completion = await collect(backend, ask(max_tokens=16))  # restarted, then answered
         assert completion.tool_calls[0].name == "read"
-        assert completion.notices == [
-            f"vllm:{model.resolve()}: the engine died and was restarted (restart 1 of at most 1 in this process)"
-        ]
+        restart = "the engine died and was restarted (restart 1 of at most 1 in this process)"
+        assert completion.notices == [f"vllm:{model.resolve()}: {restart}"]
         assert backend.engine is not engine and engine.dead and not backend.engine.dead
         assert shared_engine(model, config) is backend.engine  # the process's cache holds the new one
         _, completion = await collect(backend, ask(max_tokens=16))
