@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trident.agent.core.events import EffortMode
 
@@ -103,9 +103,51 @@ class CompactConfig(_Section):
     keep_turns: int = Field(4, ge=0, description="model turns kept verbatim beside a /compact summary")
 
 
-class EngineConfig(_Section):
-    """The embedded vLLM engine (`vllm:DIR`)."""
+EngineProfile = Literal["h200x2-fp8", "h200x1-fp8", "b200x1-nvfp4"]
 
+# Mistral Small 4's serving recipe per machine (vLLM's recipe for mistralai/Mistral-Small-4-119B-2603,
+# docs/engine.md#profiles): what a profile sets for every setting not given explicitly. 1xH200 is not
+# in the recipe: FP8 weights (~112 GiB) leave room for a 64K context at 95% of the memory.
+ENGINE_PROFILES: dict[str, dict[str, Any]] = {
+    "h200x2-fp8": {
+        "tensor_parallel_size": 2,
+        "max_model_len": 262_144,
+        "attention_backend": "FLASH_ATTN_MLA",
+        "max_num_batched_tokens": 16_384,
+        "max_num_seqs": 128,
+        "gpu_memory_utilization": 0.8,
+        "draft_tokens": 3,
+        "draft_max_model_len": 65_536,
+    },
+    "h200x1-fp8": {
+        "tensor_parallel_size": 1,
+        "max_model_len": 65_536,
+        "attention_backend": "FLASH_ATTN_MLA",
+        "max_num_batched_tokens": 16_384,
+        "max_num_seqs": 128,
+        "gpu_memory_utilization": 0.95,
+        "draft_tokens": 3,
+        "draft_max_model_len": 65_536,
+    },
+    "b200x1-nvfp4": {  # the context: the longest the memory holds, up to 256K (the recipe: "reduced")
+        "tensor_parallel_size": 1,
+        "attention_backend": "TRITON_MLA",
+        "max_num_batched_tokens": 16_384,
+        "max_num_seqs": 128,
+        "gpu_memory_utilization": 0.8,
+        "draft_tokens": 3,
+        "draft_max_model_len": 65_536,
+    },
+}
+
+
+class EngineConfig(_Section):
+    """The embedded vLLM engine (`vllm:DIR`). A `profile` sets the serving recipe's values for every
+    setting not given explicitly (in any file or flag); `from_profile` names those it set."""
+
+    profile: EngineProfile | None = Field(
+        None, description="Mistral Small 4's serving recipe for a machine; explicit settings override it"
+    )
     tensor_parallel_size: int | None = Field(
         None, ge=1, description="GPUs to shard the model over; default: every visible GPU (1 on CPU)"
     )
@@ -115,6 +157,19 @@ class EngineConfig(_Section):
     kv_cache_gib: int | None = Field(None, ge=1, description="KV cache size; default: vLLM's choice")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     max_num_seqs: int | None = Field(None, ge=1, description="sequences decoded at once")
+    max_num_batched_tokens: int | None = Field(
+        None, ge=1, description="tokens per engine step (prefill chunks); default: vLLM's choice"
+    )
+    attention_backend: str | None = Field(
+        None, description="e.g. FLASH_ATTN_MLA (FP8, Hopper), TRITON_MLA (NVFP4); default: vLLM's choice"
+    )
+    draft_model: str | None = Field(
+        None,
+        description="speculative decoding: the EAGLE draft head's folder "
+        "(mistralai/Mistral-Small-4-119B-2603-eagle); default: none",
+    )
+    draft_tokens: int = Field(3, ge=1, description="tokens the draft proposes per step")
+    draft_max_model_len: int | None = Field(None, ge=256, description="the draft's context; default: vLLM's")
     dtype: Literal["auto", "bfloat16", "float16"] = "auto"
     enforce_eager: bool = Field(False, description="no CUDA graphs / compilation: faster start")
     language_model_only: bool = Field(True, description="skip the vision encoder (text-only agent)")
@@ -132,6 +187,26 @@ class EngineConfig(_Section):
     max_tokens: int = Field(8192, ge=16, description="output tokens per turn unless the request says")
     temperature: float = Field(0.7, ge=0, le=2, description="when the run sets none")
     seed: int = 0
+    max_restarts: int = Field(
+        1, ge=0, description="restarts of a dead engine per process; after them its requests fail"
+    )
+    from_profile: list[str] = Field(
+        default_factory=list, description="(set by trident) the settings the profile chose"
+    )
+
+    @model_validator(mode="after")
+    def _apply_profile(self) -> EngineConfig:
+        if self.profile is None:
+            return self
+        chosen = [
+            name
+            for name in ENGINE_PROFILES[self.profile]
+            if name not in self.model_fields_set - {"from_profile"}
+        ]
+        for name in chosen:
+            self.__dict__[name] = ENGINE_PROFILES[self.profile][name]
+        self.__dict__["from_profile"] = sorted(set(self.from_profile) | set(chosen))
+        return self
 
 
 class Settings(_Section):
@@ -223,6 +298,7 @@ GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
     ("sandbox", "workspace_mb"): _not_higher,
     ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
     ("engine", "moe_configs_dir"): _never,  # files vLLM loads, from anywhere on the machine
+    ("engine", "draft_model"): _never,  # weights vLLM loads and runs beside the model
 }
 
 

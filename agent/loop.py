@@ -32,6 +32,7 @@ from trident.agent.core.messages import (
     Backend,
     BackendError,
     Completion,
+    Message,
     ModelRequest,
     ReasoningChunk,
     Retrying,
@@ -142,14 +143,20 @@ class Agent:
             self._end("interrupted", "interrupted by the user")
             raise
 
+    async def shown_messages(self) -> list[Message]:
+        """The conversation as the model is shown it: old outputs masked against the context the
+        backend serves (BackendError: that context could not be learnt)."""
+        context = await self.backend.context_length()
+        budget = self.policies.masking.budget(context, self.backend.max_tokens)
+        return self.policies.masking.mask(self.state.messages, budget)
+
     async def _model_turn(self) -> AsyncIterator[Event]:
         try:
-            context = await self.backend.context_length()
+            shown = await self.shown_messages()
         except BackendError as exc:
             raise _Halt("backend_error", str(exc)) from exc
-        budget = self.policies.masking.budget(context, self.backend.max_tokens)
         request = ModelRequest(
-            messages=self.policies.masking.mask(self.state.messages, budget),
+            messages=shown,
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,
@@ -176,6 +183,8 @@ class Agent:
             raise _Halt("backend_error", str(exc)) from exc
         if completion is None:
             raise _Halt("backend_error", f"backend {self.backend.name} ended its stream without a completion")
+        for notice in completion.notices:
+            yield self.emit(Error(kind="backend_notice", message=notice))
         content, calls = self._intake.extract(completion, self.state.call_ids)
         yield self.emit(
             AssistantTurn(

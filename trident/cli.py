@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from trident import __version__
 from trident.agent.config import (
+    ENGINE_PROFILES,
     MODES,
     ApprovalMode,
     ConfigError,
@@ -156,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
 
-    engine = sub.add_parser("engine", help="the embedded vLLM engine: test checkpoints")
+    engine = sub.add_parser("engine", help="the embedded vLLM engine: a self-test, test checkpoints")
     engine_sub = engine.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
     tiny = engine_sub.add_parser(
         "make-tiny",
@@ -174,6 +175,17 @@ def _parser() -> argparse.ArgumentParser:
         help="MLA latent size; default 256 (Mistral Small 4's) with CUDA, else 512: vLLM's CPU MLA "
         "decode kernel only supports 512",
     )
+    check = engine_sub.add_parser(
+        "check",
+        help="what the [engine] settings (profile) do on this machine; one tool call, one reasoning call",
+        description="Print the device, each serving setting (value, source, whether it applies here), "
+        "what vLLM took once started, then make one real tool call and one reasoning call. "
+        "Exit 0 when both work, 1 otherwise.",
+    )
+    check.add_argument("dir", type=Path, nargs="?", help="the checkpoint (default: the configured vllm:DIR)")
+    check.add_argument("--profile", choices=sorted(ENGINE_PROFILES), help="a serving profile to try")
+    check.add_argument("--max-tokens", type=int, default=1024, help="tokens per call (default 1024)")
+    check.add_argument("--repo", type=Path, default=Path.cwd(), help="whose .trident.toml to read")
 
     trust = sub.add_parser(
         "trust",
@@ -376,6 +388,35 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_engine(args: argparse.Namespace) -> int:
+    if args.engine_command == "check":
+        return _cmd_engine_check(args)
+    return _cmd_make_tiny(args)
+
+
+def _cmd_engine_check(args: argparse.Namespace) -> int:
+    from trident.agent.llm.vllm_engine import vllm_missing
+
+    try:
+        settings = load_settings(args.repo, {"engine": {"profile": args.profile}} if args.profile else None)
+        path = args.dir
+        if path is None:
+            model = resolve_model(settings)
+            if not model.startswith("vllm:"):
+                raise ConfigError(f"engine check needs a vllm:DIR model or a DIR argument, not {model}")
+            path = Path(model.removeprefix("vllm:")).expanduser()
+    except ConfigError as exc:
+        print(f"trident: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    missing = vllm_missing()
+    if missing is not None:
+        print(f"trident: {missing}", file=sys.stderr)
+        return EXIT_USAGE
+    from trident.agent.llm.engine_check import check
+
+    return check(path.resolve(), settings.engine, max_tokens=args.max_tokens)
+
+
+def _cmd_make_tiny(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from trident.agent.llm.tiny_checkpoint import (

@@ -74,6 +74,9 @@ class Completion(BaseModel):
     # is then text the model wrote (a quote, a file it read) and is never run. False only where the
     # backend returns unparsed model text (a server without a tool parser, a scripted `raw` turn).
     calls_parsed: bool = True
+    # What the backend did besides answering (an engine restarted after it died): the loop records
+    # each as an `Error` event of kind "backend_notice"; the run goes on.
+    notices: list[str] = Field(default_factory=list)
 
     @property
     def truncated(self) -> bool:

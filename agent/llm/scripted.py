@@ -3,7 +3,8 @@
 Each line is either `{"content": str?, "reasoning": str?, "tool_calls": [{"name": str,
 "arguments": object | string, "id": str?}]?, "usage": {...}?}` or `{"raw": str}` (raw model text,
 e.g. with `[TOOL_CALLS]`), either with an optional `finish_reason` ("stop", "tool_calls", or
-"length": the turn was cut at max_tokens; default "tool_calls" when the turn has calls, else "stop").
+"length": the turn was cut at max_tokens; default "tool_calls" when the turn has calls, else "stop")
+and optional `notices` (strings the backend reports besides the answer, e.g. an engine restart).
 Only `raw` text is parsed for calls; `content` is what the model wrote, `[TOOL_CALLS]` included.
 Turn i answers a conversation holding i model turns (assistant messages, and the turns a compaction
 summary stands for), so a resumed or compacted run picks up at the right line. Asking for more
@@ -56,6 +57,9 @@ class ScriptedTurn(BaseModel):
     )
     delay: float = Field(0.0, ge=0, le=60, description="Seconds between streamed pieces (demos, interrupts).")
     comment: str | None = Field(None, description="Ignored: a note for readers of the session file.")
+    notices: list[str] = Field(
+        default_factory=list, description="What the backend reports besides the answer (an engine restart)."
+    )
 
 
 def load_script(path: str | Path) -> list[ScriptedTurn]:
@@ -117,6 +121,7 @@ class ScriptedBackend:
             usage=usage,
             finish_reason=turn.finish_reason or ("tool_calls" if calls else "stop"),
             calls_parsed=turn.raw is None,
+            notices=turn.notices,
         )
 
     async def aclose(self) -> None:

@@ -43,6 +43,7 @@ from trident.agent.core.messages import (
     ProposedCall,
 )
 from trident.agent.intake.calls import Accepted
+from trident.agent.llm.engine_plan import Device, detect_device, plan
 from trident.agent.llm.forced_args import ArgumentChecker, ForcingStats, ToolGrammars, guided_schema
 from trident.agent.llm.mistral_format import MistralFormat, OutputParser, load_tokenizer
 from trident.tools.base import ToolSpec
@@ -71,7 +72,7 @@ def vllm_missing() -> str | None:
     return None
 
 
-def _quiet_vllm_logs() -> None:
+def quiet_vllm_logs() -> None:
     """vLLM logs to stdout by default; `trident run --json` owns stdout. Children inherit this."""
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
@@ -96,29 +97,20 @@ def check_checkpoint(path: Path) -> None:
         )
 
 
-def visible_gpus() -> int:
-    from vllm.platforms import current_platform
-
-    if current_platform.is_cpu():
-        return 1
-    import torch
-
-    return max(1, int(torch.cuda.device_count()))
-
-
-def engine_args(path: Path, config: EngineConfig) -> Any:
-    """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings."""
+def engine_args(path: Path, config: EngineConfig, device: Device | None = None) -> Any:
+    """vLLM's engine arguments for a Mistral-native checkpoint and the `[engine]` settings (those that
+    apply on this device: `engine_plan`)."""
     from vllm.config import StructuredOutputsConfig
     from vllm.engine.arg_utils import AsyncEngineArgs
-    from vllm.platforms import current_platform
 
-    extra: dict[str, Any] = {}
+    device = device or detect_device()
+    extra = plan(config, device).engine_kwargs()
     if config.moe_configs_dir is not None:
         os.environ["VLLM_TUNED_CONFIG_FOLDER"] = str(Path(config.moe_configs_dir).expanduser())
     if config.max_model_len is not None:
         extra["max_model_len"] = config.max_model_len
     if config.kv_cache_gib is not None:
-        if current_platform.is_cpu():
+        if device.kind == "cpu":
             os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(config.kv_cache_gib)
         else:
             extra["kv_cache_memory_bytes"] = config.kv_cache_gib * 2**30
@@ -128,11 +120,8 @@ def engine_args(path: Path, config: EngineConfig) -> Any:
         config_format="mistral",
         load_format="mistral",
         language_model_only=config.language_model_only,
-        tensor_parallel_size=config.tensor_parallel_size or visible_gpus(),
         quantization=config.quantization,
         enable_prefix_caching=config.prefix_caching,
-        gpu_memory_utilization=config.gpu_memory_utilization,
-        max_num_seqs=config.max_num_seqs,
         dtype=config.dtype,
         enforce_eager=config.enforce_eager,
         seed=config.seed,
@@ -158,6 +147,11 @@ class Engine:
         return _key(self.path, self.config)
 
     @property
+    def prefix_caching(self) -> bool:
+        """Whether vLLM caches prompt prefixes (its CPU build turns it off for MLA without AMX)."""
+        return bool(self.llm.vllm_config.cache_config.enable_prefix_caching)
+
+    @property
     def dead(self) -> bool:
         """The engine's core process is gone (or its output loop ended): it answers nothing more."""
         return bool(self.llm.errored)
@@ -170,6 +164,11 @@ class Engine:
 
 
 _ENGINES: dict[str, Engine] = {}
+_RESTARTS: dict[str, int] = {}  # restarts done per engine key; past `max_restarts` the key is given up
+
+
+class EngineGivenUp(BackendError):
+    """The engine died more often than `[engine] max_restarts` allows: trident no longer starts it."""
 
 
 def _key(path: Path, config: EngineConfig) -> str:
@@ -184,26 +183,46 @@ def shared_engine(path: Path, config: EngineConfig) -> Engine:
     path = path.resolve()
     check_checkpoint(path)
     key = _key(path, config)
+    if _RESTARTS.get(key, 0) > config.max_restarts:
+        raise _given_up(path, config)
     if key not in _ENGINES:
         _ENGINES[key] = _start(path, config)
     return _ENGINES[key]
 
 
-def restarted(engine: Engine) -> Engine:
-    """A live engine in place of a dead one: evicted from the process's cache, started anew (once:
-    another backend sharing it may have done it already)."""
+def restarted(engine: Engine) -> tuple[Engine, str]:
+    """A live engine in place of a dead one, evicted from the process's cache and started anew (unless
+    another backend sharing it did that already), and the notice saying so. At most
+    `[engine] max_restarts` times per process: after that, `EngineGivenUp`."""
     current = _ENGINES.get(engine.key)
     if current is not None and current is not engine and not current.dead:
-        return current
+        return current, ""
     _ENGINES.pop(engine.key, None)
     with contextlib.suppress(Exception):  # it is dead already; what is left must not stop the restart
         engine.shutdown()
-    print(f"trident: engine: vllm:{engine.path} died; restarting it", file=sys.stderr)
-    return shared_engine(engine.path, engine.config)
+    done = _RESTARTS.get(engine.key, 0)
+    if done >= engine.config.max_restarts:
+        _RESTARTS[engine.key] = done + 1
+        raise _given_up(engine.path, engine.config)
+    _RESTARTS[engine.key] = done + 1
+    notice = (
+        f"vllm:{engine.path}: the engine died and was restarted "
+        f"(restart {done + 1} of at most {engine.config.max_restarts} in this process)"
+    )
+    print(f"trident: engine: {notice}", file=sys.stderr)
+    return shared_engine(engine.path, engine.config), notice
+
+
+def _given_up(path: Path, config: EngineConfig) -> EngineGivenUp:
+    return EngineGivenUp(
+        f"vllm:{path}: the engine died again after {config.max_restarts} restart(s) "
+        "([engine] max_restarts); it is not started again in this process: see its log on stderr "
+        "for the cause (often memory), then run trident again"
+    )
 
 
 def _start(path: Path, config: EngineConfig) -> Engine:
-    _quiet_vllm_logs()
+    quiet_vllm_logs()
     from vllm.v1.engine.async_llm import AsyncLLM
 
     fmt = MistralFormat(load_tokenizer(path))
@@ -250,7 +269,7 @@ def _one_line(exc: BaseException) -> str:
 # An exception line of a traceback, after the prefixes of vLLM's worker logs:
 # `(Worker pid=N) ERROR 12-06 02:25:05 [multiproc_executor.py:953] SafetensorError: ...`
 _EXCEPTION_LINE = re.compile(
-    r"^(?:\(\w+ pid=\d+\) )?(?:[A-Z]+ \d\d-\d\d [\d:]+ \[[^\]]*\] )?"
+    r"^(?:\([\w-]+ pid=\d+\) )?(?:[A-Z]+ \d\d-\d\d [\d:]+ \[[^\]]*\] )?"
     r"([A-Za-z_][\w.]*(?:Error|Exception|Exit)\b:? .*)$"
 )
 _GENERIC = ("root cause", "Engine core initialization failed")
@@ -334,19 +353,26 @@ class VllmBackend:
         return self.engine.max_model_len
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Chunk]:
-        """One turn; a dead engine is restarted first, and once more when it dies before answering."""
+        """One turn; a dead engine is restarted first, and once more when it dies before answering (each
+        restart counts against `[engine] max_restarts` and is reported in the completion's notices)."""
+        notices: list[str] = []
         for attempt in (1, 2):
             if self.engine.dead:
-                self.engine = restarted(self.engine)
+                self.engine, notice = restarted(self.engine)
+                notices += [notice] if notice else []
             answered = False
             try:
                 async for chunk in self._turn(request):
                     answered = True
+                    if isinstance(chunk, Completion) and notices:
+                        chunk = chunk.model_copy(update={"notices": notices})
                     yield chunk
                 return
             except _EngineDied as died:
                 if answered or attempt == 2:
-                    raise BackendError(f"{self.name}: {died}; it restarts at the next request") from died
+                    left = self.engine.config.max_restarts - _RESTARTS.get(self.engine.key, 0)
+                    then = "it restarts at the next request" if left > 0 else "no restart is left"
+                    raise BackendError(f"{self.name}: {died}; {then}") from died
 
     async def _turn(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         fmt, config = self.engine.fmt, self.engine.config
@@ -422,10 +448,8 @@ class VllmBackend:
 
         Each step is awaited beside a check that the engine lives: a request made just as the engine
         died is never answered by vLLM (its output loop is gone), so waiting alone would hang."""
-        from vllm.inputs import TokensPrompt
-
-        outputs = self.engine.llm.generate(TokensPrompt(prompt_token_ids=prompt), params, uuid.uuid4().hex)
         try:
+            outputs = self.engine.llm.generate(await self.engine_input(prompt), params, uuid.uuid4().hex)
             while True:
                 step = asyncio.ensure_future(anext(outputs))
                 while not (await asyncio.wait({step}, timeout=_LIVENESS_S))[0]:
@@ -443,6 +467,17 @@ class VllmBackend:
             if self.engine.dead:
                 raise _EngineDied(f"the engine died: {_one_line(exc)}") from exc
             raise BackendError(f"{self.name}: generation failed: {_one_line(exc)}") from exc
+
+    async def engine_input(self, prompt: list[int]) -> Any:
+        """The prompt's token ids as vLLM's renderer makes them into an engine input: its supported path
+        (0.32 deprecates handing raw prompts to the input processor). The ids pass through unchanged."""
+        from vllm.inputs import TokensPrompt
+
+        renderer = self.engine.llm.renderer
+        (engine_input,) = await renderer.render_cmpl_async(
+            [TokensPrompt(prompt_token_ids=prompt)], renderer.default_cmpl_tok_params
+        )
+        return engine_input
 
     async def _checked_calls(
         self, request: ModelRequest, prompt: list[int], parser: OutputParser

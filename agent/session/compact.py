@@ -27,15 +27,16 @@ SUMMARY_PROMPT = (
 
 
 async def summarise(agent: Agent) -> Completion:
-    """The model's summary of `agent`'s conversation (as the loop would show it, old outputs masked)."""
-    shown = agent.policies.masking.mask(agent.state.messages)
-    request = ModelRequest(
-        messages=[*shown, Message(role="user", content=SUMMARY_PROMPT)],
-        reasoning_effort="none",
-        temperature=agent.temperature,
-    )
+    """The model's summary of `agent`'s conversation, shown as the loop would show it: old outputs masked
+    against the context the backend serves, not only the configured budget."""
     completion: Completion | None = None
     try:
+        shown = await agent.shown_messages()
+        request = ModelRequest(
+            messages=[*shown, Message(role="user", content=SUMMARY_PROMPT)],
+            reasoning_effort="none",
+            temperature=agent.temperature,
+        )
         async for chunk in agent.backend.stream(request):
             if isinstance(chunk, Completion):
                 completion = chunk

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.test_openai_backend import FakeOpenAIServer, text_stream
+from tests.agent.test_openai_backend import (
+    MODEL,
+    FakeOpenAIServer,
+    Stream,
+    call_delta,
+    chunk,
+    text_stream,
+    vllm_models,
+)
 from tests.chat_helpers import answer, chat_session, git_repo
 from tests.helpers import OPEN_SANDBOXES
 from trident.agent.config import load_settings
@@ -149,3 +157,45 @@ async def test_asked_without_tools_at_effort_none(tmp_path: Path, server: FakeOp
         ("assistant", "Two."),
         ("user", "third"),
     ]
+
+
+async def test_the_summary_request_is_masked_against_the_served_context(
+    tmp_path: Path, server: FakeOpenAIServer
+) -> None:
+    """A conversation far below `[masking] budget_tokens` (96K) but past what the server holds (8K) is
+    summarised from its masked form, as the loop shows it, not sent whole into a refused request."""
+    big = "".join(f"line {i:04d} " + "x" * 80 + "\n" for i in range(300))  # ~6.8K tokens
+    repo = git_repo(tmp_path / "repo", {"big.txt": big})
+    settings = load_settings(repo)
+    settings.compact.keep_turns = 1
+    settings.masking.keep_recent = 1
+    settings.openai.max_tokens = 1024
+    OPEN_SANDBOXES.append(LocalSandbox(repo))
+    session = ChatSession.start(
+        settings,
+        repo,
+        f"openai:{MODEL}@{server.base_url}",
+        OPEN_SANDBOXES[-1],
+        ApprovalPolicy(),
+        run_id="masked",
+    )
+    server.models = vllm_models(8192)
+    read_big = [
+        Stream(
+            [
+                chunk(call_delta(0, id=call_id, name="read", args='{"path": "big.txt"}')),
+                chunk({}, "tool_calls"),
+            ]
+        )
+        for call_id in ("abcDEF123", "abcDEF456")
+    ]
+    server.script(*read_big, text_stream("Read it twice."), text_stream("Two."), text_stream(SUMMARY))
+    await session.send("first", lambda e: None)
+    await session.send("second", lambda e: None)
+    await session.compact()
+    await session.backend.aclose()
+    summary_request = server.requests[-1]
+    assert summary_request["messages"][-1] == {"role": "user", "content": SUMMARY_PROMPT}
+    tools_shown = [m["content"] for m in summary_request["messages"] if m["role"] == "tool"]
+    assert len(tools_shown) == 2
+    assert tools_shown[0].startswith("[output elided to save context") and "line 0299" in tools_shown[1]

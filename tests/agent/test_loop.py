@@ -309,3 +309,13 @@ def test_masking_budget_follows_the_served_context() -> None:
     # the 1×H200 recipe: max_model_len 65536, 8192-token answers, a tenth kept as margin
     assert masker.budget(65_536, 8192) == 65_536 - 8192 - 6553
     assert masker.budget(262_144, 8192) == 96_000
+
+
+async def test_a_backend_notice_is_an_error_event_and_the_run_goes_on(tmp_path: Path) -> None:
+    """An engine restarted under a turn (the backend's notice) is on the record, before the turn."""
+    restarted = "vllm:/m: the engine died and was restarted (restart 1 of at most 1 in this process)"
+    events = await run_script(tmp_path, [{"tool_calls": [READ], "notices": [restarted]}, DONE])
+    notices = [e for e in events if isinstance(e, Error)]
+    assert [(e.kind, e.message) for e in notices] == [("backend_notice", restarted)]
+    assert isinstance(events[events.index(notices[0]) + 1], AssistantTurn)
+    assert end_of(events).status == "finished" and end_of(events).steps == 2

@@ -16,7 +16,11 @@ from trident.agent.core.events import AssistantTurn, Event, RunEnd
 from trident.agent.core.messages import Completion, Message, ModelRequest, ReasoningChunk, TextChunk
 from trident.agent.core.trajectory import load
 from trident.agent.headless.run import RunRequest, execute
-from trident.agent.llm.vllm_engine import Engine, VllmBackend
+from trident.agent.intake.calls import Accepted
+from trident.agent.llm import vllm_engine
+from trident.agent.llm.engine_plan import detect_device
+from trident.agent.llm.forced_args import ArgumentChecker
+from trident.agent.llm.vllm_engine import Engine, VllmBackend, shared_engine
 from trident.tools.base import ToolSpec
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")  # the engine belongs to one event loop
@@ -63,6 +67,18 @@ async def test_streams_deltas_then_one_completion_with_usage(engine: Engine) -> 
     assert backend.stats.turns == backend.stats.grammar_turns == 1
     for call in completion.tool_calls:  # random weights rarely call; when they do, the grammar held
         assert call.name in ("read", "edit")
+
+
+@pytest.mark.parametrize("effort", ["none", "high"])
+async def test_the_prompt_reaches_vllm_token_identical_on_its_supported_path(
+    engine: Engine, effort: str
+) -> None:
+    """The rendered ids go through vLLM's renderer unchanged, as an engine input (a dict with a `type`:
+    the input processor's supported branch, not 0.32's deprecated raw-prompt one)."""
+    backend = VllmBackend(engine)
+    prompt = engine.fmt.render(ask(effort))
+    engine_input = await backend.engine_input(prompt)
+    assert engine_input["type"] == "token" and list(engine_input["prompt_token_ids"]) == prompt
 
 
 @pytest.mark.parametrize("spec", [READ, EDIT], ids=["read", "edit"])
@@ -113,6 +129,45 @@ async def test_concurrent_sessions_share_the_engine(engine: Engine) -> None:
     backend = VllmBackend(engine, force_tool="read")
     results = await asyncio.gather(*(collect(backend, ask(max_tokens=48)) for _ in range(4)))
     assert [c.tool_calls[0].name for _, c in results] == ["read"] * 4
+
+
+async def test_a_free_turn_under_the_turn_grammar(engine: Engine) -> None:
+    """Not forced: the model may write text or call either tool; whatever it does, the turn grammar
+    held it (every call passes intake) and the answer is parsed from its tokens."""
+    backend = VllmBackend(engine)
+    assert backend.force_tool is None and engine.config.tool_grammar == "lark"
+    request = ask("none", max_tokens=48)
+    chunks, completion = await collect(backend, request)
+    assert backend.stats.turns == backend.stats.grammar_turns == 1
+    assert "".join(c.text for c in chunks if isinstance(c, TextChunk)) == completion.content
+    assert completion.reasoning == ""  # effort none: no [THINK] block
+    checker = ArgumentChecker().for_tools(request.tools)
+    for call in completion.tool_calls:
+        arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
+        assert isinstance(checker.check(call.name, arguments), Accepted)
+    assert completion.finish_reason in ("stop", "length") and completion.usage.output_tokens <= 48 + 1024
+
+
+@pytest.mark.parametrize("caching", [True, False], ids=["prefix-caching", "no-prefix-caching"])
+async def test_prefix_caching_on_and_off_where_the_cpu_allows(
+    engine: Engine, tiny_checkpoint: Path, caching: bool
+) -> None:
+    """Asked on or off, the engine has prefix caching exactly where this device allows it (vLLM's CPU
+    build turns it off for MLA without AMX), and a repeated greedy turn, which a cache serves from the
+    stored prefix, answers exactly as the first."""
+    device = detect_device()
+    config = TEST_ENGINE.model_copy(update={"prefix_caching": caching})
+    tested = engine if caching else shared_engine(tiny_checkpoint, config)
+    try:
+        assert tested.config.prefix_caching is caching
+        assert tested.prefix_caching is (caching and (device.kind != "cpu" or device.amx))
+        backend = VllmBackend(tested, force_tool="read")
+        request = ask("high", max_tokens=32).model_copy(update={"temperature": 0.0})
+        (_, first), (_, again) = [await collect(backend, request) for _ in range(2)]
+        assert first.tool_calls == again.tool_calls and first.usage == again.usage
+    finally:
+        if tested is not engine:
+            vllm_engine._ENGINES.pop(tested.key).shutdown()
 
 
 async def test_prompt_too_long_is_a_backend_error(engine: Engine) -> None:

@@ -18,7 +18,7 @@ from tests.helpers import make_workspace
 from trident.agent.config import EngineConfig
 from trident.agent.core.messages import BackendError
 from trident.agent.llm import vllm_engine
-from trident.agent.llm.vllm_engine import RECOMMENDED_CONTEXT, VllmBackend, shared_engine
+from trident.agent.llm.vllm_engine import RECOMMENDED_CONTEXT, EngineGivenUp, VllmBackend, shared_engine
 
 
 def descendants() -> set[int]:
@@ -76,7 +76,9 @@ def test_a_failed_start_names_its_first_real_cause(tiny_checkpoint: Path, tmp_pa
 
 
 @pytest.mark.asyncio(loop_scope="session")  # the engines belong to one event loop
-async def test_default_context_and_a_dead_engine_is_restarted(tiny_checkpoint: Path, tmp_path: Path) -> None:
+async def test_default_context_and_a_dead_engine_is_restarted_once(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     params = json.loads((tiny_checkpoint / "params.json").read_text())
     params["max_position_embeddings"] = 1_048_576  # advertised like Mistral Small 4's config: 1M
     model = variant(tiny_checkpoint, tmp_path / "m", **{"params.json": json.dumps(params).encode()})
@@ -91,10 +93,20 @@ async def test_default_context_and_a_dead_engine_is_restarted(tiny_checkpoint: P
             os.kill(pid, signal.SIGKILL)  # the engine's processes die, as on an out-of-memory kill
         _, completion = await collect(backend, ask(max_tokens=16))  # restarted, then answered
         assert completion.tool_calls[0].name == "read"
+        restart = "the engine died and was restarted (restart 1 of at most 1 in this process)"
+        assert completion.notices == [f"vllm:{model.resolve()}: {restart}"]
         assert backend.engine is not engine and engine.dead and not backend.engine.dead
         assert shared_engine(model, config) is backend.engine  # the process's cache holds the new one
         _, completion = await collect(backend, ask(max_tokens=16))
-        assert completion.tool_calls[0].name == "read"
+        assert completion.tool_calls[0].name == "read" and completion.notices == []
+        for pid in descendants() - before:
+            os.kill(pid, signal.SIGKILL)  # it dies again: past [engine] max_restarts (1)
+        with pytest.raises(
+            EngineGivenUp, match=r"died again after 1 restart\(s\) \(\[engine\] max_restarts\)"
+        ):
+            await collect(backend, ask(max_tokens=16))
+        with pytest.raises(EngineGivenUp):  # nor does a new backend (a batch's next worker) start it
+            shared_engine(model, config)
     finally:
         live = vllm_engine._ENGINES.pop(engine.key, None)
         if live is not None:
