@@ -55,7 +55,8 @@ class Status:
 SEP = (" │ ", MUTED)
 
 
-def render_left(status: Status) -> Text:
+def render_left(status: Status, short: bool = False) -> Text:
+    """`short`: the sandbox in a word and the effort without its mode, so the effort stays readable."""
     effort_style = f"bold {MAGENTA}" if status.effort == "high" else CYAN
     mode_style = (
         f"bold {GREEN}" if status.mode == "full-auto" else YELLOW if status.mode == "auto-edit" else ""
@@ -64,18 +65,18 @@ def render_left(status: Status) -> Text:
         ("● " if status.busy else "○ ", GREEN if status.busy else MUTED),
         (model_label(status.model), "bold"),
         SEP,
-        status.sandbox,
+        status.sandbox.split(",")[0] if short else status.sandbox,
         SEP,
         (status.mode, mode_style),
         SEP,
         "effort ",
         (status.effort, effort_style),
-        (f" ({status.effort_mode})", MUTED),
+        ("" if short else f" ({status.effort_mode})", MUTED),
     )
 
 
 def render_context(status: Status) -> Text:
-    """`ctx 12.3k/32.8k (38%)`: how much of the model's context the conversation fills (`ctx ~12.3k`
+    """`ctx 12.3k/32.8k 38%`: how much of the model's context the conversation fills (`ctx ~12.3k`
     when the window is unknown; `~` while a turn streams, the estimate)."""
     used = status.context_used + status.streaming_out
     approx = "~" if status.streaming_out or not status.context_length else ""
@@ -84,7 +85,7 @@ def render_context(status: Status) -> Text:
     fill = used / status.context_length
     style = REMOVED if fill >= FULL else YELLOW if fill >= FULLISH else ""
     return Text.assemble(
-        f"ctx {approx}{tokens(used)}/{tokens(status.context_length)} ", (f"({fill:.0%})", style)
+        f"ctx {approx}{tokens(used)}/{tokens(status.context_length)} ", (f"{fill:.0%}", style)
     )
 
 
@@ -103,8 +104,11 @@ def render_right(status: Status) -> Text:
 
 
 def render_status(status: Status, width: int | None = None) -> Text:
-    """The line; at `width`, the left part is cut (with …) so the step, tokens and time stay."""
+    """The line; at `width`, the left part is shortened, then cut (with …), so the step, tokens,
+    context and time stay."""
     left, right = render_left(status), render_right(status)
+    if width is not None and left.cell_len + right.cell_len > width:
+        left = render_left(status, short=True)
     if width is not None and left.cell_len + right.cell_len > width:
         left.truncate(max(width - right.cell_len, 1), overflow="ellipsis")
     if width is not None:

@@ -711,3 +711,11 @@ async def test_a_stream_cut_before_any_answer_is_retried(server: FakeOpenAIServe
     items = await stream_all(backend_for(server, max_retries=2))
     assert completion_of(items).content == "second try"
     assert isinstance(items[0], Retrying)
+
+
+async def test_a_server_asking_for_a_long_wait_or_no_retry_is_not_retried(server: FakeOpenAIServer) -> None:
+    busy = {"error": {"message": "come back later"}}
+    server.script(Failure(503, busy, {"retry-after": "600"}), Failure(500, busy, {"x-should-retry": "false"}))
+    for _ in range(2):
+        assert "come back later" in await error_of(backend_for(server, max_retries=3))
+    assert len(server.requests) == 2  # each asked once

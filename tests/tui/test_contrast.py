@@ -132,5 +132,5 @@ async def test_help_and_the_composer_are_readable(make_app: AppFactory) -> None:
             app.context_length, app.context_used = 100, used
             app.refresh_status()
             await settle(pilot)
-            assert f"({used}%)" in str(app.status_bar.content)
+            assert f"/100 {used}%" in str(app.status_bar.content)
             assert_readable(app, f"the status bar, the context {used}% full")

@@ -12,6 +12,7 @@ from tests.tui.conftest import SIZE, AppFactory, visible_text
 from tests.tui.test_app import idle, type_line, until
 from trident.agent.tui.approval_screen import ApprovalScreen
 from trident.agent.tui.messages import AssistantText, UserBubble, split_notes
+from trident.agent.tui.status_bar import Status, render_status
 from trident.agent.tui.tool_card import ToolCard
 
 RICH = """Here is the plan:
@@ -219,3 +220,26 @@ async def test_at_80x24_the_prompt_keys_and_the_status_stay_visible(make_app: Ap
         await pilot.press("y")
         await idle(pilot)
         assert (app.session.repo / "big.txt").read_text() == big
+
+
+def test_a_narrow_status_bar_shortens_the_left_before_it_cuts_it() -> None:
+    status = Status(
+        model="scripted:/x/session.jsonl",
+        sandbox="local, not isolated",
+        mode="full-auto",
+        effort="high",
+        effort_mode="auto",
+        step=3,
+        tokens_in=5800,
+        tokens_out=158,
+        elapsed_s=61,
+        context_used=2100,
+        context_length=32768,
+    )
+    wide = str(render_status(status, 150))
+    assert "local, not isolated" in wide and "effort high (auto)" in wide
+    middle = str(render_status(status, 108))
+    assert "│ local │" in middle and "effort high " in middle and "…" not in middle  # the effort stays
+    assert middle.endswith("ctx 2.1k/32.8k 6% │ 1:01") and len(middle) == 108
+    narrow = str(render_status(status, 70))
+    assert narrow.endswith("ctx 2.1k/32.8k 6% │ 1:01") and "…" in narrow and len(narrow) == 70
