@@ -105,7 +105,7 @@ def recover(run_dir: Path, workspace: Path) -> int | None:
     no checkpoint, the workspace is not a pulled copy)."""
     commit = run_dir / PENDING / COMMIT
     if commit.is_file():
-        _apply(Pull.model_validate_json(commit.read_bytes()), run_dir, workspace)
+        _apply(Pull.model_validate(json.loads(commit.read_bytes())), run_dir, workspace)
     shutil.rmtree(run_dir / PENDING, ignore_errors=True)
     try:
         return int(json.loads((run_dir / MARK).read_text())["seq"])
@@ -168,7 +168,8 @@ def _checked(path: str) -> str:
 
 
 def _commit(record: Pull, run_dir: Path, workspace: Path) -> None:
-    _atomic_write(run_dir / PENDING / COMMIT, record.model_dump_json())
+    # json.dumps escapes the lone surrogates of names that are not UTF-8 (pydantic's JSON refuses them)
+    _atomic_write(run_dir / PENDING / COMMIT, json.dumps(record.model_dump()))
     _apply(record, run_dir, workspace)
 
 

@@ -24,6 +24,7 @@ from trident.agent.core.events import ToolCall
 from trident.agent.core.trajectory import load
 from trident.sandbox import checkpoint
 from trident.sandbox.checkpoint import CheckpointError, Entry, Pull
+from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 MIB = 1024 * 1024
 CAP_MB = 32
@@ -155,3 +156,25 @@ def test_a_pull_never_writes_through_a_link_on_the_host(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="not a directory on the host"):
         checkpoint.recover(workspace.parent, workspace)
     assert list(victim.iterdir()) == []
+
+
+async def test_hostile_names_and_kind_changes_are_pulled_exactly(tmp_path: Path, sandbox_image: str) -> None:
+    """Names that are not UTF-8 or hold a newline (they crashed the pull's record once), a folder
+    turned into a file and a file into a folder: the host copy ends up as the sandbox's, byte for byte."""
+    run = tmp_path / "run"
+    workspace = make_workspace(run / "workspace", {"a.txt": "a\n"})
+    box = DockerSandbox(mode="copy", source=workspace, settings=DockerSettings(image=sandbox_image))
+    try:
+        await box.start()
+        await checkpoint.start(box)
+        await box.exec("touch $'\\xff\\xfe-bad' $'new\\nline' && mkdir x && echo 1 > x/f", timeout=30)
+        await checkpoint.pull(box, run, workspace, seq=1)
+        await box.exec("rm -r x && echo 2 > x && rm a.txt && mkdir a.txt && echo 3 > a.txt/in", timeout=30)
+        second = await checkpoint.pull(box, run, workspace, seq=2)
+    finally:
+        await box.close()
+    assert second.deleted == ["x/f"]
+    names = sorted(bytes(p.relative_to(workspace)) for p in workspace.rglob("*"))
+    assert names == [b"a.txt", b"a.txt/in", b"new\nline", b"x", b"\xff\xfe-bad"]
+    assert (workspace / "x").read_text() == "2\n" and (workspace / "a.txt" / "in").read_text() == "3\n"
+    assert checkpoint.recover(run, workspace) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -67,19 +68,22 @@ async def test_a_cancelled_command_leaves_nothing(box: RunnerSession) -> None:
     assert await alive(box, "64.01", "64.02", "64.03") == 0
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the local sandbox shares this machine's loopback with
+    other runs of this very test: a fixed port could answer from another run's server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def test_a_server_in_the_foreground_of_its_command_still_works(box: RunnerSession) -> None:
-    # A free port, not a fixed one: the local sandbox shares the host's network with other servers.
-    free = "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+    port = free_port()
     server = (
-        f'PORT=$({python(box)} -c "$FREE"); export PORT; '
-        f"{python(box)} -m http.server $PORT --bind 127.0.0.1 >/dev/null 2>&1 & "
+        f"{python(box)} -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & "
         f'for i in $(seq 100); do {python(box)} -c "$GET" && break; sleep 0.1; done'
     )
-    get = (
-        "import os, urllib.request; "
-        "urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/', timeout=1)"
-    )
-    result = await box.exec(server, timeout=60, env={"GET": get, "FREE": free})
+    get = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=1)"
+    result = await box.exec(server, timeout=60, env={"GET": get})
     assert result.exit_code == 0 and result.background_killed == 1, result.output
 
 
