@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,15 @@ from trident.agent.tui.tool_card import ToolCard
 
 SIZE = (110, 36)
 AppFactory = Callable[..., TridentApp]
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """pytest's own, but with a path of the same length on every run: the system prompt names the
+    repository's path, so the context estimate on screen (in snapshots) must not follow pytest's
+    numbered folders (pytest-9 → pytest-10)."""
+    with tempfile.TemporaryDirectory(prefix="trident-tui-") as folder:
+        yield Path(folder)
 
 
 @pytest.fixture
