@@ -89,6 +89,15 @@ class SandboxConfig(_Section):
     )
 
 
+class ScaleConfig(_Section):
+    executor: Literal["local", "ray"] = Field(
+        "local", description="batch runs and evals: this machine, or a Ray cluster (the ray extra)"
+    )
+    ray_address: str | None = Field(
+        None, description="the Ray cluster to join (else $RAY_ADDRESS; neither: a local Ray instance)"
+    )
+
+
 class MaskingConfig(_Section):
     """Observation masking (agent/policies/masking.py): old tool outputs elided past a token budget."""
 
@@ -224,6 +233,7 @@ class Settings(_Section):
     masking: MaskingConfig = Field(default_factory=MaskingConfig)
     compact: CompactConfig = Field(default_factory=CompactConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    scale: ScaleConfig = Field(default_factory=ScaleConfig)
 
 
 def user_config_path() -> Path:
@@ -297,7 +307,9 @@ GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
     ("sandbox", "max_file_mb"): _not_higher,
     ("sandbox", "workspace_mb"): _not_higher,
     ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
-    ("engine", "moe_configs_dir"): _never,  # files vLLM loads, from anywhere on the machine
+    ("engine", "moe_configs_dir"): _never,
+    ("scale", "executor"): lambda v, cur: v == "local",  # where the user's jobs (and key) are sent
+    ("scale", "ray_address"): _never,  # files vLLM loads, from anywhere on the machine
     ("engine", "draft_model"): _never,  # weights vLLM loads and runs beside the model
 }
 

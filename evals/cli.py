@@ -21,6 +21,7 @@ from trident.agent.config import ConfigError, Settings, load_settings
 from trident.agent.core.events import Effort
 from trident.agent.core.messages import BackendError
 from trident.agent.headless.run import EXIT_BACKEND, EXIT_INTERRUPTED, EXIT_SANDBOX, EXIT_USAGE
+from trident.agent.scale.choose import add_executor_arguments, executor_overrides
 from trident.sandbox.base import SandboxError
 
 if TYPE_CHECKING:  # the run's modules load when an eval runs, not when `trident` builds its parser
@@ -127,6 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="default ./results")
     out.add_argument("--run", metavar="NAME", help="default: date and model; an existing run is continued")
+    add_executor_arguments(parser.add_argument_group("where the work runs"))
 
 
 def _run_name(args: argparse.Namespace) -> str:
@@ -148,6 +150,7 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
         "limits": {"max_steps": args.max_steps, "timeout_s": args.agent_timeout},
         "temperature": args.temperature,
+        **executor_overrides(args),
     }
     # auto made concrete here (and said on stderr when it is local): run.json records the kind graded in
     settings = resolve_sandbox_kind(load_settings(None, overrides))
@@ -260,19 +263,25 @@ async def _main_async(
     concurrency: int,
     console: Console,
 ) -> Summary:
+    from trident.agent.scale.choose import open_executor
     from trident.evals.run import run_eval
 
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    return await run_eval(
-        config,
-        problems,
-        suite.window,
-        settings,
-        out,
-        program=suite.program,
-        workers=workers,
-        concurrency=concurrency,
-        console=console,
-    )
+    executor = open_executor(settings.scale, concurrency)
+    try:
+        return await run_eval(
+            config,
+            problems,
+            suite.window,
+            settings,
+            out,
+            program=suite.program,
+            workers=workers,
+            concurrency=concurrency,
+            console=console,
+            executor=executor,
+        )
+    finally:
+        await executor.close()

@@ -117,6 +117,8 @@ class Summary(BaseModel):
     # what produced these numbers: trident version and commit, data sha256s, sandbox and image,
     # the sampling parameters sent, seeds
     provenance: dict[str, Any] = Field(default_factory=dict)
+    # where this invocation's agent runs and grades ran: executor kind, nodes, per-node throughput
+    executor: dict[str, Any] = Field(default_factory=dict)
 
 
 def _by_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:

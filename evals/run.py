@@ -26,11 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from trident.agent.config import ConfigError, Settings
 from trident.agent.core.events import Effort, EffortMode
+from trident.agent.scale.executor import Done, Executor
+from trident.agent.scale.local import LOCAL_NODE, LocalExecutor
+from trident.agent.scale.progress import NodeCounts
 from trident.evals.agentic import AgentRun, solve_all
 from trident.evals.backends import ModelSource
-from trident.evals.concurrency import run_all
 from trident.evals.generate import Generation, generate, given_generations
-from trident.evals.lcb.grader import SampleResult, open_grader
+from trident.evals.jobs import GradeChunk, Graded, ToGrade, agent_jobs, grade_jobs
 from trident.evals.lcb.problems import Problem, Window
 from trident.evals.report import Sample, Scenario, Summary, differences, paired, scores
 from trident.evals.results import write_report
@@ -74,11 +76,6 @@ class EvalConfig(BaseModel):
 
 
 Candidate = Generation | AgentRun  # code to grade: a plain sample or an agent's final file
-
-
-class Graded(KeyedRecord):
-    effort: str
-    result: SampleResult
 
 
 class RunFiles:
@@ -275,6 +272,8 @@ async def _grade(
     config: EvalConfig,
     workers: int,
     stage: Stage,
+    executor: Executor,
+    counts: NodeCounts,
 ) -> None:
     # an infra_failure is the grader's, not the sample's: graded again on every run until it is not
     missing = [
@@ -285,31 +284,44 @@ async def _grade(
     ]
     if not missing:
         return
-    passed = sum(g.result.passed for g in files.grades.records.values())
-    async with open_grader(
-        config.sandbox, workers=workers, timeout_s=config.timeout_s, image=config.image
-    ) as grader:
-        # the image exists now: a run graded in another image (same name, rebuilt) is refused
-        check_settings(files.out, config, await asyncio.to_thread(sandbox_image_id, config))
-
-        async def one(item: Candidate) -> None:
-            nonlocal passed
-            problem = problems[item.question_id]
-            source = program(problem, item.code)
-            result = await grader.grade(problem, source, item.sample_index, tests="all")  # it queues
-            files.grades.add(
-                Graded(
-                    scenario=item.scenario,
-                    question_id=item.question_id,
-                    sample_index=item.sample_index,
-                    effort=item.effort,
-                    result=result,
-                )
+    chunk = GradeChunk(
+        sandbox=config.sandbox,
+        image=config.image,
+        timeout_s=config.timeout_s,
+        workers=workers,
+        problems={item.question_id: problems[item.question_id] for item in missing},
+        samples=[
+            ToGrade(
+                scenario=item.scenario,
+                question_id=item.question_id,
+                sample_index=item.sample_index,
+                effort=item.effort,
+                source=program(problems[item.question_id], item.code),
             )
-            passed += result.passed
-            stage.advance(f"{passed} passed")
+            for item in missing
+        ],
+    )
+    # here one grader for all (today's pool); on a cluster a one-CPU chunk per CPU slot
+    pieces = 1 if executor.kind == "local" else executor.slots()
+    passed = sum(g.result.passed for g in files.grades.records.values())
+    wanted = {item.key for item in missing}
+    checked = False
 
-        await run_all(one(item) for item in missing)
+    def keep(done: Done) -> None:
+        nonlocal passed, checked
+        graded: Graded = done.item
+        if not checked:  # the image exists now: a run graded in another image (rebuilt) is refused
+            check_settings(files.out, config, sandbox_image_id(config))
+            checked = True
+        if graded.key not in wanted:  # a retried chunk's second answer: one grade per sample
+            return
+        wanted.discard(graded.key)
+        files.grades.add(graded)
+        passed += graded.result.passed
+        counts.add(done.node)
+        stage.advance(f"{passed} passed · {counts.line()}")
+
+    await executor.run(grade_jobs(chunk, pieces), keep)
 
 
 async def run_eval(
@@ -323,21 +335,27 @@ async def run_eval(
     workers: int,
     concurrency: int,
     console: Console,
+    executor: Executor | None = None,
 ) -> Summary:
-    """Run every stage the config asks for and write the report; returns the summary."""
+    """Run every stage the config asks for and write the report; returns the summary. `executor`:
+    where agent runs and grading chunks run (default: here, today's pools)."""
     check_settings(out, config)
+    executor = executor or LocalExecutor(concurrency)
+    counts = NodeCounts(executor.kind, executor.nodes())
     files = RunFiles(out)
     source = ModelSource(config.model, settings) if config.model else None
     by_id = {p.question_id: p for p in problems}
     started = time.monotonic()
     try:
         with _progress(console) as progress:
-            items = await _produce(config, problems, files, source, settings, out, concurrency, progress)
+            items = await _produce(
+                config, problems, files, source, settings, out, concurrency, progress, executor, counts
+            )
             produced = time.monotonic()
             grade_stage = Stage(
                 progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
             )
-            await _grade(by_id, items, program, files, config, workers, grade_stage)
+            await _grade(by_id, items, program, files, config, workers, grade_stage, executor, counts)
     finally:
         files.close()
         if source is not None:
@@ -357,6 +375,7 @@ async def run_eval(
         differences=differences(scenarios),
         paired=paired(scenarios),
         provenance=provenance(config, await asyncio.to_thread(recorded_image_id, out, config)),
+        executor=counts.record(),
     )
     write_report(out, problems, summary, scenarios)
     return summary
@@ -371,6 +390,8 @@ async def _produce(
     out: Path,
     concurrency: int,
     progress: Progress,
+    executor: Executor,
+    counts: NodeCounts,
 ) -> list[Candidate]:
     """Generations and agent runs; returns what is to be graded."""
     items: list[Candidate] = []
@@ -399,22 +420,47 @@ async def _produce(
     if config.agentic:
         assert source is not None
         stage = _stage(progress, "agentic", problems, config.n, "agentic", files.agent_runs)
-        await solve_all(
-            problems,
-            source,
-            settings,
-            files.agent_runs,
-            root=out / "agentic",
-            scenario="agentic",
-            n=config.n,
-            concurrency=concurrency,
-            on_done=lambda r: stage.advance(
-                f"{r.question_id}: {r.status}, {r.steps} steps, effort {r.effort}"
-            ),
-        )
+        if executor.kind != "local":
+            assert config.model is not None
+            jobs = agent_jobs(
+                problems,
+                config.model,
+                settings,
+                out / "agentic",
+                "agentic",
+                set(files.agent_runs.records),
+                config.n,
+            )
+
+            def keep(done: Done) -> None:
+                run: AgentRun = done.item
+                if run.key in files.agent_runs:  # a retried task's second answer
+                    return
+                files.agent_runs.add(run)
+                counts.add(done.node)
+                stage.advance(f"{run.question_id}: {run.status} · {counts.line()}")
+
+            await executor.run(jobs, keep)
+        else:
+            await solve_all(
+                problems,
+                source,
+                settings,
+                files.agent_runs,
+                root=out / "agentic",
+                scenario="agentic",
+                n=config.n,
+                concurrency=concurrency,
+                on_done=lambda r: _local_done(r, stage, counts),
+            )
         items += files.agent_runs.records.values()
     wanted = {p.question_id for p in problems}
     return [item for item in items if item.question_id in wanted]
+
+
+def _local_done(run: AgentRun, stage: Stage, counts: NodeCounts) -> None:
+    counts.add(LOCAL_NODE)
+    stage.advance(f"{run.question_id}: {run.status}, {run.steps} steps, effort {run.effort}")
 
 
 def _stage(

@@ -24,6 +24,7 @@ AGENT_FLOORS = [
     ["state"],
     ["loop", "prompt"],
     ["wiring"],
+    ["scale"],
     ["headless", "session"],
     ["tui"],
 ]

@@ -31,6 +31,7 @@ from trident.agent.headless.run import (
     execute,
     recorded_run,
 )
+from trident.agent.scale.choose import add_executor_arguments, executor_overrides, open_executor
 
 RUN_EPILOG = """\
 exit codes:
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workers", type=int, default=2, help="batch: instances run at once (default 2)")
     run.add_argument("--out", type=Path, default=Path("trident-results"), help="batch: output directory")
+    add_executor_arguments(run)
 
     chat = sub.add_parser(
         "chat",
@@ -216,6 +218,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         if args.test_cmd:
             out["test_command"] = args.test_cmd
         return out
+    out.update(executor_overrides(args))
     limits = {
         key: value
         for key, value in (
@@ -279,7 +282,6 @@ async def _run_async(request: RunRequest, settings: Settings, resume: Path | Non
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from trident.agent.headless.batch import run_batch
 
     try:
         if args.repo is not None or args.task or args.task_file or args.resume:
@@ -287,13 +289,23 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         if args.workers < 1:
             raise ConfigError("--workers must be at least 1")
         settings = load_settings(None, _overrides(args))
-        return asyncio.run(run_batch(args.tasks, settings, args.out, args.workers))
+        return asyncio.run(_batch_async(args, settings))
     except ConfigError as exc:
         print(f"trident: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("trident: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+async def _batch_async(args: argparse.Namespace, settings: Settings) -> int:
+    from trident.agent.headless.batch import run_batch
+
+    executor = open_executor(settings.scale, args.workers)
+    try:
+        return await run_batch(args.tasks, settings, args.out, args.workers, executor)
+    finally:
+        await executor.close()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from trident.agent.config import ConfigError, Settings, resolve_model
 from trident.agent.core.jsonl import JsonlError, read_records
@@ -31,6 +30,9 @@ from trident.agent.headless.run import (
     RunRequest,
     execute,
 )
+from trident.agent.scale.executor import Done, Emit, Executor, Job, Resources
+from trident.agent.scale.local import LocalExecutor
+from trident.agent.scale.progress import NodeCounts, RunBar
 from trident.sandbox import hostgit
 
 
@@ -115,38 +117,99 @@ async def _one(instance: Instance, settings: Settings, out: Path) -> dict[str, A
     }
 
 
-async def run_batch(tasks: Path, settings: Settings, out: Path, workers: int) -> int:
-    """Run every instance (at most `workers` at once); 0 if all were solved, else 1."""
+class InstanceJob(BaseModel):
+    """One instance as an executor job: with `out` None (a Ray worker, maybe another machine) its
+    files are written in a private folder and travel back in the record (`FILES`)."""
+
+    instance: Instance
+    settings: Settings
+    out: Path | None
+
+
+FILES = "_files"  # the record's key holding {file name: text} from a remote worker
+
+
+async def run_instance(job: InstanceJob, emit: Emit) -> None:
+    """The executor job of one instance (idempotent: a run again starts from a fresh clone)."""
+    if job.out is not None:
+        emit(await _one(job.instance, job.settings, job.out))
+        return
+    with tempfile.TemporaryDirectory(prefix=f"trident-out-{job.instance.id}-") as tmp:
+        record = await _one(job.instance, job.settings, Path(tmp))
+        files = {}
+        for name in (f"{job.instance.id}.trajectory.jsonl", f"{job.instance.id}.patch"):
+            if (Path(tmp) / name).is_file():
+                files[name] = (Path(tmp) / name).read_text(encoding="utf-8", errors="replace")
+        emit({**record, FILES: files})
+
+
+def _land(record: dict[str, Any], out: Path) -> dict[str, Any]:
+    """A remote record's files written into OUT, its paths made OUT's."""
+    files: dict[str, str] = record.pop(FILES, None) or {}
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    for field, name in (("trajectory", ".trajectory.jsonl"), ("patch", ".patch")):
+        if field in record:
+            record[field] = str(out / f"{record['id']}{name}")
+    return record
+
+
+def _resources(settings: Settings) -> Resources:
+    return Resources(
+        cpus=min(settings.sandbox.cpus, 1.0),
+        memory_mb=settings.sandbox.memory_mb,
+        docker=settings.sandbox.kind != "local",
+    )
+
+
+async def run_batch(
+    tasks: Path, settings: Settings, out: Path, workers: int, executor: Executor | None = None
+) -> int:
+    """Run every instance (at most `workers` at once here, or as a Ray cluster places them); 0 if
+    all were solved, else 1. The summary records the executor, its nodes and their throughput."""
     instances = load_instances(tasks)
     out.mkdir(parents=True, exist_ok=True)
-    limit = asyncio.Semaphore(workers)
-    records: list[dict[str, Any]] = []
+    executor = executor or LocalExecutor(workers)
+    remote = executor.kind != "local"
+    for instance in instances:  # OUT is the batch's: an earlier batch's files are replaced
+        (out / f"{instance.id}.trajectory.jsonl").unlink(missing_ok=True)
+    jobs = [
+        Job(
+            key=instance.id,
+            fn=run_instance,
+            arg=InstanceJob(instance=instance, settings=settings, out=None if remote else out),
+            resources=_resources(settings),
+        )
+        for instance in instances
+    ]
+    records: dict[str, dict[str, Any]] = {}
+    counts = NodeCounts(executor.kind, executor.nodes())
     with (
         (out / "results.jsonl").open("w", encoding="utf-8") as results,
-        Progress(
-            TextColumn("[bold]trident batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[solved]} solved"),
-        ) as progress,
-    ):  # fmt: skip
-        bar = progress.add_task("instances", total=len(instances), solved=0)
+        RunBar("trident batch", len(instances), counts) as bar,
+    ):
+        bar.started(len(jobs))
 
-        async def guarded(instance: Instance) -> None:
-            async with limit:
-                record = await _one(instance, settings, out)
-            records.append(record)
+        def keep(done: Done) -> None:
+            record = _land(dict(done.item), out)
+            if record["id"] in records:  # a retried task's second answer: one record per instance
+                return
+            record["node"] = done.node
+            records[record["id"]] = record
             results.write(json.dumps(record) + "\n")
             results.flush()
-            progress.update(bar, advance=1, solved=sum(r["solved"] for r in records))
+            bar.finished(done.node, failed=not record["solved"])
 
-        await asyncio.gather(*(guarded(i) for i in instances))
+        await executor.run(jobs, keep)
     by_code: dict[str, int] = {}
-    for record in records:
+    for record in records.values():
         by_code[str(record["exit_code"])] = by_code.get(str(record["exit_code"]), 0) + 1
     summary = {
         "instances": len(records),
-        "solved": sum(r["solved"] for r in records),
+        "solved": sum(r["solved"] for r in records.values()),
         "by_exit_code": by_code,
         "results": str(out / "results.jsonl"),
+        "executor": counts.record(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary))

@@ -1,0 +1,76 @@
+"""The executor room without Ray: the local executor's contract, and `--executor ray` with no Ray."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trident.agent.scale.executor import Done, Emit, Job
+from trident.agent.scale.local import LocalExecutor
+from trident.agent.scale.progress import NodeCounts
+
+
+async def _emit_twice(arg: int, emit: Emit) -> None:
+    emit(arg)
+    await asyncio.sleep(0)
+    emit(arg * 10)
+
+
+async def _fails(arg: int, emit: Emit) -> None:
+    emit(arg)
+    raise ValueError(f"job {arg} failed")
+
+
+async def test_local_executor_streams_every_item_of_every_job() -> None:
+    seen: list[Done] = []
+    finished: list[str] = []
+    jobs = [Job(key=str(i), fn=_emit_twice, arg=i) for i in range(5)]
+    await LocalExecutor(2).run(jobs, seen.append, lambda key, node: finished.append(key))
+    assert sorted(d.item for d in seen) == [0, 0, 1, 2, 3, 4, 10, 20, 30, 40]
+    assert {d.node for d in seen} == {"local"} and sorted(finished) == ["0", "1", "2", "3", "4"]
+
+
+async def test_local_executor_raises_the_first_failure_as_itself_and_keeps_what_came_before() -> None:
+    seen: list[Any] = []
+    with pytest.raises(ValueError, match="job 7 failed"):
+        await LocalExecutor(1).run([Job(key="x", fn=_fails, arg=7)], lambda d: seen.append(d.item))
+    assert seen == [7]
+
+
+def test_node_counts_record_the_throughput_per_node() -> None:
+    ticks = iter([0.0, 4.0])
+    counts = NodeCounts("ray", ["a", "b"], clock=lambda: next(ticks))
+    for node in ("a", "a", "b"):
+        counts.add(node)
+    assert counts.line() == "a 2 · b 1"
+    assert counts.record() == {
+        "kind": "ray",
+        "nodes": ["a", "b"],
+        "per_node": {"a": {"done": 2, "per_s": 0.5}, "b": {"done": 1, "per_s": 0.25}},
+        "elapsed_s": 4.0,
+    }
+
+
+@pytest.mark.parametrize("command", [["run", "--tasks", "tasks.jsonl"], ["eval", "--generations", "g.json"]])
+def test_executor_ray_without_ray_says_how_to_install_it(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "tasks.jsonl").write_text('{"id": "a", "repo": ".", "task": "t"}\n')
+    (tmp_path / "g.json").write_text('[{"question_id": "x", "code_list": ["pass"]}]')
+    hide_ray = (
+        "import sys; sys.modules['ray'] = None; from trident.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide_ray, *command, "--executor", "ray", "--sandbox", "local"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "trident: --executor ray needs Ray: pip install 'trident-agent[ray]'"
+    )
