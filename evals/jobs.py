@@ -73,10 +73,12 @@ async def grade_chunk(chunk: GradeChunk, emit: Emit) -> None:
         await run_all(one(item) for item in chunk.samples)
 
 
-def grade_jobs(chunk: GradeChunk, pieces: int) -> list[Job]:
-    """The chunk cut into `pieces` jobs of one CPU each (samples dealt in turn, so every piece gets a
-    like mix of problems); one job of `workers` CPUs when `pieces` is 1."""
-    pieces = max(1, min(pieces, len(chunk.samples)))
+def grade_jobs(chunk: GradeChunk, node_cpus: list[int]) -> list[Job]:
+    """The chunk cut into jobs that each fill the smallest node (its CPUs, as many grading workers),
+    as many as the nodes hold at once; samples dealt in turn, so every job gets a like mix of
+    problems. One node (the local executor): one job, one grader, today's pool."""
+    each = max(1, min(node_cpus))
+    pieces = max(1, min(sum(node_cpus) // each, len(chunk.samples)))
     jobs: list[Job] = []
     for number in range(pieces):
         samples = chunk.samples[number::pieces]
@@ -85,21 +87,15 @@ def grade_jobs(chunk: GradeChunk, pieces: int) -> list[Job]:
             update={
                 "samples": samples,
                 "problems": {qid: p for qid, p in chunk.problems.items() if qid in wanted},
-                "workers": chunk.workers if pieces == 1 else 1,
+                "workers": chunk.workers if pieces == 1 else each,
             }
         )
-        jobs.append(
-            Job(
-                key=f"grade-{number}",
-                fn=grade_chunk,
-                arg=part,
-                resources=Resources(
-                    cpus=float(part.workers),
-                    memory_mb=GRADE_CHUNK_MEMORY_MB,
-                    docker=chunk.sandbox == "docker",
-                ),
-            )
+        resources = Resources(
+            cpus=float(min(part.workers, each)),
+            memory_mb=GRADE_CHUNK_MEMORY_MB,
+            docker=chunk.sandbox == "docker",
         )
+        jobs.append(Job(key=f"grade-{number}", fn=grade_chunk, arg=part, resources=resources))
     return jobs
 
 

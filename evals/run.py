@@ -301,8 +301,7 @@ async def _grade(
             for item in missing
         ],
     )
-    # here one grader for all (today's pool); on a cluster a one-CPU chunk per CPU slot
-    pieces = 1 if executor.kind == "local" else executor.slots()
+    # here one grader for all (today's pool); on a cluster a chunk per node-sized slot
     passed = sum(g.result.passed for g in files.grades.records.values())
     wanted = {item.key for item in missing}
     checked = False
@@ -321,7 +320,7 @@ async def _grade(
         counts.add(done.node)
         stage.advance(f"{passed} passed · {counts.line()}")
 
-    await executor.run(grade_jobs(chunk, pieces), keep)
+    await executor.run(grade_jobs(chunk, executor.node_cpus()), keep)
 
 
 async def run_eval(

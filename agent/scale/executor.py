@@ -51,8 +51,8 @@ class Executor(Protocol):
         """The nodes jobs may run on (their short names, as `Done.node` gives them)."""
         ...
 
-    def slots(self) -> int:
-        """How many one-CPU jobs run at once."""
+    def node_cpus(self) -> list[int]:
+        """The CPUs of each node that has some (the local executor: its limit, as one node)."""
         ...
 
     async def run(

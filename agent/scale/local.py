@@ -23,8 +23,8 @@ class LocalExecutor:
     def nodes(self) -> list[str]:
         return [LOCAL_NODE]
 
-    def slots(self) -> int:
-        return self.limit
+    def node_cpus(self) -> list[int]:
+        return [self.limit]
 
     async def run(
         self,

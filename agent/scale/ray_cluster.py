@@ -93,8 +93,9 @@ class RayExecutor:
     def nodes(self) -> list[str]:
         return sorted(str(node["NodeID"])[:NODE_ID_CHARS] for node in self.ray.nodes() if node.get("Alive"))
 
-    def slots(self) -> int:
-        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+    def node_cpus(self) -> list[int]:
+        cpus = [int(node["Resources"].get("CPU", 0)) for node in self.ray.nodes() if node.get("Alive")]
+        return [count for count in cpus if count > 0] or [1]
 
     def _submit(self, job: Job) -> Any:
         resources = {"docker": 1.0} if job.resources.docker else {}
