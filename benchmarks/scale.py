@@ -112,7 +112,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         times: dict[str, list[float]] = {"local": [], "ray": []}
         verdicts: dict[str, dict[int, str]] = {}
         nodes: dict[str, int] = {}
-        order = [("local", local_executor), ("ray", ray_executor)]
+        order: list[tuple[str, Executor]] = [("local", local_executor), ("ray", ray_executor)]
         for number in range(args.rounds):
             for name, executor in order if number % 2 == 0 else order[::-1]:  # neither always first
                 seconds, verdicts[name], per_node = await grade(executor, chunk)
