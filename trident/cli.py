@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workers", type=int, default=2, help="batch: instances run at once (default 2)")
     run.add_argument("--out", type=Path, default=Path("trident-results"), help="batch: output directory")
+    run.add_argument(
+        "--continue",
+        dest="continue_batch",
+        action="store_true",
+        help="batch: keep the instances OUT already has results for; run only the others",
+    )
     add_executor_arguments(run)
 
     chat = sub.add_parser(
@@ -303,7 +309,9 @@ async def _batch_async(args: argparse.Namespace, settings: Settings) -> int:
 
     executor = open_executor(settings.scale, args.workers)
     try:
-        return await run_batch(args.tasks, settings, args.out, args.workers, executor)
+        return await run_batch(
+            args.tasks, settings, args.out, args.workers, executor, keep_finished=args.continue_batch
+        )
     finally:
         await executor.close()
 
@@ -312,6 +320,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.tasks is not None:
         return _cmd_batch(args)
     try:
+        if args.continue_batch:
+            raise ConfigError("--continue is for batches (--tasks); a single run continues with --resume")
         request, settings, resume = _request(args)
         outcome = asyncio.run(_run_async(request, settings, resume, args.json))
     except ConfigError as exc:

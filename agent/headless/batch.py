@@ -162,16 +162,45 @@ def _resources(settings: Settings) -> Resources:
     )
 
 
+def finished_records(results: Path, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """`--continue`: the records of `ids` an earlier batch into OUT finished (a last line cut short
+    by a kill is dropped); the file is rewritten to hold just them."""
+    kept: dict[str, dict[str, Any]] = {}
+    if results.exists():
+        for line in results.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # cut short by a kill: that instance runs again
+            if isinstance(record, dict) and record.get("id") in ids:
+                kept[record["id"]] = record
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text("".join(json.dumps(r) + "\n" for r in kept.values()), encoding="utf-8")
+    return kept
+
+
 async def run_batch(
-    tasks: Path, settings: Settings, out: Path, workers: int, executor: Executor | None = None
+    tasks: Path,
+    settings: Settings,
+    out: Path,
+    workers: int,
+    executor: Executor | None = None,
+    *,
+    keep_finished: bool = False,
 ) -> int:
     """Run every instance (at most `workers` at once here, or as a Ray cluster places them); 0 if
-    all were solved, else 1. The summary records the executor, its nodes and their throughput."""
+    all were solved, else 1. `keep_finished` (`--continue`): the instances an earlier batch into
+    OUT finished are kept, not run again. The summary records the executor, its nodes and their
+    throughput."""
     instances = load_instances(tasks)
     out.mkdir(parents=True, exist_ok=True)
     executor = executor or LocalExecutor(workers)
     remote = executor.kind != "local"
-    for instance in instances:  # OUT is the batch's: an earlier batch's files are replaced
+    records: dict[str, dict[str, Any]] = (
+        finished_records(out / "results.jsonl", {i.id for i in instances}) if keep_finished else {}
+    )
+    instances_to_run = [instance for instance in instances if instance.id not in records]
+    for instance in instances_to_run:  # OUT is the batch's: an earlier batch's files are replaced
         (out / f"{instance.id}.trajectory.jsonl").unlink(missing_ok=True)
     jobs = [
         Job(
@@ -180,13 +209,12 @@ async def run_batch(
             arg=InstanceJob(instance=instance, settings=settings, out=None if remote else out),
             resources=_resources(settings),
         )
-        for instance in instances
+        for instance in instances_to_run
     ]
-    records: dict[str, dict[str, Any]] = {}
     counts = NodeCounts(executor.kind, executor.nodes())
     with (
-        (out / "results.jsonl").open("w", encoding="utf-8") as results,
-        RunBar("trident batch", len(instances), counts) as bar,
+        (out / "results.jsonl").open("a" if keep_finished else "w", encoding="utf-8") as results,
+        RunBar("trident batch", len(instances), counts, done=len(records)) as bar,
     ):
         bar.started(len(jobs))
 

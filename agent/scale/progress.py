@@ -44,7 +44,9 @@ class NodeCounts:
 class RunBar:
     """A rich bar: done of total, failed, running, and the per-node counts (`NodeCounts`)."""
 
-    def __init__(self, title: str, total: int, counts: NodeCounts, console: Console | None = None) -> None:
+    def __init__(
+        self, title: str, total: int, counts: NodeCounts, console: Console | None = None, done: int = 0
+    ) -> None:
         self.counts = counts
         self.failed = 0
         self.running = 0
@@ -53,7 +55,7 @@ class RunBar:
             TextColumn("{task.fields[note]}"),
             console=console or Console(stderr=True),
         )  # fmt: skip
-        self.task = self.progress.add_task(title, total=total, note="")
+        self.task = self.progress.add_task(title, total=total, completed=done, note="")
 
     def __enter__(self) -> RunBar:
         self.progress.__enter__()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import EXAMPLE
 from trident.agent.scale.executor import Done, Emit, Job
 from trident.agent.scale.local import LocalExecutor
 from trident.agent.scale.progress import NodeCounts
@@ -74,3 +76,26 @@ def test_executor_ray_without_ray_says_how_to_install_it(tmp_path: Path, command
     assert done.stderr.strip().splitlines()[-1] == (
         "trident: --executor ray needs Ray: pip install 'trident-agent[ray]'"
     )
+
+
+def test_a_batch_continued_keeps_what_finished_and_runs_the_rest_once(tmp_path: Path) -> None:
+    task = (EXAMPLE / "task.md").read_text()
+    rows = [
+        {"id": name, "repo": str(EXAMPLE / "repo"), "task": task, "test_cmd": "python3 -m unittest",
+         "model": f"scripted:{EXAMPLE / 'session.jsonl'}"}
+        for name in ("first", "second")
+    ]  # fmt: skip
+    (tmp_path / "tasks.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    command = [sys.executable, "-m", "trident", "run", "--tasks", "tasks.jsonl", "--sandbox", "local"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = tmp_path / "trident-results" / "results.jsonl"
+    first = next(line for line in results.read_text().splitlines() if '"first"' in line)
+    results.write_text(first + '\n{"id": "second", "exit_co')  # killed while writing the second
+    command.append("--continue")
+    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert again.returncode == 0, again.stderr
+    lines = results.read_text().splitlines()
+    assert lines[0] == first and len(lines) == 2  # first kept as it was; second run again, once
+    assert json.loads(lines[1])["id"] == "second" and json.loads(lines[1])["exit_code"] == 0
+    assert json.loads(again.stdout.strip().splitlines()[-1])["instances"] == 2
