@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.evals.toy_problems import ADD, MAXIMUM, RIGHT, TWICE, WRONG, write_dataset
+from tests.evals.agent_sessions import wrong_then_right
+from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
 from tests.helpers import EXAMPLE, write_session
 
 pytestmark = pytest.mark.slow
@@ -173,6 +174,36 @@ def test_an_eval_on_two_nodes_matches_the_local_executor_in_docker(
     again = trident(*args, "--run", "ray", "--executor", "ray", "--ray-address", cluster.address)
     assert again.returncode == 0, again.stderr  # continued: nothing graded twice
     assert len((tmp_path / "ray" / "grades.jsonl").read_text().splitlines()) == 6
+
+
+def test_an_agentic_eval_on_two_nodes_matches_the_local_executor(
+    cluster: Any, docker_client: Any, tmp_path: Path
+) -> None:
+    model = tmp_path / "model"
+    for problem in PROBLEMS:
+        qid = problem.question_id
+        write_session(model / "codegeneration" / f"{qid}.jsonl", [{"content": fenced(RIGHT[qid])}])
+        wrong_then_right(model / "agentic" / f"{qid}.jsonl", WRONG[qid], RIGHT[qid])
+    data = write_dataset(tmp_path / "data" / "toy.jsonl")
+    args = ["eval", "--data", str(data), "--model", f"scripted:{model}", "--agentic", "--sandbox", "docker"]
+    args += ["--out", str(tmp_path)]
+    local = trident(*args, "--run", "local")
+    assert local.returncode == 0, local.stderr
+    code, stderr, nodes, by_driver = run_watching_sandboxes(
+        cluster, docker_client, *args, "--run", "ray", "--executor", "ray", "--ray-address", cluster.address
+    )
+    assert code == 0, stderr
+    assert nodes == {0, 1} and by_driver == 0  # the agents and the grading chunks: all on the nodes
+
+    def runs(run: str) -> dict[str, tuple[str, str, list[str]]]:
+        lines = (tmp_path / run / "agentic.jsonl").read_text().splitlines()
+        return {r["question_id"]: (r["code"], r["status"], r["step_efforts"]) for r in map(json.loads, lines)}
+
+    assert runs("ray") == runs("local") and len(runs("ray")) == len(PROBLEMS)
+    scores = [
+        json.loads((tmp_path / run / "summary.json").read_text())["scenarios"] for run in ("local", "ray")
+    ]
+    assert scores[0] == scores[1]
 
 
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path) -> None:
