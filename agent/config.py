@@ -64,6 +64,9 @@ class OpenAIConfig(_Section):
     context_length: int | None = Field(
         None, ge=256, description="the server's context; default: what it reports (vLLM's max_model_len)"
     )
+    endpoint_concurrency: int = Field(
+        64, ge=1, description="openai:MODEL@URL1,URL2: requests at once per replica (base URL)"
+    )
 
 
 SandboxKind = Literal["auto", "local", "docker"]

@@ -135,6 +135,11 @@ class _Accumulator:
         )
 
 
+class EndpointUnavailable(BackendError):
+    """The server failed before answering in a way worth another try (no connection, a timeout,
+    429, 5xx), and this backend's retries are spent: another replica may answer."""
+
+
 class OpenAIBackend:
     call_syntax: CallSyntax = "structured"  # the server parses calls into `tool_calls`
 
@@ -191,9 +196,11 @@ class OpenAIBackend:
                             yield piece
                 break
             except (openai.APIError, httpx2.HTTPError) as exc:
-                delay = None if answered or attempt == self.max_retries else retry_delay(exc, attempt)
+                delay = None if answered else retry_delay(exc, attempt)
                 if delay is None:  # an answer was already passed on: it cannot be asked for again
                     raise BackendError(self._explain(exc, streaming, answered)) from None
+                if attempt == self.max_retries:  # worth another try, elsewhere (agent/llm/replicas.py)
+                    raise EndpointUnavailable(self._explain(exc, streaming, answered)) from None
                 retry = Retrying(
                     attempt=attempt + 1, retries=self.max_retries, reason=_reason(exc), delay_s=delay
                 )

@@ -27,15 +27,30 @@ def make_backend(spec: str, settings: Settings) -> Backend:
                 "openai:mistral-small-latest@https://api.mistral.ai/v1 (or set OPENAI_BASE_URL)"
             )
         key = os.environ.get("OPENAI_API_KEY") or os.environ.get("MISTRAL_API_KEY") or "EMPTY"
-        return OpenAIBackend(
-            model,
-            base_url,
-            key,
+        urls = [url.strip() for url in base_url.split(",")]
+        if not all(urls):
+            raise ConfigError(f"model spec {spec!r}: an empty base URL in the list")
+
+        def one(url: str, retries: int) -> OpenAIBackend:
+            return OpenAIBackend(
+                model,
+                url,
+                key,
+                max_retries=retries,
+                timeout_s=settings.openai.timeout_s,
+                stream_usage=settings.openai.stream_usage,
+                max_tokens=settings.openai.max_tokens,
+                context_length=settings.openai.context_length,
+            )
+
+        if len(urls) == 1:
+            return one(urls[0], settings.openai.max_retries)
+        from trident.agent.llm.replicas import ReplicaSet  # several replicas: spread, fail over
+
+        return ReplicaSet(
+            [one(url, 0) for url in urls],
+            limit=settings.openai.endpoint_concurrency,
             max_retries=settings.openai.max_retries,
-            timeout_s=settings.openai.timeout_s,
-            stream_usage=settings.openai.stream_usage,
-            max_tokens=settings.openai.max_tokens,
-            context_length=settings.openai.context_length,
         )
     if scheme == "vllm":
         from trident.agent.llm.vllm_engine import make_vllm_backend
