@@ -99,3 +99,13 @@ def test_a_batch_continued_keeps_what_finished_and_runs_the_rest_once(tmp_path: 
     assert lines[0] == first and len(lines) == 2  # first kept as it was; second run again, once
     assert json.loads(lines[1])["id"] == "second" and json.loads(lines[1])["exit_code"] == 0
     assert json.loads(again.stdout.strip().splitlines()[-1])["instances"] == 2
+
+
+def test_an_untrusted_repository_cannot_send_the_work_to_a_cluster(tmp_path: Path) -> None:
+    from trident.agent.config import load_settings
+
+    (tmp_path / ".trident.toml").write_text('[scale]\nexecutor = "ray"\nray_address = "203.0.113.9:6379"\n')
+    warnings: list[str] = []
+    settings = load_settings(tmp_path, warn=warnings.append)
+    assert (settings.scale.executor, settings.scale.ray_address) == ("local", None)
+    assert "scale.executor" in warnings[0] and "scale.ray_address" in warnings[0]
