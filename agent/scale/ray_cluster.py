@@ -82,12 +82,16 @@ class RayExecutor:
                 "log_to_driver": False,
                 "logging_level": logging.WARNING,
             }
-            if self.address:
-                self.ray.init(address=self.address, **options)
-            else:  # a local instance: this machine's CPUs, and its engine as the docker resource
-                cpus = len(os.sched_getaffinity(0))
-                docker = {"docker": float(cpus)} if _docker_answers() else {}
-                self.ray.init(address="local", num_cpus=cpus, resources=docker, **options)
+            try:
+                if self.address:
+                    self.ray.init(address=self.address, **options)
+                else:  # a local instance: this machine's CPUs, and its engine as the docker resource
+                    cpus = len(os.sched_getaffinity(0))
+                    docker = {"docker": float(cpus)} if _docker_answers() else {}
+                    self.ray.init(address="local", num_cpus=cpus, resources=docker, **options)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = f"join the Ray cluster at {self.address}" if self.address else "start Ray here"
+                raise ConfigError(f"cannot {where}: {exc}") from None
         self._remote = self.ray.remote(_on_worker)
 
     def nodes(self) -> list[str]:
