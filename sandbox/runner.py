@@ -284,7 +284,7 @@ class Runner:
             capture = Capture(limit)
         oom_before = oom_kills()
         started = time.monotonic()
-        outcome = self.shell.run(req["command"], cwd, env, started + timeout, capture)
+        outcome = self.shell.run(req["command"], cwd, env, started + timeout, capture, req["id"])
         capture.flush()
         code = outcome.code
         killed_by = outcome.killed_by
@@ -373,8 +373,9 @@ class Runner:
         return answer
 
     def op_interrupt(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Kill the running command and all it started (the user cancelled it); the shell restarts."""
-        return {"killed": self.shell.interrupt()}
+        """Kill the command of exec request `target` and all it started (the user cancelled it); the
+        shell restarts. The interrupt may be served before that command has started: it then ends at once."""
+        return {"killed": self.shell.interrupt(int(req.get("target") or 0))}
 
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -572,6 +573,8 @@ class Shell:
         self.proc: subprocess.Popen[bytes] | None = None
         self.out_fd = self.status_fd = -1
         self.interrupted = False
+        self.current = 0  # the exec request whose command runs (ids only increase)
+        self.cancelled_upto = 0  # every exec request up to this id was cancelled by the client
 
     def pids(self) -> set[int]:
         proc = self.proc
@@ -633,10 +636,12 @@ class Shell:
         self.proc = None
         return killed
 
-    def interrupt(self) -> bool:
-        """Called from another thread while `run` reads: it then sees the shell gone."""
+    def interrupt(self, target: int) -> bool:
+        """Called from another thread, before or while `run` serves request `target`: `run` then
+        sees it cancelled (before starting, or in its read loop) and the shell gone."""
+        self.cancelled_upto = max(self.cancelled_upto, target)
         proc = self.proc
-        if proc is None or proc.poll() is not None:
+        if proc is None or proc.poll() is not None or self.current != target:
             return False
         self.interrupted = True
         with contextlib.suppress(ProcessLookupError):
@@ -669,8 +674,17 @@ class Shell:
         lines.append(source)
         return "\n".join(lines) + "\n"
 
+    def _cancelled(self) -> bool:
+        return self.interrupted or self.current <= self.cancelled_upto
+
     def run(
-        self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
+        self,
+        command: str,
+        cwd: str | None,
+        env: dict[str, str],
+        deadline: float,
+        capture: Capture,
+        request: int,
     ) -> Outcome:
         if self._stale():  # something wrote on the status pipe between commands: start afresh
             self.stop()
@@ -679,6 +693,7 @@ class Shell:
             self.proc = self._start()
         proc = self.proc
         self.interrupted = False
+        self.current = request
         # anew each time, never through what a command may have left in their place (a symlink, a fifo)
         _put(self.cmd_file, command + "\n")
         _put(self.job_file, self._job(cwd, env))
@@ -691,13 +706,13 @@ class Shell:
             pass  # the shell is gone: reading below finds out
         status = self._read(deadline, capture, tag)
         if status is None:  # timed out, interrupted, or the forkserver was killed
-            timed_out = time.monotonic() >= deadline and not self.interrupted
+            timed_out = time.monotonic() >= deadline and not self._cancelled()
             killed = self.stop()
             self._drain(capture)
             self._close_pipes()
             if timed_out:
                 return Outcome(-signal.SIGKILL, True, "timeout", killed)
-            if self.interrupted:
+            if self._cancelled():
                 return Outcome(-signal.SIGKILL, False, "interrupted", killed)
             return Outcome(proc.returncode or -signal.SIGKILL, False, "the shell was killed", killed)
         killed = self.sweeper.sweep(keep={proc.pid})
@@ -733,7 +748,7 @@ class Shell:
         watch = [self.out_fd, self.status_fd]
         while True:
             now = time.monotonic()
-            if now >= deadline or self.interrupted:
+            if now >= deadline or self._cancelled():
                 return None
             ready, _, _ = select.select(watch, [], [], min(0.05, deadline - now))
             if not ready:
