@@ -87,6 +87,11 @@ class SandboxConfig(_Section):
     workspace_mb: int = Field(
         2048, ge=16, description="Docker, copy mode (headless runs, evals): the workspace's size (tmpfs)"
     )
+    bind_growth_mb: int = Field(
+        2048,
+        ge=16,
+        description="Docker, bind mode (the TUI): how much the workspace's files may grow in a session",
+    )
 
 
 class MaskingConfig(_Section):
@@ -296,6 +301,7 @@ GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
     ("sandbox", "command_timeout_s"): _not_higher,
     ("sandbox", "max_file_mb"): _not_higher,
     ("sandbox", "workspace_mb"): _not_higher,
+    ("sandbox", "bind_growth_mb"): _not_higher,
     ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
     ("engine", "moe_configs_dir"): _never,  # files vLLM loads, from anywhere on the machine
     ("engine", "draft_model"): _never,  # weights vLLM loads and runs beside the model
