@@ -118,10 +118,16 @@ class Runner:
         if os.path.isdir(real):
             raise Refused("{!r} is a directory".format(req["path"]))
         limit = req.get("limit")
-        with open(real, "rb") as handle:
+        _regular(req["path"], os.stat(real).st_mode)  # a fifo, socket or device is not even opened
+        # never blocks (a fifo with no writer), never follows a link put there since `resolve`
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            _regular(req["path"], info.st_mode)  # swapped in meanwhile
+            os.set_blocking(fd, True)
             handle.seek(int(req.get("offset") or 0))
             data = handle.read(limit) if limit else handle.read()
-        return {"data": base64.b64encode(data).decode("ascii"), "size": os.path.getsize(real)}
+        return {"data": base64.b64encode(data).decode("ascii"), "size": info.st_size}
 
     def op_read_many(self, req: dict[str, Any]) -> dict[str, Any]:
         files: dict[str, str | None] = {}
@@ -1180,6 +1186,14 @@ def _is_identifier(name: str) -> bool:
 def kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def _regular(path: str, mode: int) -> None:
+    """Refuse what is not a regular file (a fifo would block the read, a device has no end)."""
+    if stat.S_ISREG(mode):
+        return
+    kind = "a fifo" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise Refused(f"{path!r} is {kind}, not a regular file: not read")
 
 
 def _full(root: str) -> bool:
