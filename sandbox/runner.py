@@ -179,13 +179,27 @@ class Runner:
 
     def op_changes(self, req: dict[str, Any]) -> dict[str, Any]:
         """What changed in the workspace since the last `changes` (`.git` included, links not followed):
-        `changed` as [path, kind ("d", "f", "l"), mode, size, link target], parents first, and `deleted`
-        paths. A file counts as changed when its inode, size, mtime or ctime moved (ctime cannot be set
-        back by a command). With `reset`, only records the workspace as it is (after a copy-in)."""
+        `changed` as [path, kind ("d", "f", "l"), mode, size, link target, inode], parents first, and
+        `deleted` paths. A file counts as changed when its inode, size, mtime or ctime moved (ctime
+        cannot be set back by a command; a new hard link moves it for every name of the file). With
+        `reset`, only records the workspace as it is (after a copy-in).
+
+        Bounded for the host that copies it: with `max_bytes`, `max_path` (bytes of a relative path)
+        or `max_depth` (folders), a workspace whose files' full lengths add up to more (each file
+        once, however many names it has; a sparse file counts whole), or holding a longer path or a
+        deeper folder, is answered `refused` (the reason) instead, and nothing is recorded."""
+        max_bytes, max_path, max_depth = (
+            int(req.get(k) or 0) for k in ("max_bytes", "max_path", "max_depth")
+        )
         seen: dict[str, tuple[Any, ...]] = {}
         changed: list[list[Any]] = []
+        inodes: set[int] = set()
+        total = 0
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()  # top-down: a directory is listed before anything in it
+            depth = 0 if dirpath == self.root else self.rel(dirpath).count("/") + 1
+            if max_depth and dirnames and depth >= max_depth:
+                return {"refused": f"{self.rel(dirpath)!r} holds folders deeper than {max_depth} levels"}
             for name in dirnames + sorted(filenames):
                 full = os.path.join(dirpath, name)
                 try:
@@ -193,17 +207,27 @@ class Runner:
                 except OSError:
                     continue
                 mode, rel = stat.S_IMODE(st.st_mode), self.rel(full)
+                if max_path and len(os.fsencode(rel)) > max_path:
+                    return {"refused": f"a path longer than {max_path} bytes: {rel[:80]!r}..."}
                 if stat.S_ISDIR(st.st_mode):
                     sig: tuple[Any, ...] = ("d", mode)
                 elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                     kind = "f" if stat.S_ISREG(st.st_mode) else "l"
                     sig = (kind, mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    if kind == "f" and st.st_ino not in inodes:
+                        inodes.add(st.st_ino)
+                        total += st.st_size
+                        if max_bytes and total > max_bytes:
+                            return {
+                                "refused": f"its files add up to more than {max_bytes} bytes (at {rel!r})"
+                            }
                 else:
                     continue  # fifos, sockets, devices: not content
                 seen[rel] = sig
                 if self.manifest.get(rel) != sig:
                     link = os.readlink(full) if sig[0] == "l" else ""
-                    changed.append([rel, sig[0], mode, st.st_size if sig[0] == "f" else 0, link])
+                    size = st.st_size if sig[0] == "f" else 0
+                    changed.append([rel, sig[0], mode, size, link, st.st_ino if sig[0] == "f" else 0])
         deleted = sorted(rel for rel in self.manifest if rel not in seen)
         self.manifest = seen
         if req.get("reset"):

@@ -14,25 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.security.conftest import disk_use
 from trident.sandbox.base import PathRefused
 from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 MIB = 1024 * 1024
 CAP_MB = 48
 USER = 1000
-
-
-def disk_use(root: Path) -> int:
-    """Real bytes under `root` (allocated blocks, each inode once), as the host's disk sees them."""
-    seen: set[int] = set()
-    total = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
-            if st.st_ino not in seen:
-                seen.add(st.st_ino)
-                total += st.st_blocks * 512
-    return total
 
 
 def users_folder(path: Path) -> Path:
