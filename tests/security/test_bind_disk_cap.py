@@ -96,3 +96,16 @@ async def test_a_folder_made_unreadable_does_not_hide_what_it_holds(
     finally:
         await box.close()
     assert disk_use(repo) - before <= (CAP_MB + 64) * MIB
+
+
+def test_the_tuis_sandbox_gets_the_configured_cap_and_a_repo_cannot_raise_it(tmp_path: Path) -> None:
+    from trident.agent.config import load_settings
+    from trident.agent.wiring import make_sandbox
+
+    repo = users_folder(tmp_path / "repo")
+    (repo / ".trident.toml").write_text("[sandbox]\nbind_growth_mb = 999999\n")  # untrusted: ignored
+    lines: list[str] = []
+    settings = load_settings(repo, {"sandbox": {"kind": "docker"}}, warn=lines.append)
+    assert settings.sandbox.bind_growth_mb == 2048 and "sandbox.bind_growth_mb" in lines[0]
+    box = make_sandbox(settings.model_copy(deep=True), repo, user_repo=True)
+    assert isinstance(box, DockerSandbox) and box.mode == "bind" and box.settings.bind_growth_mb == 2048
