@@ -18,9 +18,9 @@ permission bits (plus the owner's read and write), and the pull is bounded befor
 downloaded: the workspace's files, each counted at its full length (a sparse file is written whole
 on the host) and once however many hard links it has (they stay links on the host), must add up to
 no more than the container's workspace size (`workspace_mb`), no path may be longer than
-MAX_PATH_BYTES nor a folder deeper than MAX_DEPTH. Past a bound the pull fails with a
-`CheckpointError` naming it (the run ends with exit 4 and an `error` event), and the host's disk
-gets nothing of it.
+MAX_PATH_BYTES nor a folder deeper than MAX_DEPTH, and one pull lists at most MAX_LISTING bytes
+(the answer is held in memory). Past a bound the pull fails with a `CheckpointError` naming it
+(the run ends with exit 4 and an `error` event), and the host's disk gets nothing of it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ BATCH_FILES = 256
 TIMEOUT_S = 600.0
 MAX_PATH_BYTES = 1024  # a workspace-relative path (the host's own prefix and PATH_MAX leave room)
 MAX_DEPTH = 64  # folders
+MAX_LISTING = 64 * 1024 * 1024  # what one `changes` answer may list (paths and link targets)
 
 
 class CheckpointError(SandboxError):
@@ -95,6 +96,7 @@ async def pull(sandbox: RunnerSession, run_dir: Path, workspace: Path, seq: int)
         max_bytes=max_bytes(sandbox),
         max_path=MAX_PATH_BYTES,
         max_depth=MAX_DEPTH,
+        max_listing=MAX_LISTING,
     )
     if answer.get("refused"):
         raise CheckpointError(

@@ -184,13 +184,15 @@ class Runner:
         cannot be set back by a command; a new hard link moves it for every name of the file). With
         `reset`, only records the workspace as it is (after a copy-in).
 
-        Bounded for the host that copies it: with `max_bytes`, `max_path` (bytes of a relative path)
-        or `max_depth` (folders), a workspace whose files' full lengths add up to more (each file
-        once, however many names it has; a sparse file counts whole), or holding a longer path or a
-        deeper folder, is answered `refused` (the reason) instead, and nothing is recorded."""
-        max_bytes, max_path, max_depth = (
-            int(req.get(k) or 0) for k in ("max_bytes", "max_path", "max_depth")
+        Bounded for the host that copies it: with `max_bytes`, `max_path` (bytes of a relative path),
+        `max_depth` (folders) or `max_listing` (bytes of the answer's list, roughly), a workspace
+        whose files' full lengths add up to more (each file once, however many names it has; a
+        sparse file counts whole), holding a longer path or a deeper folder, or with more changes
+        to list, is answered `refused` (the reason) instead, and nothing is recorded."""
+        max_bytes, max_path, max_depth, max_listing = (
+            int(req.get(k) or 0) for k in ("max_bytes", "max_path", "max_depth", "max_listing")
         )
+        listed = 0
         seen: dict[str, tuple[Any, ...]] = {}
         changed: list[list[Any]] = []
         inodes: set[int] = set()
@@ -228,6 +230,9 @@ class Runner:
                     link = os.readlink(full) if sig[0] == "l" else ""
                     size = st.st_size if sig[0] == "f" else 0
                     changed.append([rel, sig[0], mode, size, link, st.st_ino if sig[0] == "f" else 0])
+                    listed += len(rel) + len(link) + 64
+                    if max_listing and listed > max_listing:
+                        return {"refused": f"more changes than a listing of {max_listing} bytes holds"}
         deleted = sorted(rel for rel in self.manifest if rel not in seen)
         self.manifest = seen
         if req.get("reset"):

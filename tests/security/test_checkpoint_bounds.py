@@ -29,7 +29,7 @@ CAP_MB = 32
 
 
 async def test_each_hostile_shape_is_refused_before_anything_reaches_the_host(
-    tmp_path: Path, sandbox_image: str
+    tmp_path: Path, sandbox_image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = tmp_path / "run"
     workspace = make_workspace(run / "workspace", {"a.txt": "a\n"})
@@ -55,8 +55,15 @@ async def test_each_hostile_shape_is_refused_before_anything_reaches_the_host(
             assert sorted(p.name for p in workspace.iterdir()) == ["a.txt"]  # nothing of it pulled
             assert disk_use(run) < MIB
             await box.exec("rm -rf huge.bin s1 s2 s3 n* d", timeout=60)
+        # too many changes for one answer (64 MiB of listing; here 64 KiB, so a thousand files do)
+        monkeypatch.setattr(checkpoint, "MAX_LISTING", 64 * 1024)
+        await box.exec("mkdir many && (cd many && touch $(seq -f 'file-%04g' 1000))", timeout=60)
+        with pytest.raises(CheckpointError, match="more changes than a listing"):
+            await checkpoint.pull(box, run, workspace, seq=1)
+        monkeypatch.setattr(checkpoint, "MAX_LISTING", 64 * 1024 * 1024)
         # within the bounds again: the pull goes on from where the last good one was
-        await box.exec("echo b > b.txt", timeout=30)
+        cleaned = await box.exec("rm -r many && echo b > b.txt && echo cleaned", timeout=30)
+        assert "cleaned" in cleaned.output, cleaned.output
         await checkpoint.pull(box, run, workspace, seq=2)
     finally:
         await box.close()
