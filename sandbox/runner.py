@@ -140,7 +140,7 @@ class Runner:
 
     def op_write(self, req: dict[str, Any]) -> dict[str, Any]:
         real = self.resolve(req["path"])
-        if self.disk is not None and self.disk.over():
+        if self.disk is not None and self.disk.still_over():
             raise Refused(self.disk.message())
         if os.path.isdir(real):
             raise Refused("{!r} is a directory".format(req["path"]))
@@ -1042,6 +1042,12 @@ class DiskCap:
     def over(self) -> bool:
         return self.grown > self.cap
 
+    def still_over(self) -> bool:
+        """Over the cap, measured again if the last walk said so (files may have been deleted since)."""
+        if self.over():
+            self.measure()
+        return self.over()
+
     def message(self) -> str:
         mib = 1024 * 1024
         return (
@@ -1070,7 +1076,7 @@ class DiskGuard:
 
     def __init__(self, cap: DiskCap) -> None:
         self.cap = cap
-        self.locked = cap.over()  # over already: this command may only shrink the workspace
+        self.locked = cap.still_over()  # over already: this command may only shrink the workspace
         self.start_fs = _fs_used(cap.root)
         self.next_sample = 0.0
 

@@ -74,6 +74,16 @@ async def test_many_files_cannot_fill_the_host_disk_through_a_bind_mount(
         assert after.exit_code == 0 and after.output.strip() == "fine", after
         await box.write_file("tool.txt", b"ok")
         assert (repo / "tool.txt").read_bytes() == b"ok"
+
+        # over again, then the user deletes on the host: the next write measures again and goes on
+        again = await box.exec(
+            "for i in $(seq 1 1024); do head -c 1M /dev/zero > g$i.bin || break; done", timeout=120
+        )
+        assert again.killed_by is not None and "disk cap" in again.killed_by, again
+        for path in repo.glob("g*.bin"):
+            path.unlink()
+        await box.write_file("tool.txt", b"again")
+        assert (repo / "tool.txt").read_bytes() == b"again"
     finally:
         await box.close()
     assert disk_use(repo) - before < MIB
