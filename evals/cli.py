@@ -116,8 +116,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     grading.add_argument(
         "--sandbox",
         choices=["auto", "docker", "local"],
-        default="auto",
-        help="where code runs (default auto: Docker where an engine answers, else local: no isolation)",
+        help="where code runs (default: the config's sandbox.kind, auto: Docker where an engine answers, "
+        "else local: no isolation)",
     )
     grading.add_argument("--image", metavar="IMAGE", help="Docker image (default: the offline-built one)")
     grading.add_argument("--workers", type=_positive, metavar="N", help="grading processes (default: cores)")
@@ -145,7 +145,10 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
 
     overrides: dict[str, Any] = {
         "effort": {"mode": args.agent_effort},
-        "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
+        "sandbox": {
+            **({"kind": args.sandbox} if args.sandbox else {}),  # else the config's, as `run` and `chat`
+            **({"image": args.image} if args.image else {}),
+        },
         "limits": {"max_steps": args.max_steps, "timeout_s": args.agent_timeout},
         "temperature": args.temperature,
     }
