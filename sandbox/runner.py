@@ -579,6 +579,7 @@ echo 1000 > /proc/self/oom_score_adj 2>/dev/null
 ulimit -c 0
 [ "$2" != 0 ] && ulimit -v "$2"
 while IFS=' ' read -r __trident_tag __trident_job; do
+  [ "$__trident_job" = "$3" ] || continue  # a line a command wrote on this pipe (as root, locally)
   ( . "$__trident_job" ) </dev/null 2>&1 {__trident_status}>&-
   printf '%s %s\\n' "$__trident_tag" "$?" >&"$__trident_status"
 done
@@ -640,6 +641,7 @@ class Shell:
                     "trident-shell",
                     str(status_w),
                     memory,
+                    self.job_file,
                 ],
                 cwd=self.root,
                 env=self.env,
