@@ -79,8 +79,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSONL file or directory of LCB rows (default: the bundled set); HumanEval: a JSONL[.gz]",
     )
     data.add_argument("--release", metavar="TAG", help="release_vN, release_latest, vN or vA_vB")
-    data.add_argument("--start-date", type=_date, metavar="DATE", help="first contest date, inclusive")
-    data.add_argument("--end-date", type=_date, metavar="DATE", help="last contest date, inclusive")
+    data.add_argument(
+        "--start-date",
+        type=_date,
+        metavar="DATE",
+        help="contests from this date's midnight on (upstream's filter)",
+    )
+    data.add_argument(
+        "--end-date",
+        type=_date,
+        metavar="DATE",
+        help="contests up to this date's midnight (as upstream: not later that day)",
+    )
     data.add_argument("--limit", type=_positive, metavar="N", help="only the first N problems (by date)")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--model", metavar="SPEC", help="scripted:FILE|DIR, openai:MODEL@BASE_URL, vllm:DIR")
