@@ -282,6 +282,7 @@ async def _main_async(
         settings,
         out,
         program=suite.program,
+        all_ids=suite.all_ids,
         workers=workers,
         concurrency=concurrency,
         console=console,

@@ -106,6 +106,9 @@ class Summary(BaseModel):
     run: str
     model: str | None
     generations_file: str | None
+    # given code for problems of the data outside the window (dates, release, --limit): not graded,
+    # as upstream's scoring filters its records; {"problems", "samples"} (None: no given code)
+    generations_outside_window: dict[str, int] | None = None
     data: Window
     settings: dict[str, Any]
     durations_s: dict[str, float] = Field(default_factory=dict)  # this invocation's stages
@@ -316,6 +319,14 @@ def markdown(summary: Summary) -> str:
         + (f", generations `{summary.generations_file}`" if summary.generations_file else ""),
         f"- data: `{window.source}`, release {window.release or 'all'}, dates {dates}: "
         f"{window.count} problems",
+        *(
+            [
+                f"- given code outside the window (not graded, as upstream's scoring filters): "
+                f"{outside['samples']} samples of {outside['problems']} problems"
+            ]
+            if (outside := summary.generations_outside_window)
+            else []
+        ),
         "- settings: "
         + ", ".join(f"{key} {value}" for key, value in summary.settings.items() if value is not None),
         *(

@@ -29,7 +29,7 @@ from trident.agent.core.events import Effort, EffortMode
 from trident.evals.agentic import AgentRun, solve_all
 from trident.evals.backends import ModelSource
 from trident.evals.concurrency import run_all
-from trident.evals.generate import Generation, generate, given_generations
+from trident.evals.generate import Generation, Outside, generate, given_generations
 from trident.evals.lcb.grader import SampleResult, open_grader
 from trident.evals.lcb.problems import Problem, Window
 from trident.evals.report import Sample, Scenario, Summary, differences, paired, scores
@@ -320,6 +320,7 @@ async def run_eval(
     out: Path,
     *,
     program: Callable[[Problem, str], str] = lambda problem, code: code,
+    all_ids: Callable[[], set[str]] | None = None,
     workers: int,
     concurrency: int,
     console: Console,
@@ -332,7 +333,9 @@ async def run_eval(
     started = time.monotonic()
     try:
         with _progress(console) as progress:
-            items = await _produce(config, problems, files, source, settings, out, concurrency, progress)
+            items, outside = await _produce(
+                config, problems, files, source, settings, out, concurrency, progress, all_ids
+            )
             produced = time.monotonic()
             grade_stage = Stage(
                 progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
@@ -347,6 +350,7 @@ async def run_eval(
         run=config.run,
         model=config.model,
         generations_file=config.generations,
+        generations_outside_window=outside.model_dump() if outside is not None else None,
         data=window,
         settings=_recorded_settings(config, workers, len(problems)),
         durations_s={
@@ -371,13 +375,19 @@ async def _produce(
     out: Path,
     concurrency: int,
     progress: Progress,
-) -> list[Candidate]:
-    """Generations and agent runs; returns what is to be graded."""
+    all_ids: Callable[[], set[str]] | None = None,
+) -> tuple[list[Candidate], Outside | None]:
+    """Generations and agent runs; returns what is to be graded, and the given code left out because
+    its problems are outside the window (None: no given code)."""
     items: list[Candidate] = []
+    outside: Outside | None = None
     for scenario, effort in config.plain_scenarios():
         if effort is None:
             assert config.generations is not None
-            for generation in given_generations(Path(config.generations), problems, scenario):
+            given, outside = given_generations(
+                Path(config.generations), problems, scenario, all_ids() if all_ids else None
+            )
+            for generation in given:
                 if generation.key not in files.generations:
                     files.generations.add(generation)
         else:
@@ -414,7 +424,7 @@ async def _produce(
         )
         items += files.agent_runs.records.values()
     wanted = {p.question_id for p in problems}
-    return [item for item in items if item.question_id in wanted]
+    return [item for item in items if item.question_id in wanted], outside
 
 
 def _stage(

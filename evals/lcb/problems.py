@@ -304,3 +304,8 @@ def load_problems(
         source=str(path), release=release, start_date=start_date, end_date=end_date, count=len(problems)
     )
     return problems, window
+
+
+def question_ids(path: Path) -> set[str]:
+    """Every `question_id` in the data, selected or not (no test is decoded)."""
+    return {str(row.get("question_id")) for file in _files(Path(path)) for _, row in _rows(file)}

@@ -117,6 +117,24 @@ def test_given_code_in_docker(tmp_path: Path, sandbox_image: str) -> None:
     check_mixed(tmp_path / "mixed")
 
 
+def test_given_code_with_a_window_grades_the_window(tmp_path: Path) -> None:
+    # as upstream's compute_scores filters its records by date: code for the problems outside the
+    # window is not graded, and the summary says how much there was
+    args = given_mixed(tmp_path)
+    result = trident_eval(*args, "--sandbox", "local", "--end-date", "2024-01-14")
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(tmp_path / "mixed")
+    score = summary["scenarios"]["codegeneration"]
+    assert score["problems"] == 2 and score["samples"] == 4 and score["pass@1"] == 75.0
+    assert summary["generations_outside_window"] == {"problems": 1, "samples": 2}  # MAXIMUM, 2024-11
+    assert "given code outside the window (not graded" in (tmp_path / "mixed" / "summary.md").read_text()
+    limited = trident_eval(*args[:-1], "limited", "--sandbox", "local", "--limit", "1")
+    assert limited.returncode == 0, limited.stderr
+    summary = summary_of(tmp_path / "limited")
+    assert summary["scenarios"]["codegeneration"]["problems"] == 1
+    assert summary["generations_outside_window"] == {"problems": 2, "samples": 4}
+
+
 def scripted_model(root: Path) -> Path:
     """Plain answers: right for ADD and MAXIMUM, wrong for TWICE; agent sessions: wrong, tests fail, right."""
     for problem in PROBLEMS:
