@@ -39,7 +39,8 @@ exit codes:
   5    model or backend error
   130  interrupted; the same command (same --run) continues where it stopped
 Outputs in OUT/RUN/: <scenario>_<n>_<T>_eval_all.json (LiveCodeBench records), summary.json,
-summary.md, pass1_by_difficulty.png, verdicts.png, and the resumable stores.
+summary.md, pass1_by_difficulty.png, pass1_by_month.png, verdicts.png, and the resumable stores.
+--cutoff only changes the report: the same command with another --cutoff re-reports, grading nothing.
 """
 
 
@@ -137,6 +138,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="default ./results")
     out.add_argument("--run", metavar="NAME", help="default: date and model; an existing run is continued")
+    out.add_argument(
+        "--cutoff",
+        type=_date,
+        metavar="DATE",
+        help="the model's cut-off date: pass@1 of contests before it (contaminated) and from it on (clean)",
+    )
 
 
 def _run_name(args: argparse.Namespace) -> str:
@@ -238,6 +245,7 @@ def main(args: argparse.Namespace) -> int:
                 args.workers or default_workers(),
                 args.concurrency,
                 console,
+                args.cutoff,
             )
         )
     except (ConfigError, StoreError) as exc:
@@ -269,6 +277,7 @@ async def _main_async(
     workers: int,
     concurrency: int,
     console: Console,
+    cutoff: date | None,
 ) -> Summary:
     from trident.evals.run import run_eval
 
@@ -283,6 +292,7 @@ async def _main_async(
         out,
         program=suite.program,
         all_ids=suite.all_ids,
+        cutoff=cutoff,
         workers=workers,
         concurrency=concurrency,
         console=console,

@@ -64,6 +64,7 @@ class Problem(BaseModel):
     private_tests: list[TestCase]
     func_name: str | None
     metadata: dict[str, Any]
+    release: int | None = None  # the release that added it (set by `load_problems`; None: not known)
 
     def tests(self, which: Literal["public", "private", "all"] = "all") -> list[TestCase]:
         """Upstream grades public then private tests, in that order."""
@@ -296,7 +297,7 @@ def load_problems(
                     continue
                 if not in_dates(when, start_date, end_date):
                     continue
-                problems.append(parse_problem(row))
+                problems.append(parse_problem(row).model_copy(update={"release": release_number}))
             except ProblemFormatError as exc:
                 raise ProblemFormatError(f"{file}:{number}: {exc}") from None
     problems.sort(key=lambda p: (p.contest_date, p.question_id))
