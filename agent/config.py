@@ -7,8 +7,11 @@ A repository's own file cannot lower the user's isolation: the settings that wea
 move the user's credentials (`GUARDED`: the model and its endpoint, the sandbox kind, network and
 image, the approval mode, higher resource limits) are taken from `.trident.toml` only once the user
 trusts that repository (`trident trust DIR`: a decision recorded in the state dir, keyed by the
-repository's real path, revocable with `--revoke`). Until then they are ignored, and one line on
-stderr says which and how to trust. A value that is at least as strict as the user's (`kind =
+repository's real path and bound to the sha256 of its `.trident.toml`, revocable with `--revoke`).
+Until then, and again as soon as the file changes (a pulled commit, the agent), they are ignored,
+and one line on stderr says which and how to trust. A `.trident.toml` that is not a regular file
+(a symlink, fifo or device) or is larger than 1 MiB is refused with an error (never read, never
+waited on). A value that is at least as strict as the user's (`kind =
 "docker"`, `network = false`, `approval = "ask"`, lower limits) is always taken. `protected_paths`
 from the repository add to the user's, never replace them.
 """
@@ -16,8 +19,10 @@ from the repository add to the user's, never replace them.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
+import stat
 import sys
 import time
 import tomllib
@@ -89,6 +94,11 @@ class SandboxConfig(_Section):
     )
     workspace_mb: int = Field(
         2048, ge=16, description="Docker, copy mode (headless runs, evals): the workspace's size (tmpfs)"
+    )
+    bind_growth_mb: int = Field(
+        2048,
+        ge=16,
+        description="Docker, bind mode (the TUI): how much the workspace's files may grow in a session",
     )
 
 
@@ -251,16 +261,74 @@ def state_dir() -> Path:
     return Path(base) / "trident"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+REPO_FILE = ".trident.toml"
+CONFIG_MAX_BYTES = 1024 * 1024
+
+
+class ConfigFile(BaseModel):
+    """A config file as read: its settings and the sha256 of its bytes (None: there is no file)."""
+
+    path: Path
+    data: dict[str, Any]
+    sha256: str | None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def read_config(path: Path, *, follow: bool = True) -> ConfigFile:
+    """Read a TOML config file: a regular file of at most CONFIG_MAX_BYTES, else a ConfigError.
+
+    Opened without blocking (a fifo never hangs the read) and checked on the open file; with
+    `follow=False` (a repository's file) a symbolic link is refused too."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        info = os.stat(path) if follow else os.lstat(path)
     except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        return ConfigFile(path=path, data={}, sha256=None)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | (0 if follow else os.O_NOFOLLOW)
+    raw = b""
+    if stat.S_ISREG(info.st_mode) and info.st_size <= CONFIG_MAX_BYTES:
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:  # ELOOP: a link put there meanwhile
+            raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode):
+                raw = handle.read(CONFIG_MAX_BYTES + 1)
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path} is {_kind(info.st_mode)}, not a regular file: trident does not read it")
+    if max(info.st_size, len(raw)) > CONFIG_MAX_BYTES:
+        raise ConfigError(
+            f"{path} is larger than 1 MiB ({max(info.st_size, len(raw))} bytes): trident does not read it"
+        )
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return ConfigFile(path=path, data=data, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def read_repo_file(repo: Path) -> ConfigFile:
+    """The repository's `.trident.toml` (a symbolic link there is refused)."""
+    return read_config(repo / REPO_FILE, follow=False)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    return read_config(path).data
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -309,6 +377,7 @@ GUARDED: dict[tuple[str, ...], Callable[[Any, Any], bool]] = {
     ("sandbox", "command_timeout_s"): _not_higher,
     ("sandbox", "max_file_mb"): _not_higher,
     ("sandbox", "workspace_mb"): _not_higher,
+    ("sandbox", "bind_growth_mb"): _not_higher,
     ("approval",): lambda v, cur: APPROVAL_STRICTNESS.get(v, 0) >= APPROVAL_STRICTNESS.get(cur or "ask", 2),
     ("engine", "moe_configs_dir"): _never,
     ("scale", "executor"): lambda v, cur: v == "local",  # where the user's jobs (and key) are sent
@@ -335,16 +404,31 @@ def trusted_repos() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+TrustState = Literal["trusted", "changed", "untrusted"]
+NO_FILE = "no .trident.toml"  # the digest recorded for a repository trusted without one
+
+
+def trust_state(repo: Path, sha256: str | None) -> TrustState:
+    """Whether the repository is trusted with its `.trident.toml` as it is now (`sha256`: its digest,
+    None when there is none); "changed": trusted, but the file is no longer the one trusted."""
+    record = trusted_repos().get(_trust_key(repo))
+    if not isinstance(record, dict):
+        return "untrusted"
+    return "trusted" if record.get("sha256") == (sha256 or NO_FILE) else "changed"
+
+
 def is_trusted(repo: Path) -> bool:
-    return _trust_key(repo) in trusted_repos()
+    return trust_state(repo, read_repo_file(repo).sha256) == "trusted"
 
 
-def set_trust(repo: Path, trusted: bool) -> str:
-    """Record (or revoke) the user's trust in the repository at `repo`; returns the key (real path)."""
+def set_trust(repo: Path, trusted: bool, sha256: str | None = None) -> str:
+    """Record (or revoke) the user's trust in the repository at `repo` with its `.trident.toml` as it
+    is (or as it was shown to the user: `sha256`); returns the key (real path)."""
     key = _trust_key(repo)
     repos = trusted_repos()
     if trusted:
-        repos[key] = {"trusted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        digest = sha256 if sha256 is not None else read_repo_file(repo).sha256
+        repos[key] = {"trusted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sha256": digest or NO_FILE}
     else:
         repos.pop(key, None)
     path = trust_file()
@@ -378,16 +462,17 @@ def _untrusted_layer(data: dict[str, Any], current: Settings) -> tuple[dict[str,
     return out, ignored
 
 
-def untrusted_requests(repo: Path) -> dict[str, Any]:
-    """What the repository's `.trident.toml` asks for that counts only once the user trusts it
-    (dotted setting name -> value); empty when the repository is trusted or asks for nothing guarded."""
-    data = _read_toml(repo / ".trident.toml")
-    if not data or is_trusted(repo):
+def untrusted_requests(repo: Path, file: ConfigFile | None = None) -> dict[str, Any]:
+    """What the repository's `.trident.toml` (`file`, as read) asks for that counts only once the user
+    trusts it (dotted setting name -> value); empty when it is trusted as it is or asks for nothing
+    guarded."""
+    file = file or read_repo_file(repo)
+    if not file.data or trust_state(repo, file.sha256) == "trusted":
         return {}
-    _validate(data, str(repo / ".trident.toml"))
+    _validate(file.data, str(file.path))
     user = _read_toml(user_config_path())
-    _, ignored = _untrusted_layer(data, _validate(user, str(user_config_path())))
-    return {name: _get(data, tuple(name.split(".")))[1] for name in ignored}
+    _, ignored = _untrusted_layer(file.data, _validate(user, str(user_config_path())))
+    return {name: _get(file.data, tuple(name.split(".")))[1] for name in ignored}
 
 
 def _stderr(message: str) -> None:
@@ -409,14 +494,21 @@ def load_settings(
     merged = user
     _validate(user, str(user_file))
     if repo is not None:
-        repo_file = repo / ".trident.toml"
-        data = _read_toml(repo_file)
-        _validate(data, str(repo_file))
-        if data and not is_trusted(repo):
+        file = read_repo_file(repo)
+        data = file.data
+        _validate(data, str(file.path))
+        state = trust_state(repo, file.sha256) if data else "trusted"
+        if state != "trusted":
             data, ignored = _untrusted_layer(data, _validate(merged, "user configuration"))
-            if ignored:
+            if ignored and state == "changed":
                 warn(
-                    f"trident: ignored from {repo_file} (an untrusted repository may not weaken the "
+                    f"trident: {file.path} changed since you trusted this repository, so it is untrusted "
+                    f"again: ignored from it: {', '.join(ignored)}; if you trust the new file: "
+                    f"trident trust {_trust_key(repo)}"
+                )
+            elif ignored:
+                warn(
+                    f"trident: ignored from {file.path} (an untrusted repository may not weaken the "
                     f"sandbox or choose the model): {', '.join(ignored)}; "
                     f"if you trust it: trident trust {_trust_key(repo)}"
                 )

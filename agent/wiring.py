@@ -117,6 +117,7 @@ def make_sandbox(
         pids_limit=box.pids_limit,
         max_file_mb=box.max_file_mb,
         workspace_mb=box.workspace_mb,
+        bind_growth_mb=box.bind_growth_mb,
         user_repo=user_repo,
     )
 

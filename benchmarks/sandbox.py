@@ -2,7 +2,9 @@
 
 Measured on the same container in the same run: the runner's round trip (one long-lived attach
 stream), `docker exec` through the SDK (SWE-bench-style harnesses) and through the CLI
-(mini-swe-agent). Also: container start, time to first command cold, and from a warm pool.
+(mini-swe-agent). Also: container start, time to first command cold, and from a warm pool; and
+the cost of bind mode's disk cap (`bind_growth_mb`): a bind-mounted sandbox's command with the
+cap and without it, on the same folder, in the same run.
 Run: python -m benchmarks.sandbox [--commands N]   (needs dockerd; builds the base image if absent)
 """
 
@@ -11,8 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +60,8 @@ async def main(commands: int, out: Path | None) -> None:
     finally:
         await box.close()
 
+    capped, uncapped = await bind_costs(settings, commands)
+
     pool = DockerPool(2, settings, client)
     await pool.fill()
     await asyncio.sleep(0.5)
@@ -72,7 +79,10 @@ async def main(commands: int, out: Path | None) -> None:
         "container_start_s": start_s,
         "first_command_cold_s": cold_first,
         "first_command_warm_pool_ms": warm_first * 1000,
+        "runner_bind_ms": per_call_ms(uncapped),
+        "runner_bind_disk_cap_ms": per_call_ms(capped),
     }
+    results["disk_cap_overhead_ratio"] = results["runner_bind_disk_cap_ms"] / results["runner_bind_ms"]
     results["speedup_vs_sdk_exec"] = results["docker_exec_sdk_ms"] / results["runner_ms"]
     results["speedup_vs_cli_exec"] = results["docker_exec_cli_ms"] / results["runner_ms"]
     results["pool_speedup_first_command"] = cold_first * 1000 / results["first_command_warm_pool_ms"]
@@ -90,8 +100,41 @@ async def main(commands: int, out: Path | None) -> None:
         f"ratio: a warm pool's first command is {results['pool_speedup_first_command']:.1f}x faster "
         "than a cold start"
     )
+    print(
+        f"ratio: bind mode's disk cap costs {results['disk_cap_overhead_ratio']:.2f}x per command "
+        "(with the cap / without it)"
+    )
     if out is not None:
         out.write_text(json.dumps(results, indent=2))
+
+
+async def bind_costs(settings: DockerSettings, commands: int) -> tuple[list[float], list[float]]:
+    """Per-command times in bind mode with the disk cap and without it (0), interleaved rounds."""
+    folder = Path(tempfile.mkdtemp(prefix="trident-bench-"))
+    for index in range(200):  # a small project: the cap's first walk has something to count
+        (folder / f"module{index}.py").write_text("x = 1\n" * 50)
+    if os.geteuid() == 0:  # bind mode never runs commands as root: the folder needs an owner
+        subprocess.run(["chown", "-R", "1000:1000", str(folder)], check=True)
+    boxes = {
+        cap: DockerSandbox(
+            mode="bind", source=folder, settings=settings.model_copy(update={"bind_growth_mb": cap})
+        )
+        for cap in (settings.bind_growth_mb, 0)
+    }
+    times: dict[int, list[float]] = {cap: [] for cap in boxes}
+    try:
+        for box in boxes.values():
+            await box.exec("true", timeout=30)
+        for _ in range(commands):
+            for cap, box in boxes.items():
+                t = time.perf_counter()
+                await box.exec("true", timeout=30)
+                times[cap].append(time.perf_counter() - t)
+    finally:
+        for box in boxes.values():
+            await box.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return times[settings.bind_growth_mb], times[0]
 
 
 if __name__ == "__main__":

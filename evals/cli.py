@@ -40,7 +40,8 @@ exit codes:
   5    model or backend error
   130  interrupted; the same command (same --run) continues where it stopped
 Outputs in OUT/RUN/: <scenario>_<n>_<T>_eval_all.json (LiveCodeBench records), summary.json,
-summary.md, pass1_by_difficulty.png, verdicts.png, and the resumable stores.
+summary.md, pass1_by_difficulty.png, pass1_by_month.png, verdicts.png, and the resumable stores.
+--cutoff only changes the report: the same command with another --cutoff re-reports, grading nothing.
 """
 
 
@@ -80,8 +81,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSONL file or directory of LCB rows (default: the bundled set); HumanEval: a JSONL[.gz]",
     )
     data.add_argument("--release", metavar="TAG", help="release_vN, release_latest, vN or vA_vB")
-    data.add_argument("--start-date", type=_date, metavar="DATE", help="first contest date, inclusive")
-    data.add_argument("--end-date", type=_date, metavar="DATE", help="last contest date, inclusive")
+    data.add_argument(
+        "--start-date",
+        type=_date,
+        metavar="DATE",
+        help="contests from this date's midnight on (upstream's filter)",
+    )
+    data.add_argument(
+        "--end-date",
+        type=_date,
+        metavar="DATE",
+        help="contests up to this date's midnight (as upstream: not later that day)",
+    )
     data.add_argument("--limit", type=_positive, metavar="N", help="only the first N problems (by date)")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--model", metavar="SPEC", help="scripted:FILE|DIR, openai:MODEL@BASE_URL, vllm:DIR")
@@ -117,8 +128,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     grading.add_argument(
         "--sandbox",
         choices=["auto", "docker", "local"],
-        default="auto",
-        help="where code runs (default auto: Docker where an engine answers, else local: no isolation)",
+        help="where code runs (default: the config's sandbox.kind, auto: Docker where an engine answers, "
+        "else local: no isolation)",
     )
     grading.add_argument("--image", metavar="IMAGE", help="Docker image (default: the offline-built one)")
     grading.add_argument("--workers", type=_positive, metavar="N", help="grading processes (default: cores)")
@@ -128,6 +139,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="default ./results")
     out.add_argument("--run", metavar="NAME", help="default: date and model; an existing run is continued")
+    out.add_argument(
+        "--cutoff",
+        type=_date,
+        metavar="DATE",
+        help="the model's cut-off date: pass@1 of contests before it (contaminated) and from it on (clean)",
+    )
     add_executor_arguments(parser.add_argument_group("where the work runs"))
 
 
@@ -147,7 +164,10 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
 
     overrides: dict[str, Any] = {
         "effort": {"mode": args.agent_effort},
-        "sandbox": {"kind": args.sandbox, **({"image": args.image} if args.image else {})},
+        "sandbox": {
+            **({"kind": args.sandbox} if args.sandbox else {}),  # else the config's, as `run` and `chat`
+            **({"image": args.image} if args.image else {}),
+        },
         "limits": {"max_steps": args.max_steps, "timeout_s": args.agent_timeout},
         "temperature": args.temperature,
         **executor_overrides(args),
@@ -231,6 +251,7 @@ def main(args: argparse.Namespace) -> int:
                 args.workers or default_workers(),
                 args.concurrency,
                 console,
+                args.cutoff,
             )
         )
     except (ConfigError, StoreError) as exc:
@@ -262,6 +283,7 @@ async def _main_async(
     workers: int,
     concurrency: int,
     console: Console,
+    cutoff: date | None,
 ) -> Summary:
     from trident.agent.scale.choose import open_executor
     from trident.evals.run import run_eval
@@ -278,6 +300,8 @@ async def _main_async(
             settings,
             out,
             program=suite.program,
+            all_ids=suite.all_ids,
+            cutoff=cutoff,
             workers=workers,
             concurrency=concurrency,
             console=console,

@@ -101,11 +101,22 @@ class GivenGeneration(BaseModel):
     output_list: list[str] | None = None
 
 
-def given_generations(path: Path, problems: list[Problem], scenario: str) -> list[Generation]:
+class Outside(BaseModel):
+    """Given code for problems of the data that the window (dates, release, `--limit`) leaves out:
+    not graded, as upstream's `compute_scores` filters its records, and counted in the summary."""
+
+    problems: int = 0
+    samples: int = 0
+
+
+def given_generations(
+    path: Path, problems: list[Problem], scenario: str, all_ids: set[str] | None = None
+) -> tuple[list[Generation], Outside]:
     """Code to grade without a model: a JSON list of `{"question_id", "code_list"}`.
 
-    Every question_id must be one of the selected problems (a typo is an error, not a silent zero);
-    selected problems the file does not mention are not graded.
+    Only the selected problems' code is graded; code for other problems of the data (`all_ids`) is
+    left out and counted. A question_id the data does not have at all is an error (a typo is not a
+    silent zero); selected problems the file does not mention are not graded.
     """
     try:
         entries = _GIVEN.validate_json(path.read_bytes())
@@ -116,17 +127,19 @@ def given_generations(path: Path, problems: list[Problem], scenario: str) -> lis
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"--generations {path}: {where}: {first['msg']}") from None
     selected = {p.question_id for p in problems}
+    known = selected if all_ids is None else selected | all_ids
     ids = [entry.question_id for entry in entries]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    unknown = sorted(set(ids) - selected)
+    unknown = sorted(set(ids) - known)
     if duplicated:
         raise ConfigError(f"--generations {path}: question_id listed twice: {', '.join(duplicated)}")
     if unknown:
         raise ConfigError(
-            f"--generations {path}: {len(unknown)} question_id(s) not among the {len(selected)} selected "
-            f"problems: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
+            f"--generations {path}: {len(unknown)} question_id(s) not among the {len(known)} problems "
+            f"of the data: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
         )
-    return [
+    outside = [entry for entry in entries if entry.question_id not in selected]
+    generations = [
         Generation(
             scenario=scenario,
             question_id=entry.question_id,
@@ -136,8 +149,10 @@ def given_generations(path: Path, problems: list[Problem], scenario: str) -> lis
             code=code,
         )
         for entry in entries
+        if entry.question_id in selected
         for index, code in enumerate(entry.code_list)
     ]
+    return generations, Outside(problems=len(outside), samples=sum(len(e.code_list) for e in outside))
 
 
 _GIVEN = TypeAdapter(list[GivenGeneration])

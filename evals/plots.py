@@ -5,6 +5,7 @@ matplotlib comes with the `eval` extra; without it `MissingExtra` says how to in
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,13 @@ def plot_pass_by_difficulty(summary: Summary, path: Path) -> Path:
     axes.set_xticks(range(len(categories)), categories)
     axes.set_ylim(0, 115)
     axes.set_ylabel("pass@1 (%)")
-    axes.set_title(f"pass@1 by difficulty (problems in parentheses) · {summary.run}", fontsize=10)
     axes.legend(fontsize=8, loc="upper right")
+    return _finish(plt, figure, axes, path, f"pass@1 by difficulty (problems in parentheses) · {summary.run}")
+
+
+def _finish(plt: Any, figure: Any, axes: Any, path: Path, title: str) -> Path:
+    """Title, grid, save, close: the end of a pass@1 plot."""
+    axes.set_title(title, fontsize=10)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
@@ -110,3 +116,50 @@ def plot_verdicts(summary: Summary, path: Path) -> Path:
     figure.savefig(path, bbox_inches="tight")
     plt.close(figure)
     return path
+
+
+def plot_pass_by_month(summary: Summary, path: Path) -> Path:
+    """pass@1 per contest month, one line per scenario with its 95% intervals as error bars; with a
+    cut-off date (`--cutoff`), a dashed line at it, the months from it on shaded (clean), and each
+    scenario's contaminated and clean pass@1 in the legend. LiveCodeBench's leaderboard view."""
+    plt = _pyplot()
+    from matplotlib import dates as mdates
+
+    names = [name for name, score in summary.scenarios.items() if score.by_month]
+    months = sorted({month for name in names for month in summary.scenarios[name].by_month})
+    figure, axes = plt.subplots(figsize=(max(6.0, 1.0 + 0.32 * len(months)), 4.2), dpi=120)
+    for number, name in enumerate(names):
+        groups = summary.scenarios[name].by_month
+        shown = [m for m in months if m in groups]
+        x = [datetime.strptime(m + "-15", "%Y-%m-%d") for m in shown]
+        y = [groups[m].pass_at_1 for m in shown]
+        below = [groups[m].pass_at_1 - groups[m].pass_at_1_ci.low for m in shown]
+        above = [groups[m].pass_at_1_ci.high - groups[m].pass_at_1 for m in shown]
+        split = summary.scenarios[name].by_cutoff
+        label = name + "".join(
+            f" · {part} {split[part].pass_at_1:.1f} ({split[part].problems})"
+            for part in ("contaminated", "clean")
+            if part in split
+        )
+        style = {"fmt": "o-", "capsize": 2, "markersize": 4, "linewidth": 1, "elinewidth": 0.7}
+        axes.errorbar(x, y, yerr=[below, above], color=SCENARIO_COLORS[number % 5], label=label, **style)
+        if number == 0:
+            for when, value, month in zip(x, y, shown, strict=True):
+                axes.annotate(
+                    str(groups[month].problems), (when, value), textcoords="offset points", xytext=(0, 5),
+                    ha="center", fontsize=6, color="#555555",
+                )  # fmt: skip
+    if summary.cutoff is not None:
+        cut = datetime.combine(summary.cutoff, datetime.min.time())
+        axes.axvline(cut, color="#b71c1c", linestyle="--", linewidth=1.2, label=f"cut-off {summary.cutoff}")
+        right = max([cut, *(datetime.strptime(m + "-28", "%Y-%m-%d") for m in months)])
+        axes.axvspan(cut, right, color="#2e7d32", alpha=0.06)
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, len(months) // 12)))
+    figure.autofmt_xdate(rotation=45)
+    axes.set_ylim(-5, 110)
+    axes.set_ylabel("pass@1 (%), 95% CI")
+    axes.legend(fontsize=7, loc="lower left")
+    return _finish(
+        plt, figure, axes, path, f"pass@1 by contest month (problems above the points) · {summary.run}"
+    )

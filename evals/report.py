@@ -5,16 +5,17 @@ when several are asked; `agentic` for agent runs), `<scenario>_<n>_<T>_eval_all.
 upstream's per-problem records (question fields, `output_list`, `code_list`, `graded_list`,
 `pass@1`, `metadata` as JSON strings) plus `effort_list` and `verdict_list`; then `summary.json`
 (data window and problem count, settings, pass@1 and pass@k overall, by difficulty, platform and
-effort, verdict counts), `summary.md` (the same as tables, scenarios side by side), and
-`pass1_by_difficulty.png` and `verdicts.png`.
+effort, release, contest month and either side of a cut-off date, verdict counts, latencies),
+`summary.md` (the same as tables, scenarios side by side), and the plots (`trident.evals.plots`).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 from trident.evals import stats
 from trident.evals.lcb.grader import SampleResult
 from trident.evals.lcb.passk import mean_pass_at_k
-from trident.evals.lcb.problems import Problem, Window, problem_fields
+from trident.evals.lcb.problems import LATEST, Problem, Window, in_dates, problem_fields, release_of_date
 
 DIFFICULTIES = ("easy", "medium", "hard")
 PLATFORMS = ("atcoder", "codeforces", "leetcode")
@@ -38,6 +39,7 @@ class Sample(BaseModel):
     output: str
     code: str
     result: SampleResult
+    duration_s: float | None = None  # producing it: the model's answer or the agent run (None: given)
 
 
 @dataclass
@@ -97,6 +99,15 @@ class Scores(BaseModel):
     by_difficulty: dict[str, Group]
     by_platform: dict[str, Group]
     by_effort: dict[str, Group]
+    # LiveCodeBench's leaderboard views: by the release that added the problem (v1..v6), by contest
+    # month (YYYY-MM), and split at the model's cut-off date: problems of contests before it
+    # (`contaminated`: the model may have seen them) and from it on (`clean`)
+    by_release: dict[str, Group] = Field(default_factory=dict)
+    by_month: dict[str, Group] = Field(default_factory=dict)
+    by_cutoff: dict[str, Group] = Field(default_factory=dict)
+    # seconds per sample: `grade` (grading), `model` (one answer) or `agent` (one agent run);
+    # count, mean, min, p50, p90, p95, p99, max
+    latency_s: dict[str, dict[str, float]] = Field(default_factory=dict)
     verdicts: dict[str, int]
     eval_all: str
     notes: dict[str, Any] = Field(default_factory=dict)
@@ -106,9 +117,16 @@ class Summary(BaseModel):
     run: str
     model: str | None
     generations_file: str | None
+    # given code for problems of the data outside the window (dates, release, --limit): not graded,
+    # as upstream's scoring filters its records; {"problems", "samples"} (None: no given code)
+    generations_outside_window: dict[str, int] | None = None
     data: Window
     settings: dict[str, Any]
+    cutoff: date | None = None  # the model's cut-off date (`--cutoff`): splits by_cutoff
     durations_s: dict[str, float] = Field(default_factory=dict)  # this invocation's stages
+    # every invocation of the run so far (a resumed run adds up), interrupted ones included
+    cumulative_durations_s: dict[str, float] = Field(default_factory=dict)
+    invocations: int = 1
     scenarios: dict[str, Scores]
     # per pair of scenarios "A vs B": problems A solves more often than B ("A better") and the reverse
     differences: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
@@ -179,8 +197,39 @@ def _split(
     return {name: _group(parts[name]) for name in names}
 
 
-def scores(problems: list[Problem], scenario: Scenario) -> Scores:
+CONTAMINATED, CLEAN = "contaminated", "clean"
+RELEASE_ORDER = (*(f"v{n}" for n in range(1, LATEST + 1)), "no release")
+
+
+def release_label(problem: Problem) -> str:
+    """The release that added the problem: as the loader found it (by file for upstream's files),
+    else by its contest date."""
+    number = problem.release if problem.release is not None else release_of_date(problem.contest_date.date())
+    return f"v{number}" if number is not None else "no release"
+
+
+def cutoff_label(problem: Problem, cutoff: date) -> str:
+    """Before the cut-off's midnight: contaminated; from it on: clean (upstream's date semantics, so
+    `--cutoff D` splits as `--end-date`/`--start-date D` select)."""
+    return CLEAN if in_dates(problem.contest_date, cutoff, None) else CONTAMINATED
+
+
+def _latency(scenario: Scenario) -> dict[str, dict[str, float]]:
+    out = {"grade": stats.distribution([s.result.duration_s for s in scenario.samples])}
+    produced = [s.duration_s for s in scenario.samples if s.duration_s is not None]
+    if produced:
+        out["agent" if scenario.mode == "agentic" else "model"] = stats.distribution(produced)
+    return out
+
+
+def scores(
+    problems: list[Problem], scenario: Scenario, cutoff: date | None = None, dated: bool = True
+) -> Scores:
+    """A scenario's scores; `dated`: the problems' contest dates mean something (LiveCodeBench), so
+    the by-release, by-month and cut-off views are given."""
     grouped = _by_problem(scenario.samples)
+    months = {p.question_id: f"{p.contest_date:%Y-%m}" for p in problems}
+    releases = {p.question_id: release_label(p) for p in problems}
     by_effort: dict[str, dict[str, list[Sample]]] = defaultdict(dict)
     for question_id, samples in grouped.items():
         for effort in sorted({s.effort for s in samples}):
@@ -204,6 +253,14 @@ def scores(problems: list[Problem], scenario: Scenario) -> Scores:
         by_difficulty=_split(grouped, {p.question_id: p.difficulty for p in problems}, DIFFICULTIES),
         by_platform=_split(grouped, {p.question_id: p.platform for p in problems}, PLATFORMS),
         by_effort={effort: _group(part) for effort, part in sorted(by_effort.items())},
+        by_release=_split(grouped, releases, RELEASE_ORDER) if dated else {},
+        by_month=_split(grouped, months, tuple(sorted(set(months.values())))) if dated else {},
+        by_cutoff=(
+            _split(grouped, {p.question_id: cutoff_label(p, cutoff) for p in problems}, (CONTAMINATED, CLEAN))
+            if dated and cutoff is not None
+            else {}
+        ),
+        latency_s=_latency(scenario),
         verdicts=dict(verdicts.most_common()),
         eval_all=scenario.eval_all_name,
         notes=scenario.notes or {},
@@ -305,6 +362,17 @@ def _listed(ids: list[str], shown: int = 8) -> str:
     return f"{len(ids)} ({', '.join(ids[:shown])}{' …' if len(ids) > shown else ''})"
 
 
+def _rows(scored: list[Scores], field: str, order: tuple[str, ...], label: Callable[[str], str]) -> list[str]:
+    """Table rows `| label(key) | cell | ... |`, one per key any scenario has."""
+    keys = list(order) + sorted({key for s in scored for key in getattr(s, field)} - set(order))
+    lines = []
+    for key in keys:
+        groups = [getattr(s, field).get(key) for s in scored]
+        if any(groups):
+            lines.append(f"| {label(key)} | " + " | ".join(_cell(g) for g in groups) + " |")
+    return lines
+
+
 def markdown(summary: Summary) -> str:
     """The summary as markdown tables: one column per scenario, side by side."""
     names = list(summary.scenarios)
@@ -318,6 +386,14 @@ def markdown(summary: Summary) -> str:
         + (f", generations `{summary.generations_file}`" if summary.generations_file else ""),
         f"- data: `{window.source}`, release {window.release or 'all'}, dates {dates}: "
         f"{window.count} problems",
+        *(
+            [
+                f"- given code outside the window (not graded, as upstream's scoring filters): "
+                f"{outside['samples']} samples of {outside['problems']} problems"
+            ]
+            if (outside := summary.generations_outside_window)
+            else []
+        ),
         "- settings: "
         + ", ".join(f"{key} {value}" for key, value in summary.settings.items() if value is not None),
         *(
@@ -326,6 +402,16 @@ def markdown(summary: Summary) -> str:
                 + ", ".join(f"{stage} {seconds:g} s" for stage, seconds in summary.durations_s.items())
             ]
             if summary.durations_s
+            else []
+        ),
+        *(
+            [
+                f"- time over the run's {summary.invocations} invocations: "
+                + ", ".join(
+                    f"{stage} {seconds:g} s" for stage, seconds in summary.cumulative_durations_s.items()
+                )
+            ]
+            if summary.invocations > 1 and summary.cumulative_durations_s
             else []
         ),
         "",
@@ -348,11 +434,16 @@ def markdown(summary: Summary) -> str:
         ("effort", "by_effort", ()),
     ]
     for title, field, order in rows:
-        keys = list(order) + sorted({key for s in scored for key in getattr(s, field)} - set(order))
-        for key in keys:
-            groups = [getattr(s, field).get(key) for s in scored]
-            if any(groups):
-                lines.append(f"| {title}: {key} | " + " | ".join(_cell(g) for g in groups) + " |")
+        lines += _rows(scored, field, order, f"{title}: {{}}".format)
+    cutoff = summary.cutoff
+    if cutoff is not None:
+        names_at = {CONTAMINATED: f"contaminated (before {cutoff})", CLEAN: f"clean (from {cutoff})"}
+        lines += _rows(scored, "by_cutoff", (CONTAMINATED, CLEAN), names_at.__getitem__)
+    for title, field, order in (("release", "by_release", RELEASE_ORDER), ("contest month", "by_month", ())):
+        if any(getattr(s, field) for s in scored):
+            lines += ["", f"By {title}:", "", "| | " + " | ".join(f"`{name}`" for name in names) + " |"]
+            lines.append("|---|" + "---:|" * len(names))
+            lines += _rows(scored, field, order, str)
     verdict_names = sorted({v for s in scored for v in s.verdicts}, key=lambda v: (v != "pass", v))
     lines += ["", "Verdicts (samples):", "", "| verdict | " + " | ".join(f"`{n}`" for n in names) + " |"]
     lines.append("|---|" + "---:|" * len(names))
@@ -366,7 +457,7 @@ def markdown(summary: Summary) -> str:
         | {
             g.pass_at_1_ci.method
             for s in scored
-            for f in ("by_difficulty", "by_platform", "by_effort")
+            for f in ("by_difficulty", "by_platform", "by_effort", "by_release", "by_month", "by_cutoff")
             for g in getattr(s, f).values()
         }
     )
@@ -416,4 +507,11 @@ def markdown(summary: Summary) -> str:
         if score.notes:
             facts = ", ".join(f"{key} {value}" for key, value in score.notes.items())
             lines += ["", f"`{name}`: {facts}"]
+        for what, spread in score.latency_s.items():
+            if spread.get("count"):
+                lines += [
+                    "",
+                    f"`{name}`: seconds per sample ({what}): median {spread['p50']:g}, "
+                    f"p90 {spread['p90']:g}, p99 {spread['p99']:g}, max {spread['max']:g}",
+                ]
     return "\n".join(lines) + "\n"

@@ -30,6 +30,8 @@ def write_report(
     try:
         written.append(plots.plot_pass_by_difficulty(summary, out / "pass1_by_difficulty.png"))
         written.append(plots.plot_verdicts(summary, out / "verdicts.png"))
+        if any(score.by_month for score in summary.scenarios.values()):
+            written.append(plots.plot_pass_by_month(summary, out / "pass1_by_month.png"))
     except MissingExtra as exc:
-        print(f"trident eval: no plots written: {exc}", file=sys.stderr)
+        print(f"trident eval: no plots written (summary.json and summary.md are): {exc}", file=sys.stderr)
     return written

@@ -29,9 +29,10 @@ from trident.agent.core.events import Effort, EffortMode
 from trident.agent.scale.executor import Done, Executor
 from trident.agent.scale.local import LOCAL_NODE, LocalExecutor
 from trident.agent.scale.progress import NodeCounts
+from trident.evals import timings
 from trident.evals.agentic import AgentRun, solve_all
 from trident.evals.backends import ModelSource
-from trident.evals.generate import Generation, generate, given_generations
+from trident.evals.generate import Generation, Outside, generate, given_generations
 from trident.evals.jobs import GradeChunk, Graded, ToGrade, agent_jobs, grade_jobs
 from trident.evals.lcb.problems import Problem, Window
 from trident.evals.report import Sample, Scenario, Summary, differences, paired, scores
@@ -198,6 +199,7 @@ def sampling_sent(config: EvalConfig) -> dict[str, Any]:
             sent[scenario] = {
                 "reasoning_effort": effort,
                 "temperature": config.temperature,
+                "top_p": None,
                 "max_tokens": config.max_tokens,
                 "seed": None,
                 "samples": config.n,
@@ -205,7 +207,8 @@ def sampling_sent(config: EvalConfig) -> dict[str, Any]:
     if config.agentic:
         sent["agentic"] = {
             "reasoning_effort": config.agent_effort,  # per step (auto: none, high after failures)
-            "temperature": None,
+            "temperature": config.temperature,  # the agent's every request carries it
+            "top_p": None,
             "max_tokens": None,
             "seed": None,
             "samples": config.n,
@@ -331,6 +334,8 @@ async def run_eval(
     out: Path,
     *,
     program: Callable[[Problem, str], str] = lambda problem, code: code,
+    all_ids: Callable[[], set[str]] | None = None,
+    cutoff: date | None = None,
     workers: int,
     concurrency: int,
     console: Console,
@@ -344,33 +349,54 @@ async def run_eval(
     files = RunFiles(out)
     source = ModelSource(config.model, settings) if config.model else None
     by_id = {p.question_id: p for p in problems}
-    started = time.monotonic()
+    started_at, started = timings.now(), time.monotonic()
+    produced: float | None = None
+    completed = False
     try:
         with _progress(console) as progress:
-            items = await _produce(
-                config, problems, files, source, settings, out, concurrency, progress, executor, counts
+            items, outside = await _produce(
+                config,
+                problems,
+                files,
+                source,
+                settings,
+                out,
+                concurrency,
+                progress,
+                executor,
+                counts,
+                all_ids,
             )
             produced = time.monotonic()
             grade_stage = Stage(
                 progress, "grade", len(items), sum(1 for item in items if item.key in files.grades)
             )
             await _grade(by_id, items, program, files, config, workers, grade_stage, executor, counts)
+        completed = True
     finally:
         files.close()
         if source is not None:
             await source.close()
+        ended = time.monotonic()
+        durations = {
+            "generate and agents": round((produced or ended) - started, 2),
+            "grade": round(ended - produced, 2) if produced is not None else 0.0,
+        }
+        timings.record(out, started_at, completed, durations)
+    cumulative, invocations = timings.totals(out)
     scenarios = _scenarios(config, files)
     summary = Summary(
         run=config.run,
         model=config.model,
         generations_file=config.generations,
+        generations_outside_window=outside.model_dump() if outside is not None else None,
         data=window,
         settings=_recorded_settings(config, workers, len(problems)),
-        durations_s={
-            "generate and agents": round(produced - started, 2),
-            "grade": round(time.monotonic() - produced, 2),
-        },
-        scenarios={s.name: scores(problems, s) for s in scenarios},
+        cutoff=cutoff,
+        durations_s=durations,
+        cumulative_durations_s=cumulative,
+        invocations=invocations,
+        scenarios={s.name: scores(problems, s, cutoff, dated=config.benchmark == "lcb") for s in scenarios},
         differences=differences(scenarios),
         paired=paired(scenarios),
         provenance=provenance(config, await asyncio.to_thread(recorded_image_id, out, config)),
@@ -391,13 +417,19 @@ async def _produce(
     progress: Progress,
     executor: Executor,
     counts: NodeCounts,
-) -> list[Candidate]:
-    """Generations and agent runs; returns what is to be graded."""
+    all_ids: Callable[[], set[str]] | None = None,
+) -> tuple[list[Candidate], Outside | None]:
+    """Generations and agent runs; returns what is to be graded, and the given code left out because
+    its problems are outside the window (None: no given code)."""
     items: list[Candidate] = []
+    outside: Outside | None = None
     for scenario, effort in config.plain_scenarios():
         if effort is None:
             assert config.generations is not None
-            for generation in given_generations(Path(config.generations), problems, scenario):
+            given, outside = given_generations(
+                Path(config.generations), problems, scenario, all_ids() if all_ids else None
+            )
+            for generation in given:
                 if generation.key not in files.generations:
                     files.generations.add(generation)
         else:
@@ -454,7 +486,7 @@ async def _produce(
             )
         items += files.agent_runs.records.values()
     wanted = {p.question_id for p in problems}
-    return [item for item in items if item.question_id in wanted]
+    return [item for item in items if item.question_id in wanted], outside
 
 
 def _local_done(run: AgentRun, stage: Stage, counts: NodeCounts) -> None:
@@ -473,6 +505,10 @@ def _scenarios(config: EvalConfig, files: RunFiles) -> list[Scenario]:
     outputs: dict[tuple[str, str, int], str] = {g.key: g.output for g in files.generations.records.values()}
     codes: dict[tuple[str, str, int], str] = {g.key: g.code for g in files.generations.records.values()}
     codes.update({r.key: r.code for r in files.agent_runs.records.values()})
+    produced: dict[tuple[str, str, int], float] = {
+        g.key: g.duration_s for g in files.generations.records.values() if g.effort != "given"
+    }
+    produced.update({r.key: r.duration_s for r in files.agent_runs.records.values()})
     names = [name for name, _ in config.plain_scenarios()] + (["agentic"] if config.agentic else [])
     scenarios: list[Scenario] = []
     for name in names:
@@ -485,6 +521,7 @@ def _scenarios(config: EvalConfig, files: RunFiles) -> list[Scenario]:
                 output=outputs.get(g.key, ""),
                 code=codes.get(g.key, ""),
                 result=g.result,
+                duration_s=produced.get(g.key),
             )
             for g in graded
         ]

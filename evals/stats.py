@@ -106,3 +106,22 @@ def sign_test(better: int, worse: int) -> float:
     tail = sum(math.comb(total, i) for i in range(min(better, worse) + 1))  # exact integers
     p_value: float = 2 * tail / 2**total  # int / int: exact, correctly rounded, any size
     return min(1.0, p_value)
+
+
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+
+def distribution(values: Sequence[float]) -> dict[str, float]:
+    """count, mean, the quantiles of QUANTILES (linear interpolation between order statistics, as
+    numpy's default) and min/max of `values`, in their unit, rounded to ms; empty: count 0 only."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"count": 0}
+    out = {"count": float(len(ordered)), "mean": sum(ordered) / len(ordered), "min": ordered[0]}
+    for q in QUANTILES:
+        position = q * (len(ordered) - 1)
+        below = math.floor(position)
+        above = min(below + 1, len(ordered) - 1)
+        out[f"p{round(100 * q)}"] = ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+    out["max"] = ordered[-1]
+    return {key: (int(value) if key == "count" else round(value, 3)) for key, value in out.items()}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from trident.agent.config import ConfigError
-from trident.evals.lcb.problems import Problem, Window, load_problems
+from trident.evals.lcb.problems import Problem, Window, load_problems, question_ids
 
 Benchmark = Literal["lcb", "humaneval"]
 
@@ -26,6 +26,7 @@ class Suite:
     problems: list[Problem]
     window: Window
     program: Callable[[Problem, str], str]  # (problem, sample code) -> the source graded
+    all_ids: Callable[[], set[str]]  # every question_id of the data, in the window or not
 
 
 def _as_is(problem: Problem, code: str) -> str:
@@ -43,11 +44,12 @@ def load_suite(
     if benchmark == "lcb":
         from trident.evals.lcb.problems import bundled_data_dir
 
+        path = data or bundled_data_dir()
         try:
-            problems, window = load_problems(data or bundled_data_dir(), release, start_date, end_date)
+            problems, window = load_problems(path, release, start_date, end_date)
         except ValueError as exc:  # ProblemFormatError, a bad release tag
             raise ConfigError(str(exc)) from None
-        return Suite("lcb", problems, window, _as_is)
+        return Suite("lcb", problems, window, _as_is, lambda: question_ids(path))
     if release or start_date or end_date:
         raise ConfigError("--release/--start-date/--end-date select LiveCodeBench problems, not HumanEval")
     from trident.evals.humaneval import as_problem, load_humaneval, program
@@ -64,4 +66,5 @@ def load_suite(
         [as_problem(task) for task in tasks],
         window,
         lambda problem, code: program(by_id[problem.question_id], code),
+        lambda: set(by_id),
     )

@@ -28,7 +28,8 @@ class ExecResult(BaseModel):
     truncated: bool = False
     omitted_bytes: int = 0
     duration_s: float = 0.0
-    killed_by: str | None = None  # "timeout", "out of memory", "file size limit", "signal N", "interrupted"
+    # "timeout", "out of memory", "file size limit", "signal N", "interrupted", "workspace disk cap: ..."
+    killed_by: str | None = None
     background_killed: int = 0  # processes the command left running, killed when it ended
     disk_full: bool = False  # the workspace's filesystem had no space left when the command ended
 

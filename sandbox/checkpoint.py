@@ -14,8 +14,13 @@ workspace as it was after one recorded event, never a mix of two.
 The content is hostile: paths come from the runner's own walk, but names, kinds, modes and link
 targets were chosen by commands. Nothing is written through a symbolic link (every parent on the
 host must be a real directory; links are made as links, never followed), modes keep only the
-permission bits (plus the owner's read and write), and the total is bounded by the container's
-workspace size (`workspace_mb`): the host's disk gets no more than the sandbox had.
+permission bits (plus the owner's read and write), and the pull is bounded before anything is
+downloaded: the workspace's files, each counted at its full length (a sparse file is written whole
+on the host) and once however many hard links it has (they stay links on the host), must add up to
+no more than the container's workspace size (`workspace_mb`), no path may be longer than
+MAX_PATH_BYTES nor a folder deeper than MAX_DEPTH, and one pull lists at most MAX_LISTING bytes
+(the answer is held in memory). Past a bound the pull fails with a `CheckpointError` naming it
+(the run ends with exit 4 and an `error` event), and the host's disk gets nothing of it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import os
 import shutil
 import stat
+from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -33,12 +39,15 @@ from pydantic import BaseModel, Field
 
 from trident.sandbox.base import PathRefused, Sandbox, SandboxError
 from trident.sandbox.client import RunnerSession
-from trident.sandbox.docker import DockerSandbox
+from trident.sandbox.docker import DockerSandbox, DockerSettings
 
 PENDING, COMMIT, MARK = "pending", "commit.json", "checkpoint.json"
 CHUNK = 8 * 1024 * 1024  # the most one answer carries (a big file comes in pieces)
 BATCH_FILES = 256
 TIMEOUT_S = 600.0
+MAX_PATH_BYTES = 1024  # a workspace-relative path (the host's own prefix and PATH_MAX leave room)
+MAX_DEPTH = 64  # folders
+MAX_LISTING = 64 * 1024 * 1024  # what one `changes` answer may list (paths and link targets)
 
 
 class CheckpointError(SandboxError):
@@ -51,7 +60,7 @@ class Entry(BaseModel):
     mode: int
     size: int = 0
     link: str = ""
-    data: str = ""  # the downloaded content's name in pending/data (files)
+    data: str = ""  # the downloaded content's name in pending/data (files; shared by hard links)
 
 
 class Pull(BaseModel):
@@ -73,9 +82,27 @@ async def start(sandbox: RunnerSession) -> None:
     await sandbox.call("changes", reset=True, timeout=TIMEOUT_S)
 
 
+def max_bytes(sandbox: RunnerSession) -> int:
+    """The most the host copy may hold: what the container's workspace can (its tmpfs size)."""
+    settings = sandbox.settings if isinstance(sandbox, DockerSandbox) else DockerSettings()
+    return settings.workspace_mb * 1024 * 1024
+
+
 async def pull(sandbox: RunnerSession, run_dir: Path, workspace: Path, seq: int) -> Pull:
     """Bring the host copy `workspace` up to the sandbox's, and record that it covers event `seq`."""
-    answer = await sandbox.call("changes", timeout=TIMEOUT_S)
+    answer = await sandbox.call(
+        "changes",
+        timeout=TIMEOUT_S,
+        max_bytes=max_bytes(sandbox),
+        max_path=MAX_PATH_BYTES,
+        max_depth=MAX_DEPTH,
+        max_listing=MAX_LISTING,
+    )
+    if answer.get("refused"):
+        raise CheckpointError(
+            f"the workspace was not copied to the host: {answer['refused']} (a checkpoint copies at most "
+            f"workspace_mb, paths of {MAX_PATH_BYTES} bytes and {MAX_DEPTH} folders deep)"
+        )
     if not answer["changed"] and not answer["deleted"]:  # the host copy is the sandbox's already
         await asyncio.to_thread(_atomic_write, run_dir / MARK, json.dumps({"seq": seq}))
         return Pull(seq=seq)
@@ -84,8 +111,15 @@ async def pull(sandbox: RunnerSession, run_dir: Path, workspace: Path, seq: int)
     (pending / "data").mkdir(parents=True)
     record = Pull(seq=seq, deleted=[_checked(p) for p in answer["deleted"]])
     small: list[Entry] = []
-    for number, (path, kind, mode, size, link) in enumerate(answer["changed"]):
+    first: dict[int, Entry] = {}  # inode -> the name its content is downloaded under
+    for number, (path, kind, mode, size, link, inode) in enumerate(answer["changed"]):
         entry = Entry(path=_checked(path), kind=kind, mode=mode, size=size, link=link, data=str(number))
+        if kind == "f" and inode in first:  # another name of a file in this pull: linked, not copied
+            entry.data = first[inode].data
+            record.changed.append(entry)
+            continue
+        if kind == "f" and inode:
+            first[inode] = entry
         if kind == "f" and size > CHUNK:
             if not await _download_big(sandbox, entry, pending / "data"):
                 record.unreadable.append(entry.path)
@@ -95,7 +129,8 @@ async def pull(sandbox: RunnerSession, run_dir: Path, workspace: Path, seq: int)
         record.changed.append(entry)
     record.unreadable += await _download_small(sandbox, small, pending / "data")
     dropped = set(record.unreadable)
-    record.changed = [e for e in record.changed if e.path not in dropped]
+    dropped_data = {e.data for e in record.changed if e.path in dropped and e.kind == "f"}
+    record.changed = [e for e in record.changed if e.path not in dropped and e.data not in dropped_data]
     await asyncio.to_thread(_commit, record, run_dir, workspace)
     return record
 
@@ -160,10 +195,13 @@ async def _download_big(sandbox: RunnerSession, entry: Entry, folder: Path) -> b
 
 
 def _checked(path: str) -> str:
-    """A workspace-relative path, as the runner walks them: no absolute path, `..`, `.` or NUL."""
+    """A workspace-relative path, as the runner walks them: no absolute path, `..`, `.` or NUL, and
+    within the bounds (the runner refuses longer or deeper ones already)."""
     parts = PurePosixPath(path).parts
     if not parts or path.startswith("/") or "\x00" in path or any(p in ("..", ".") for p in parts):
         raise CheckpointError(f"the sandbox listed an impossible path {path!r}")
+    if len(os.fsencode(path)) > MAX_PATH_BYTES or len(parts) > MAX_DEPTH + 1:
+        raise CheckpointError(f"the sandbox listed a path past the checkpoint's bounds: {path[:80]!r}...")
     return path
 
 
@@ -176,6 +214,7 @@ def _commit(record: Pull, run_dir: Path, workspace: Path) -> None:
 def _apply(record: Pull, run_dir: Path, workspace: Path) -> None:
     """Apply a committed pull (again, after a crash: every operation is idempotent)."""
     data = run_dir / PENDING / "data"
+    shared = Counter(e.data for e in record.changed if e.kind == "f")
     for rel in sorted(record.deleted, key=lambda p: -p.count("/")):  # children before their folder
         target = _target(workspace, rel, missing_ok=True)
         if target is not None:
@@ -194,7 +233,12 @@ def _apply(record: Pull, run_dir: Path, workspace: Path) -> None:
                 os.chmod(source, (entry.mode & 0o777) | 0o600)
                 if _is_real_dir(target):
                     shutil.rmtree(target)
-                os.replace(source, target)  # a link at `target` is replaced, never followed
+                if shared[entry.data] > 1:  # hard links in the sandbox: one file on the host too
+                    shared[entry.data] -= 1
+                    _remove(target)  # a link at `target` is removed, never followed
+                    os.link(source, target)
+                else:
+                    os.replace(source, target)  # a link at `target` is replaced, never followed
         else:
             _remove(target)
             os.symlink(entry.link, target)

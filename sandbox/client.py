@@ -58,6 +58,7 @@ class RunnerSession:
         self._reader: LineReader | None = None
         self._writer: ByteWriter | None = None
         self._ids = itertools.count(1)
+        self._exec_id = 0  # the last exec request: the one an interrupt cancels
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._listeners: dict[int, Callable[[bytes], None]] = {}  # live output by request id
         self._dead: str | None = None
@@ -163,6 +164,8 @@ class RunnerSession:
             raise SandboxError(self._dead)
         assert self._writer is not None
         request_id = next(self._ids)
+        if op == "exec":
+            self._exec_id = request_id
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         if on_progress is not None:
@@ -307,7 +310,9 @@ class RunnerSession:
         if self._writer is None or self._dead:
             return
         with contextlib.suppress(OSError, RuntimeError):
-            self._writer.write(self._line({"id": next(self._ids), "op": "interrupt"}))
+            self._writer.write(
+                self._line({"id": next(self._ids), "op": "interrupt", "target": self._exec_id})
+            )
 
     async def read_file(self, path: str) -> bytes:
         return base64.b64decode((await self.call("read", path=path))["data"])

@@ -52,6 +52,9 @@ class DockerSettings(BaseModel):
     max_file_mb: int = Field(
         1024, ge=1, description="bind mode: no process in the sandbox writes a file larger (RLIMIT_FSIZE)"
     )
+    bind_growth_mb: int = Field(
+        2048, ge=0, description="bind mode: how much all files together may grow in a session (0: no cap)"
+    )
     tmp_mb: int = Field(512, ge=16)
 
 
@@ -189,6 +192,8 @@ class DockerSandbox(RunnerSession):
             cap = s.max_file_mb * 1024 * 1024
             ulimits.append(Ulimit(name="fsize", soft=cap, hard=cap))
         command = ["python3", "-u", "-c", RUNNER_SOURCE, "--root", WORKSPACE, "--state", "/tmp/.trident"]
+        if self.mode == "bind" and s.bind_growth_mb:
+            command += ["--disk-cap", str(s.bind_growth_mb * 1024 * 1024)]
         caps: list[str] = []
         if uid != 0:
             command += ["--user", f"{uid}:{gid}"]

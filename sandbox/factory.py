@@ -23,6 +23,7 @@ def open_sandbox(
     pids_limit: int = 512,
     max_file_mb: int = 1024,
     workspace_mb: int = 2048,
+    bind_growth_mb: int = 2048,
 ) -> RunnerSession:
     """A sandbox on `workspace` (not started: the first request starts it, or call `start()`).
 
@@ -41,5 +42,6 @@ def open_sandbox(
         pids_limit=pids_limit,
         max_file_mb=max_file_mb,
         workspace_mb=workspace_mb,
+        bind_growth_mb=bind_growth_mb,
     )
     return DockerSandbox(mode=mode, source=workspace, settings=settings, scratch=not user_repo)

@@ -61,6 +61,8 @@ STREAM_EVERY_S = 0.05  # live output (`"stream": true`) is sent at most this oft
 STREAM_CAP = 256 * 1024  # and at most this much per command: the answer still has head and tail
 SWEEP_LIMIT_S = 5.0  # how long a sweep keeps killing (a fork bomb refills between two rounds)
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+DISK_SAMPLE_S = 0.1  # how often a running command's disk growth is sampled (bind mode's cap)
+ENTRY_BYTES = 4096  # each file counts at least this much: empty files cannot use up the inodes
 
 
 class Refused(Exception):
@@ -75,6 +77,7 @@ class Runner:
         output_limit: int,
         memory_limit: int | None,
         creds: Creds | None = None,
+        disk_cap: int = 0,
     ) -> None:
         self.root = os.path.realpath(root)
         self.state_dir = state_dir
@@ -86,6 +89,7 @@ class Runner:
         env.setdefault("HOME", tempfile.gettempdir())
         self.sweeper = Sweeper(self.creds.uid)
         self.shell = Shell(self.root, state_dir, env, memory_limit, self.creds, self.sweeper)
+        self.disk = DiskCap(self.root, disk_cap) if disk_cap > 0 else None
         self.uploads: dict[str, str] = {}
         self.manifest: dict[str, tuple[Any, ...]] = {}  # the workspace as the last `changes` saw it
         self.gate = Gate()  # one command at a time (the shell state is sequential); `run`s overlap
@@ -114,10 +118,16 @@ class Runner:
         if os.path.isdir(real):
             raise Refused("{!r} is a directory".format(req["path"]))
         limit = req.get("limit")
-        with open(real, "rb") as handle:
+        _regular(req["path"], os.stat(real).st_mode)  # a fifo, socket or device is not even opened
+        # never blocks (a fifo with no writer), never follows a link put there since `resolve`
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            _regular(req["path"], info.st_mode)  # swapped in meanwhile
+            os.set_blocking(fd, True)
             handle.seek(int(req.get("offset") or 0))
             data = handle.read(limit) if limit else handle.read()
-        return {"data": base64.b64encode(data).decode("ascii"), "size": os.path.getsize(real)}
+        return {"data": base64.b64encode(data).decode("ascii"), "size": info.st_size}
 
     def op_read_many(self, req: dict[str, Any]) -> dict[str, Any]:
         files: dict[str, str | None] = {}
@@ -130,6 +140,8 @@ class Runner:
 
     def op_write(self, req: dict[str, Any]) -> dict[str, Any]:
         real = self.resolve(req["path"])
+        if self.disk is not None and self.disk.still_over():
+            raise Refused(self.disk.message())
         if os.path.isdir(real):
             raise Refused("{!r} is a directory".format(req["path"]))
         parent = os.path.dirname(real)
@@ -167,13 +179,29 @@ class Runner:
 
     def op_changes(self, req: dict[str, Any]) -> dict[str, Any]:
         """What changed in the workspace since the last `changes` (`.git` included, links not followed):
-        `changed` as [path, kind ("d", "f", "l"), mode, size, link target], parents first, and `deleted`
-        paths. A file counts as changed when its inode, size, mtime or ctime moved (ctime cannot be set
-        back by a command). With `reset`, only records the workspace as it is (after a copy-in)."""
+        `changed` as [path, kind ("d", "f", "l"), mode, size, link target, inode], parents first, and
+        `deleted` paths. A file counts as changed when its inode, size, mtime or ctime moved (ctime
+        cannot be set back by a command; a new hard link moves it for every name of the file). With
+        `reset`, only records the workspace as it is (after a copy-in).
+
+        Bounded for the host that copies it: with `max_bytes`, `max_path` (bytes of a relative path),
+        `max_depth` (folders) or `max_listing` (bytes of the answer's list, roughly), a workspace
+        whose files' full lengths add up to more (each file once, however many names it has; a
+        sparse file counts whole), holding a longer path or a deeper folder, or with more changes
+        to list, is answered `refused` (the reason) instead, and nothing is recorded."""
+        max_bytes, max_path, max_depth, max_listing = (
+            int(req.get(k) or 0) for k in ("max_bytes", "max_path", "max_depth", "max_listing")
+        )
+        listed = 0
         seen: dict[str, tuple[Any, ...]] = {}
         changed: list[list[Any]] = []
+        inodes: set[int] = set()
+        total = 0
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()  # top-down: a directory is listed before anything in it
+            depth = 0 if dirpath == self.root else self.rel(dirpath).count("/") + 1
+            if max_depth and dirnames and depth >= max_depth:
+                return {"refused": f"{self.rel(dirpath)!r} holds folders deeper than {max_depth} levels"}
             for name in dirnames + sorted(filenames):
                 full = os.path.join(dirpath, name)
                 try:
@@ -181,17 +209,30 @@ class Runner:
                 except OSError:
                     continue
                 mode, rel = stat.S_IMODE(st.st_mode), self.rel(full)
+                if max_path and len(os.fsencode(rel)) > max_path:
+                    return {"refused": f"a path longer than {max_path} bytes: {rel[:80]!r}..."}
                 if stat.S_ISDIR(st.st_mode):
                     sig: tuple[Any, ...] = ("d", mode)
                 elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                     kind = "f" if stat.S_ISREG(st.st_mode) else "l"
                     sig = (kind, mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    if kind == "f" and st.st_ino not in inodes:
+                        inodes.add(st.st_ino)
+                        total += st.st_size
+                        if max_bytes and total > max_bytes:
+                            return {
+                                "refused": f"its files add up to more than {max_bytes} bytes (at {rel!r})"
+                            }
                 else:
                     continue  # fifos, sockets, devices: not content
                 seen[rel] = sig
                 if self.manifest.get(rel) != sig:
                     link = os.readlink(full) if sig[0] == "l" else ""
-                    changed.append([rel, sig[0], mode, st.st_size if sig[0] == "f" else 0, link])
+                    size = st.st_size if sig[0] == "f" else 0
+                    changed.append([rel, sig[0], mode, size, link, st.st_ino if sig[0] == "f" else 0])
+                    listed += len(rel) + len(link) + 64
+                    if max_listing and listed > max_listing:
+                        return {"refused": f"more changes than a listing of {max_listing} bytes holds"}
         deleted = sorted(rel for rel in self.manifest if rel not in seen)
         self.manifest = seen
         if req.get("reset"):
@@ -284,12 +325,15 @@ class Runner:
             capture = Capture(limit)
         oom_before = oom_kills()
         started = time.monotonic()
-        outcome = self.shell.run(req["command"], cwd, env, started + timeout, capture)
+        guard = self.disk.guard() if self.disk is not None else None
+        outcome = self.shell.run(req["command"], cwd, env, started + timeout, capture, req["id"], guard)
         capture.flush()
         code = outcome.code
         killed_by = outcome.killed_by
         if killed_by is None and code in (-signal.SIGKILL, 128 + signal.SIGKILL) and oom_kills() > oom_before:
             killed_by = "out of memory"
+        elif killed_by is None and code in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ) and guard and guard.locked:
+            killed_by = self.disk.message() if self.disk is not None else "file size limit"
         elif killed_by is None and code in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ):
             killed_by = "file size limit"  # RLIMIT_FSIZE (bind mode's max_file_mb): SIGXFSZ
         elif killed_by is None and code < 0:
@@ -373,8 +417,9 @@ class Runner:
         return answer
 
     def op_interrupt(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Kill the running command and all it started (the user cancelled it); the shell restarts."""
-        return {"killed": self.shell.interrupt()}
+        """Kill the command of exec request `target` and all it started (the user cancelled it); the
+        shell restarts. The interrupt may be served before that command has started: it then ends at once."""
+        return {"killed": self.shell.interrupt(int(req.get("target") or 0))}
 
     def op_hello(self, req: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -534,6 +579,7 @@ echo 1000 > /proc/self/oom_score_adj 2>/dev/null
 ulimit -c 0
 [ "$2" != 0 ] && ulimit -v "$2"
 while IFS=' ' read -r __trident_tag __trident_job; do
+  [ "$__trident_job" = "$3" ] || continue  # a line a command wrote on this pipe (as root, locally)
   ( . "$__trident_job" ) </dev/null 2>&1 {__trident_status}>&-
   printf '%s %s\\n' "$__trident_tag" "$?" >&"$__trident_status"
 done
@@ -572,6 +618,9 @@ class Shell:
         self.proc: subprocess.Popen[bytes] | None = None
         self.out_fd = self.status_fd = -1
         self.interrupted = False
+        self.current = 0  # the exec request whose command runs (ids only increase)
+        self.cancelled_upto = 0  # every exec request up to this id was cancelled by the client
+        self.stopped_by: str | None = None
 
     def pids(self) -> set[int]:
         proc = self.proc
@@ -592,6 +641,7 @@ class Shell:
                     "trident-shell",
                     str(status_w),
                     memory,
+                    self.job_file,
                 ],
                 cwd=self.root,
                 env=self.env,
@@ -633,17 +683,19 @@ class Shell:
         self.proc = None
         return killed
 
-    def interrupt(self) -> bool:
-        """Called from another thread while `run` reads: it then sees the shell gone."""
+    def interrupt(self, target: int) -> bool:
+        """Called from another thread, before or while `run` serves request `target`: `run` then
+        sees it cancelled (before starting, or in its read loop) and the shell gone."""
+        self.cancelled_upto = max(self.cancelled_upto, target)
         proc = self.proc
-        if proc is None or proc.poll() is not None:
+        if proc is None or proc.poll() is not None or self.current != target:
             return False
         self.interrupted = True
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         return True
 
-    def _job(self, cwd: str | None, env: dict[str, str]) -> str:
+    def _job(self, cwd: str | None, env: dict[str, str], no_growth: bool = False) -> str:
         state = _q(self.state_file)
         lines = [
             f"[ -r {state} ] && . {state}",
@@ -660,8 +712,11 @@ class Shell:
         save = "; ".join(
             [*restore, '{ export -p; declare -f; printf \'cd -- %q\\nOLDPWD=%q\\n\' "$PWD" "$OLDPWD"; }']
         )
-        lines.append(f"__trident_save() {{ {save} > {state}; }}")
-        lines.append("trap __trident_save EXIT")
+        if no_growth:  # over the disk cap: no file may grow (deleting still works), the state is not saved
+            lines.append("ulimit -f 0")
+        else:
+            lines.append(f"__trident_save() {{ {save} > {state}; }}")
+            lines.append("trap __trident_save EXIT")
         assign = "".join(f"{name}={_q(value)} " for name, value in env.items())
         source = f"{assign}. {_q(self.cmd_file)}"
         if cwd is not None:
@@ -669,8 +724,18 @@ class Shell:
         lines.append(source)
         return "\n".join(lines) + "\n"
 
+    def _cancelled(self) -> bool:
+        return self.interrupted or self.current <= self.cancelled_upto
+
     def run(
-        self, command: str, cwd: str | None, env: dict[str, str], deadline: float, capture: Capture
+        self,
+        command: str,
+        cwd: str | None,
+        env: dict[str, str],
+        deadline: float,
+        capture: Capture,
+        request: int,
+        guard: DiskGuard | None = None,
     ) -> Outcome:
         if self._stale():  # something wrote on the status pipe between commands: start afresh
             self.stop()
@@ -679,9 +744,10 @@ class Shell:
             self.proc = self._start()
         proc = self.proc
         self.interrupted = False
+        self.current = request
         # anew each time, never through what a command may have left in their place (a symlink, a fifo)
         _put(self.cmd_file, command + "\n")
-        _put(self.job_file, self._job(cwd, env))
+        _put(self.job_file, self._job(cwd, env, guard is not None and guard.locked))
         assert proc.stdin is not None
         tag = os.urandom(8).hex().encode()  # a status line for another job is not this one's
         try:
@@ -689,19 +755,24 @@ class Shell:
             proc.stdin.flush()
         except BrokenPipeError:
             pass  # the shell is gone: reading below finds out
-        status = self._read(deadline, capture, tag)
-        if status is None:  # timed out, interrupted, or the forkserver was killed
-            timed_out = time.monotonic() >= deadline and not self.interrupted
+        self.stopped_by = None
+        status = self._read(deadline, capture, tag, guard)
+        if status is None:  # timed out, interrupted, stopped by the disk cap, or the shell was killed
+            timed_out = time.monotonic() >= deadline and not self._cancelled() and not self.stopped_by
             killed = self.stop()
             self._drain(capture)
             self._close_pipes()
+            if self.stopped_by:
+                return Outcome(-signal.SIGKILL, False, self.stopped_by, killed)
             if timed_out:
                 return Outcome(-signal.SIGKILL, True, "timeout", killed)
-            if self.interrupted:
+            if self._cancelled():
                 return Outcome(-signal.SIGKILL, False, "interrupted", killed)
             return Outcome(proc.returncode or -signal.SIGKILL, False, "the shell was killed", killed)
         killed = self.sweeper.sweep(keep={proc.pid})
         self._drain(capture)
+        if guard is not None:
+            guard.check(final=True)  # a command quicker than a sample: the next ones know
         return Outcome(status, False, None, killed)
 
     def _stale(self) -> bool:
@@ -727,14 +798,19 @@ class Shell:
                 return
             capture.add(data)
 
-    def _read(self, deadline: float, capture: Capture, tag: bytes) -> int | None:
-        """Output until the status line comes; None when it never will (deadline, shell gone)."""
+    def _read(self, deadline: float, capture: Capture, tag: bytes, guard: DiskGuard | None) -> int | None:
+        """Output until the status line comes; None when it never will (deadline, shell gone, or the
+        disk cap: then `stopped_by` says so)."""
         status = bytearray()
         watch = [self.out_fd, self.status_fd]
         while True:
             now = time.monotonic()
-            if now >= deadline or self.interrupted:
+            if now >= deadline or self._cancelled():
                 return None
+            if guard is not None:
+                self.stopped_by = guard.check()
+                if self.stopped_by:
+                    return None
             ready, _, _ = select.select(watch, [], [], min(0.05, deadline - now))
             if not ready:
                 capture.tick()
@@ -919,6 +995,121 @@ class Sweeper:
         return len(killed)
 
 
+class DiskCap:
+    """Bind mode: how much the workspace may grow over the session, all files together (`--disk-cap`).
+
+    The growth is the workspace's real disk use (allocated blocks, each file at least ENTRY_BYTES,
+    a hard-linked file once; the mounted `.git` left out) minus what it was when the session
+    started. Cheap per command: while one runs, the filesystem's free space is sampled (statvfs,
+    every DISK_SAMPLE_S), and the workspace is walked only when the filesystem grew by more than the
+    room left at the last walk. A command that takes the workspace past the cap is killed, with
+    everything it started; once over, commands run with no file growth allowed (`ulimit -f 0`: they
+    can still delete) and the file tools refuse to write, until the workspace is back under. Where a
+    command made a folder the walk cannot read, the filesystem's growth counts instead."""
+
+    def __init__(self, root: str, cap: int) -> None:
+        self.root, self.cap = root, cap
+        self.grown = 0  # at the last walk
+        self.fs_mark = 0  # the filesystem's use at the last walk
+        self.next_walk = 0.0
+        self.base_fs = 0
+        self.base_use, self.base_hidden = 0, {}  # type: int, dict[str, int]
+        self.ready = threading.Event()
+        threading.Thread(target=self._baseline, daemon=True).start()
+
+    def _baseline(self) -> None:
+        try:
+            self.base_fs = self.fs_mark = _fs_used(self.root)
+            self.base_use, self.base_hidden = self._usage()
+        finally:
+            self.ready.set()
+
+    def _usage(self) -> tuple[int, dict[str, int]]:
+        """Bytes the workspace holds, and the folders the walk could not read (path -> ctime)."""
+        total, seen, hidden = 0, set(), {}  # type: int, set[tuple[int, int]], dict[str, int]
+        git = os.path.join(self.root, ".git")
+
+        def fail(error: OSError) -> None:
+            path = error.filename or ""
+            with contextlib.suppress(OSError):
+                hidden[path] = os.lstat(path).st_ctime_ns
+
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=fail):
+            if dirpath == self.root and ".git" in dirnames:
+                dirnames.remove(".git")
+            for name in dirnames + filenames:
+                full = os.path.join(dirpath, name)
+                if full == git:
+                    continue
+                try:
+                    st = os.lstat(full)
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in seen:
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                total += max(getattr(st, "st_blocks", 0) * 512, ENTRY_BYTES)
+        return total, hidden
+
+    def over(self) -> bool:
+        return self.grown > self.cap
+
+    def still_over(self) -> bool:
+        """Over the cap, measured again if the last walk said so (files may have been deleted since)."""
+        if self.over():
+            self.measure()
+        return self.over()
+
+    def message(self) -> str:
+        mib = 1024 * 1024
+        return (
+            f"workspace disk cap: the workspace grew by {self.grown // mib} MiB in this session, over the "
+            f"{self.cap // mib} MiB allowed (sandbox.bind_growth_mb); delete files to go on"
+        )
+
+    def measure(self) -> None:
+        """Walk the workspace: its growth now."""
+        self.ready.wait()
+        fs = _fs_used(self.root)
+        started = time.monotonic()
+        use, hidden = self._usage()
+        grown = use - self.base_use
+        if any(self.base_hidden.get(path) != ctime for path, ctime in hidden.items()):
+            grown = max(grown, fs - self.base_fs)  # a folder made unreadable may hide anything
+        self.grown, self.fs_mark = grown, fs
+        self.next_walk = time.monotonic() + max(0.2, 4 * (time.monotonic() - started))
+
+    def guard(self) -> DiskGuard:
+        return DiskGuard(self)
+
+
+class DiskGuard:
+    """One command's view of the cap: `check()` while it runs says why it must stop, if it must."""
+
+    def __init__(self, cap: DiskCap) -> None:
+        self.cap = cap
+        self.locked = cap.still_over()  # over already: this command may only shrink the workspace
+        self.start_fs = _fs_used(cap.root)
+        self.next_sample = 0.0
+
+    def check(self, final: bool = False) -> str | None:
+        cap, now = self.cap, time.monotonic()
+        if not final and now < self.next_sample:
+            return None
+        self.next_sample = now + DISK_SAMPLE_S
+        if not cap.ready.is_set():
+            return None
+        fs = _fs_used(cap.root)
+        if fs - cap.fs_mark <= cap.cap - cap.grown and not (final and cap.over()):
+            return None  # the filesystem did not grow by the room left: the workspace cannot have
+        if not final and now < cap.next_walk:
+            return None
+        cap.measure()
+        if cap.over() and fs > self.start_fs:  # a command that deletes files is never stopped
+            return cap.message()
+        return None
+
+
 class Gate:
     """`exec` runs alone; `run`s overlap each other but not an `exec`."""
 
@@ -1044,6 +1235,14 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def _regular(path: str, mode: int) -> None:
+    """Refuse what is not a regular file (a fifo would block the read, a device has no end)."""
+    if stat.S_ISREG(mode):
+        return
+    kind = "a fifo" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise Refused(f"{path!r} is {kind}, not a regular file: not read")
+
+
 def _full(root: str) -> bool:
     """Whether the workspace's filesystem has no space left for the commands (its cap is reached)."""
     try:
@@ -1051,6 +1250,15 @@ def _full(root: str) -> bool:
     except OSError:
         return False
     return info.f_bavail * info.f_frsize < 64 * 1024 or (info.f_files > 0 and info.f_favail == 0)
+
+
+def _fs_used(root: str) -> int:
+    """What the filesystem holding `root` has in use: its used blocks, and ENTRY_BYTES per used inode."""
+    try:
+        info = os.statvfs(root)
+    except OSError:
+        return 0
+    return (info.f_blocks - info.f_bfree) * info.f_frsize + (info.f_files - info.f_ffree) * ENTRY_BYTES
 
 
 def oom_kills() -> int:
@@ -1071,6 +1279,7 @@ def main(argv: list[str]) -> None:
     harden()  # first: before anything else can look at this process
     args = {"--root": os.getcwd(), "--state": "", "--output-limit": "65536", "--memory-limit": "0"}
     args["--user"] = ""
+    args["--disk-cap"] = "0"
     for key, value in zip(argv[::2], argv[1::2]):  # noqa: B905 (no strict= before python 3.10)
         args[key] = value
     creds = Creds(args["--user"] or None)
@@ -1081,7 +1290,9 @@ def main(argv: list[str]) -> None:
     if creds.uid is None:
         creds.bin_dir = state  # removed with it
     memory = int(args["--memory-limit"]) or None
-    runner = Runner(args["--root"], state, int(args["--output-limit"]), memory, creds)
+    runner = Runner(
+        args["--root"], state, int(args["--output-limit"]), memory, creds, int(args["--disk-cap"])
+    )
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     runner.serve(sys.stdin.buffer, sys.stdout.buffer)
 

@@ -198,8 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     trust = sub.add_parser(
         "trust",
         help="let a repository's .trident.toml choose the model, sandbox, network, approval (or revoke)",
-        description="Record that you trust the repository at DIR (its real path), so the settings of "
-        "its .trident.toml that could weaken the sandbox or send your API key elsewhere are honoured. "
+        description="Record that you trust the repository at DIR (its real path) with its .trident.toml "
+        "as it is now (its sha256), so the settings of that file that could weaken the sandbox or send "
+        "your API key elsewhere are honoured; once the file changes, they are ignored again. "
         "Stored in your state directory; --revoke takes it back.",
     )
     trust.add_argument("dir", type=Path, nargs="?", help="the repository (default: the one around here)")
@@ -348,7 +349,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_trust(args: argparse.Namespace) -> int:
-    from trident.agent.config import set_trust, trust_file, trusted_repos
+    from trident.agent.config import read_repo_file, set_trust, trust_file, trusted_repos
     from trident.sandbox.hostgit import repo_root
 
     try:
@@ -359,11 +360,21 @@ def _cmd_trust(args: argparse.Namespace) -> int:
         repo = args.dir if args.dir is not None else repo_root(Path.cwd())
         if not repo.is_dir():
             raise ConfigError(f"{repo} is not a directory")
-        key = set_trust(repo, not args.revoke)
+        # refuses a link, fifo, device or a file over 1 MiB (revoking reads nothing)
+        digest = None if args.revoke else read_repo_file(repo).sha256
+        key = set_trust(repo, not args.revoke, digest)
     except ConfigError as exc:
         print(f"trident: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    verb = "no longer trusted" if args.revoke else "trusted: its .trident.toml may set every setting"
+    if args.revoke:
+        verb = "no longer trusted"
+    elif digest is None:
+        verb = "trusted (it has no .trident.toml: one added later is untrusted until you trust it again)"
+    else:
+        verb = (
+            f"trusted: its .trident.toml (sha256 {digest[:12]}) may set every setting; "
+            "if the file changes, it is untrusted again"
+        )
     print(f"trident: {key} {verb} ({trust_file()})")
     return 0
 

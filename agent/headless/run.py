@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from trident.agent.config import ConfigError, Settings, state_dir
 from trident.agent.core.events import (
+    Error,
     Event,
     RunEnd,
     RunResumed,
@@ -176,14 +177,14 @@ async def execute(
             # the agent's own git view (its `git status` starts clean); trident's is `store`
             await record_baseline(sandbox)
             if pulling:
-                await checkpoint.pull(sandbox, workspace.parent, workspace, seq=-1)
+                await _pull(sandbox, workspace, -1, agent, sink)
             if request.test_command:
                 baseline = await verify_fresh(settings, store, "", request.test_command, "baseline", scratch)
                 opening.append(baseline)
         async for event in agent.run(opening):
             resumable = True
             if pulling and (isinstance(event, StepEnd) or _pull_at_end(event)):
-                await checkpoint.pull(sandbox, workspace.parent, workspace, seq=event.seq)
+                await _pull(sandbox, workspace, event.seq, agent, sink)
             sink(event)
             if isinstance(event, RunEnd):
                 end = event
@@ -221,6 +222,17 @@ async def execute(
 
 
 STORE = "baseline.git"
+
+
+async def _pull(
+    sandbox: RunnerSession, workspace: Path, seq: int, agent: Agent, sink: Callable[[Event], None]
+) -> None:
+    """The checkpoint after a step; a pull past its bounds is an `error` event, then ends the run."""
+    try:
+        await checkpoint.pull(sandbox, workspace.parent, workspace, seq=seq)
+    except checkpoint.CheckpointError as exc:
+        sink(agent.emit(Error(kind="checkpoint", message=str(exc))))
+        raise
 
 
 def _claim(trajectory: Path) -> None:

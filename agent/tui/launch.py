@@ -6,7 +6,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trident.agent.config import ApprovalMode, ConfigError, load_settings, resolve_model, untrusted_requests
+from trident.agent.config import (
+    ApprovalMode,
+    ConfigError,
+    load_settings,
+    read_repo_file,
+    resolve_model,
+    trust_state,
+    untrusted_requests,
+)
 from trident.agent.core.messages import BackendError
 from trident.agent.core.trajectory import TrajectoryError
 from trident.agent.policies.approval import ApprovalPolicy, default_mode
@@ -55,11 +63,12 @@ def run_chat(
     try:
         if not repo.is_dir():
             raise ConfigError(f"--repo {repo} is not a directory")
-        requests = untrusted_requests(repo) if sys.stdin.isatty() and sys.stdout.isatty() else {}
+        file = read_repo_file(repo)
+        requests = untrusted_requests(repo, file) if sys.stdin.isatty() and sys.stdout.isatty() else {}
         if requests:  # asked once, before anything is built with the settings it decides
             from trident.agent.tui.trust_prompt import ask_trust
 
-            ask_trust(repo, requests)
+            ask_trust(repo, requests, file.sha256, changed=trust_state(repo, file.sha256) == "changed")
         settings = load_settings(repo, overrides)
         model = resolve_model(settings)
         saved, pick = saved_session(repo, resume, continue_last)

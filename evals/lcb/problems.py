@@ -18,7 +18,8 @@ import json
 import pickle
 import re
 import zlib
-from datetime import date, datetime
+from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +64,7 @@ class Problem(BaseModel):
     private_tests: list[TestCase]
     func_name: str | None
     metadata: dict[str, Any]
+    release: int | None = None  # the release that added it (set by `load_problems`; None: not known)
 
     def tests(self, which: Literal["public", "private", "all"] = "all") -> list[TestCase]:
         """Upstream grades public then private tests, in that order."""
@@ -223,20 +225,44 @@ def _files(path: Path) -> list[Path]:
     return files
 
 
-def _read(file: Path) -> list[Problem]:
-    problems = []
+def contest_datetime(row: dict[str, Any]) -> datetime:
+    """A row's `contest_date` as upstream reads it (`datetime.fromisoformat`)."""
+    try:
+        return datetime.fromisoformat(row["contest_date"])
+    except KeyError as exc:
+        raise ProblemFormatError(f"missing field {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ProblemFormatError(f"contest_date: {exc}") from None
+
+
+def in_dates(when: datetime, start_date: date | None, end_date: date | None) -> bool:
+    """Upstream's date filter (`load_code_generation_dataset` and `compute_scores`): each bound is
+    `datetime.strptime(d, "%Y-%m-%d")`, midnight of that day, compared with the contest's datetime.
+    So `--start-date D` keeps every contest of day D, and `--end-date D` keeps a contest at D's
+    midnight but not one later that day (2024-03-31T19:30 is after `--end-date 2024-03-31`)."""
+    if start_date is not None and when < _midnight(start_date, when):
+        return False
+    return not (end_date is not None and when > _midnight(end_date, when))
+
+
+def _midnight(day: date, like: datetime) -> datetime:
+    # a contest date with a zone (upstream's are naive) is compared at midnight in its own zone
+    return datetime.combine(day, time(), tzinfo=like.tzinfo)
+
+
+def _rows(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) of every non-blank line; the row is JSON-parsed, nothing decoded."""
     with file.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ProblemFormatError("a row must be a JSON object")
-                problems.append(parse_problem(row))
-            except (ValueError, ProblemFormatError) as exc:
+            except ValueError as exc:
                 raise ProblemFormatError(f"{file}:{number}: {exc}") from None
-    return problems
+            if not isinstance(row, dict):
+                raise ProblemFormatError(f"{file}:{number}: a row must be a JSON object")
+            yield number, row
 
 
 def load_problems(
@@ -245,28 +271,42 @@ def load_problems(
     start_date: date | None = None,
     end_date: date | None = None,
 ) -> tuple[list[Problem], Window]:
-    """Problems from a JSONL file or a directory of them, filtered by release and inclusive dates."""
+    """Problems from a JSONL file or a directory of them, filtered by release and dates (as upstream).
+
+    A row is selected from its cheap fields (`question_id`, `contest_date`, the file it is in)
+    before anything else is read: only the selected rows have their tests decoded (upstream's
+    private tests are base64/zlib/pickle, hundreds of MiB for a full release), so a narrow window
+    over a big release costs little, and a broken row outside the window is not an error."""
     path = Path(path)
     span = release_numbers(release) if release else None
     problems: list[Problem] = []
     seen: set[str] = set()
     for file in _files(path):
         by_file = UPSTREAM_FILES.get(file.name)
-        for problem in _read(file):
-            if problem.question_id in seen:
-                raise ProblemFormatError(f"{file}: duplicate question_id {problem.question_id!r}")
-            seen.add(problem.question_id)
-            number = by_file if by_file is not None else release_of_date(problem.contest_date.date())
-            if span is not None and (number is None or not span[0] <= number <= span[1]):
-                continue
-            day = problem.contest_date.date()
-            if start_date is not None and day < start_date:
-                continue
-            if end_date is not None and day > end_date:
-                continue
-            problems.append(problem)
+        for number, row in _rows(file):
+            try:
+                question_id = row.get("question_id")
+                if not isinstance(question_id, str):
+                    raise ProblemFormatError("missing field 'question_id'")
+                if question_id in seen:
+                    raise ProblemFormatError(f"duplicate question_id {question_id!r}")
+                seen.add(question_id)
+                when = contest_datetime(row)
+                release_number = by_file if by_file is not None else release_of_date(when.date())
+                if span is not None and (release_number is None or not span[0] <= release_number <= span[1]):
+                    continue
+                if not in_dates(when, start_date, end_date):
+                    continue
+                problems.append(parse_problem(row).model_copy(update={"release": release_number}))
+            except ProblemFormatError as exc:
+                raise ProblemFormatError(f"{file}:{number}: {exc}") from None
     problems.sort(key=lambda p: (p.contest_date, p.question_id))
     window = Window(
         source=str(path), release=release, start_date=start_date, end_date=end_date, count=len(problems)
     )
     return problems, window
+
+
+def question_ids(path: Path) -> set[str]:
+    """Every `question_id` in the data, selected or not (no test is decoded)."""
+    return {str(row.get("question_id")) for file in _files(Path(path)) for _, row in _rows(file)}

@@ -117,6 +117,46 @@ def test_given_code_in_docker(tmp_path: Path, sandbox_image: str) -> None:
     check_mixed(tmp_path / "mixed")
 
 
+def test_given_code_with_a_window_grades_the_window(tmp_path: Path) -> None:
+    # as upstream's compute_scores filters its records by date: code for the problems outside the
+    # window is not graded, and the summary says how much there was
+    args = given_mixed(tmp_path)
+    result = trident_eval(*args, "--sandbox", "local", "--end-date", "2024-01-14")
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(tmp_path / "mixed")
+    score = summary["scenarios"]["codegeneration"]
+    assert score["problems"] == 2 and score["samples"] == 4 and score["pass@1"] == 75.0
+    assert summary["generations_outside_window"] == {"problems": 1, "samples": 2}  # MAXIMUM, 2024-11
+    assert "given code outside the window (not graded" in (tmp_path / "mixed" / "summary.md").read_text()
+    limited = trident_eval(*args[:-1], "limited", "--sandbox", "local", "--limit", "1")
+    assert limited.returncode == 0, limited.stderr
+    summary = summary_of(tmp_path / "limited")
+    assert summary["scenarios"]["codegeneration"]["problems"] == 1
+    assert summary["generations_outside_window"] == {"problems": 2, "samples": 4}
+
+
+def test_timings_add_up_over_resumed_runs_and_a_cutoff_only_rereports(tmp_path: Path) -> None:
+    args = given_mixed(tmp_path)
+    assert trident_eval(*args, "--sandbox", "local").returncode == 0
+    first = summary_of(tmp_path / "mixed")
+    assert first["invocations"] == 1 and first["cumulative_durations_s"] == first["durations_s"]
+    assert first["scenarios"]["codegeneration"]["latency_s"]["grade"]["count"] == 6
+    assert "cutoff" in first and first["cutoff"] is None
+    again = trident_eval(*args, "--sandbox", "local", "--cutoff", "2024-01-14")  # nothing left to grade
+    assert again.returncode == 0, again.stderr
+    second = summary_of(tmp_path / "mixed")
+    assert second["invocations"] == 2 and second["durations_s"]["grade"] < first["durations_s"]["grade"]
+    for stage, seconds in second["cumulative_durations_s"].items():
+        assert seconds == round(first["durations_s"][stage] + second["durations_s"][stage], 2)
+    split = second["scenarios"]["codegeneration"]["by_cutoff"]
+    assert {k: (g["problems"], g["pass@1"]) for k, g in split.items()} == {
+        "contaminated": (1, 100.0),  # ADD, 2023-06
+        "clean": (2, 25.0),  # TWICE 2024-01-14T00:00 (1 of 2), MAXIMUM (0 of 2)
+    }
+    assert "time over the run's 2 invocations" in (tmp_path / "mixed" / "summary.md").read_text()
+    assert (tmp_path / "mixed" / "pass1_by_month.png").is_file()
+
+
 def scripted_model(root: Path) -> Path:
     """Plain answers: right for ADD and MAXIMUM, wrong for TWICE; agent sessions: wrong, tests fail, right."""
     for problem in PROBLEMS:
@@ -219,6 +259,7 @@ def test_two_effort_levels_are_two_scenarios(tmp_path: Path) -> None:
     assert sent["codegeneration-none"] == {
         "reasoning_effort": "none",
         "temperature": 0.2,
+        "top_p": None,  # never sent: the backend's default
         "max_tokens": summary["settings"]["max_tokens"],  # the CLI's default, sent
         "seed": None,
         "samples": 1,

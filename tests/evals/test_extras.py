@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -21,9 +22,10 @@ def test_a_report_without_matplotlib_has_everything_but_the_plots(
     written = write_report(tmp_path, PROBLEMS, summary(), [PLAIN, AGENTIC])
     assert {p.name for p in written} >= {"summary.json", "summary.md"}
     assert not list(tmp_path.glob("*.png"))
-    assert (
-        f"plotting needs matplotlib, which the eval extra installs: {INSTALL_HINT}" in capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert f"plotting needs matplotlib, which the eval extra installs: {INSTALL_HINT}" in err
+    assert len(err.strip().splitlines()) == 1  # one line for all the plots, by month too
+    assert json.loads((tmp_path / "summary.json").read_text())["scenarios"]["agentic"]["by_month"]
 
 
 def test_humaneval_without_its_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

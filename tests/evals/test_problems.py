@@ -113,6 +113,52 @@ def test_upstream_file_names_decide_the_release(tmp_path: Path) -> None:
     assert ids(tmp_path, release="release_v2") == (["x", "y"], 2)
 
 
+def test_dates_are_upstream_datetimes_at_midnight(tmp_path: Path) -> None:
+    # upstream: start <= contest_date <= end, each bound datetime.strptime(d, "%Y-%m-%d") (midnight)
+    path = write(
+        tmp_path / "edge.jsonl",
+        [
+            row("midnight", "2024-03-31T00:00:00"),
+            row("evening", "2024-03-31T19:30:00"),
+            row("next", "2024-04-01T00:00:00"),
+        ],
+    )
+    assert ids(path, end_date=date(2024, 3, 31)) == (["midnight"], 1)
+    assert ids(path, start_date=date(2024, 3, 31)) == (["midnight", "evening", "next"], 3)
+    assert ids(path, start_date=date(2024, 3, 31), end_date=date(2024, 3, 31)) == (["midnight"], 1)
+    assert ids(path, start_date=date(2024, 4, 1)) == (["next"], 1)
+    assert ids(path, end_date=date(2024, 4, 1)) == (["midnight", "evening", "next"], 3)
+
+
+def test_only_the_selected_rows_are_decoded(tmp_path: Path) -> None:
+    # a code_generation_lite file: pickled private tests in the rows the window keeps, and rows out
+    # of it whose tests would fail to decode (or are a pickle that must never be loaded): only the
+    # cheap fields of those are read, so selecting around them works and touches nothing
+    kept = [row(f"k{i}", f"2025-01-{10 + i:02d}T12:00:00", pickled=True) for i in range(3)]
+    undecodable = {**row("bad", "2023-06-01T00:00:00"), "private_test_cases": "%%% not tests"}
+    hostile = {**row("evil", "2024-02-01T00:00:00"), "private_test_cases": packed(Boom())}
+    broken_public = {**row("nojson", "2024-08-01T00:00:00"), "public_test_cases": "[{"}
+    path = write(tmp_path / "lite.jsonl", [undecodable, hostile, *kept, broken_public])
+    problems, window = load_problems(path, start_date=date(2025, 1, 1))
+    assert [p.question_id for p in problems] == ["k0", "k1", "k2"] and window.count == 3
+    assert all(p.private_tests == PRIVATE for p in problems)
+    assert ids(path, release="v5") == (["k0", "k1", "k2"], 3)
+    assert not Path("/tmp/trident-pickle-pwned").exists()
+    # selected, the same rows are errors naming their line
+    with pytest.raises(ProblemFormatError, match=r"lite\.jsonl:1: tests are neither JSON"):
+        load_problems(path)
+    with pytest.raises(ProblemFormatError, match=r"lite\.jsonl:2: .*the pickle asks for"):
+        load_problems(path, release="v1", start_date=date(2024, 1, 1))
+    with pytest.raises(ProblemFormatError, match=r"lite\.jsonl:6: "):
+        load_problems(path, release="v4")
+    # the cheap fields are checked on every row: a bad date or a duplicate is an error anywhere
+    with pytest.raises(ProblemFormatError, match=r"bad_date\.jsonl:2: contest_date"):
+        load_problems(
+            write(tmp_path / "bad_date.jsonl", [kept[0], {**kept[1], "contest_date": "soon"}]),
+            release="v1",
+        )
+
+
 def test_dates_are_inclusive_days(data_dir: Path) -> None:
     assert ids(data_dir, start_date=date(2024, 7, 31), end_date=date(2024, 9, 1)) == (["c", "d"], 2)
     assert ids(data_dir, release="release_v6", start_date=date(2025, 1, 1)) == (["e", "f"], 2)

@@ -166,6 +166,7 @@ def test_write_report_writes_every_file(tmp_path: Path) -> None:
             "summary.json",
             "summary.md",
             "pass1_by_difficulty.png",
+            "pass1_by_month.png",
             "verdicts.png",
         ]
     )
@@ -173,7 +174,7 @@ def test_write_report_writes_every_file(tmp_path: Path) -> None:
     assert data["data"]["count"] == 3 and data["data"]["release"] == "v1_v2"
     assert data["scenarios"]["codegeneration"]["pass@1"] == 50.0
     assert data["scenarios"]["agentic"]["by_effort"]["none"]["pass@1"] == 100.0
-    for png in ("pass1_by_difficulty.png", "verdicts.png"):
+    for png in ("pass1_by_difficulty.png", "pass1_by_month.png", "verdicts.png"):
         content = (tmp_path / png).read_bytes()
         assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
 
@@ -225,3 +226,77 @@ def test_paired_comparison_lists_flips_and_runs_mcnemars_exact_test() -> None:
     assert result.pass_at_1_difference == round(100 * 8 / 9, 2)
     same = paired([AGENTIC, AGENTIC])["agentic vs agentic"]
     assert same.p_value == 1.0 and same.problems == len(ids)
+
+
+def test_by_release_by_month_and_split_at_the_cutoff() -> None:
+    # ADD 2023-06-01 (v1), TWICE 2024-01-14T00:00 (v1), MAXIMUM 2024-11-20 (v5); agentic solves ADD and
+    # TWICE. The cut-off splits as upstream's date filters: a contest at its midnight is clean
+    agentic = scores(PROBLEMS, AGENTIC, cutoff=date(2024, 1, 14))
+    assert {k: (g.problems, g.pass_at_1) for k, g in agentic.by_release.items()} == {
+        "v1": (2, 100.0),
+        "v5": (1, 0.0),
+    }
+    assert {k: (g.problems, g.pass_at_1) for k, g in agentic.by_month.items()} == {
+        "2023-06": (1, 100.0),
+        "2024-01": (1, 100.0),
+        "2024-11": (1, 0.0),
+    }
+    split = agentic.by_cutoff
+    assert {k: (g.problems, g.pass_at_1) for k, g in split.items()} == {
+        "contaminated": (1, 100.0),
+        "clean": (2, 50.0),
+    }
+    assert (split["clean"].pass_at_1_ci.low, split["clean"].pass_at_1_ci.high) == (1.26, 98.74)
+    assert split["clean"].pass_at_1_ci.method.startswith("Clopper-Pearson")
+    later = scores(PROBLEMS, AGENTIC, cutoff=date(2024, 1, 15))
+    assert {k: g.problems for k, g in later.by_cutoff.items()} == {"contaminated": 2, "clean": 1}
+    assert scores(PROBLEMS, AGENTIC).by_cutoff == {}  # no --cutoff: no split
+    undated = scores(PROBLEMS, AGENTIC, cutoff=date(2024, 1, 14), dated=False)  # HumanEval
+    assert undated.by_release == undated.by_month == undated.by_cutoff == {}
+    # the loader's release (by upstream's file) wins over the date
+    filed = [p.model_copy(update={"release": 6}) if p is ADD else p for p in PROBLEMS]
+    assert list(scores(filed, AGENTIC).by_release) == ["v1", "v5", "v6"]
+
+
+def test_markdown_and_plot_show_the_cutoff(tmp_path: Path) -> None:
+    cut = summary().model_copy(
+        update={
+            "cutoff": date(2024, 1, 14),
+            "scenarios": {s.name: scores(PROBLEMS, s, date(2024, 1, 14)) for s in (PLAIN, AGENTIC)},
+        }
+    )
+    text = markdown(cut)
+    assert "| contaminated (before 2024-01-14) | 100.0 [100.0, 100.0] (1) | 100.0 [2.5, 100.0] (1) |" in text
+    assert "| clean (from 2024-01-14) | 25.0 [0.0, 50.0] (2) | 50.0 [1.3, 98.7] (2) |" in text
+    assert "By release:\n\n| | `codegeneration` | `agentic` |" in text and "| v5 | 0.0" in text
+    assert "By contest month:" in text and "| 2024-11 | 0.0 [0.0, 0.0] (1) | 0.0 [0.0, 97.5] (1) |" in text
+    data = json.loads(cut.model_dump_json(by_alias=True))
+    assert data["cutoff"] == "2024-01-14"
+    assert data["scenarios"]["agentic"]["by_cutoff"]["clean"]["pass@1 95% CI"]["high"] == 98.74
+    write_report(tmp_path, PROBLEMS, cut, [PLAIN, AGENTIC])
+    content = (tmp_path / "pass1_by_month.png").read_bytes()
+    assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
+
+
+def test_latency_per_sample_is_a_distribution() -> None:
+    timed = Scenario(
+        "codegeneration",
+        "plain",
+        1,
+        0.2,
+        [
+            sample(q.question_id, 0, "pass").model_copy(update={"duration_s": seconds})
+            for q, seconds in zip(PROBLEMS, (1.0, 2.0, 10.0), strict=True)
+        ],
+    )
+    latency = scores(PROBLEMS, timed).latency_s
+    assert latency["grade"] == {
+        "count": 3, "mean": 0.1, "min": 0.1, "p50": 0.1, "p90": 0.1, "p95": 0.1, "p99": 0.1, "max": 0.1,
+    }  # fmt: skip
+    assert latency["model"]["p50"] == 2.0 and latency["model"]["max"] == 10.0
+    assert latency["model"]["p90"] == 8.4  # linear between the order statistics: 2 + 0.8 * 8
+    assert "seconds per sample (model): median 2, p90 8.4, p99 9.84, max 10" in markdown(
+        summary().model_copy(update={"scenarios": {"codegeneration": scores(PROBLEMS, timed)}})
+    )
+    agentic = scores(PROBLEMS, AGENTIC).latency_s
+    assert list(agentic) == ["grade"]  # no producing time known (given code): grading only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 from trident.sandbox.client import RunnerSession
 from trident.sandbox.docker import DockerSandbox
@@ -31,3 +32,16 @@ def runner_host_pid(box: RunnerSession) -> int:
 
 def freeze(pid: int) -> None:
     os.kill(pid, signal.SIGSTOP)
+
+
+def disk_use(root: Path) -> int:
+    """Real bytes under `root` on the host (allocated blocks, each inode once)."""
+    seen: set[int] = set()
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            st = os.lstat(os.path.join(dirpath, name))
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_blocks * 512
+    return total

@@ -179,3 +179,17 @@ def test_eval_without_an_engine_is_local_and_says_it_does_not_isolate(tmp_path: 
     assert len(said) == 1, result.stderr
     assert ("runs as root" if os.geteuid() == 0 else "no Docker engine answered") in said[0]
     assert recorded_sandbox(tmp_path / "auto") == "local"
+
+
+def test_eval_follows_the_configured_sandbox_kind_as_run_does(tmp_path: Path) -> None:
+    """No --sandbox: the config's `sandbox.kind` counts (before, `eval` always passed `auto`, so a
+    configured `docker` fell back to the local sandbox where no engine answered)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[sandbox]\nkind = "docker"\n')
+    nowhere = {"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock", "TRIDENT_CONFIG": str(config)}
+    result = trident(*eval_args(tmp_path), "--out", str(tmp_path), "--run", "docker", env=nowhere)
+    assert result.returncode == 4 and "Docker is not reachable" in result.stderr, result.stderr
+    assert "does not isolate" not in result.stderr
+    assert (
+        not (tmp_path / "docker" / "run.json").exists() or recorded_sandbox(tmp_path / "docker") == "docker"
+    )

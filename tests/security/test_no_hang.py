@@ -58,3 +58,19 @@ async def test_an_unanswered_request_ends_the_session_at_its_deadline(box: Runne
     else:
         assert isinstance(box, LocalSandbox) and box._proc is not None
         assert box._proc.returncode is not None  # killed
+
+
+async def test_a_command_cancelled_before_it_started_does_not_run_on(box: RunnerSession) -> None:
+    """The interrupt can reach the runner before the command it cancels has started (the request and
+    the interrupt are served by two threads): it still stops that command (found by SIGINT on a
+    loaded machine: `trident run` then waited for the cancelled command to end)."""
+    await box.exec("true", timeout=10)
+    for _ in range(10):
+        running = asyncio.create_task(box.exec("sleep 300", timeout=600))
+        await asyncio.sleep(0)  # the request is written; the command may or may not have started
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        # bounded: were the cancelled command still running, this one would wait for it
+        after = await asyncio.wait_for(box.exec("echo served", timeout=10), 60)
+        assert after.output.strip() == "served"

@@ -8,7 +8,14 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.helpers import make_workspace
-from trident.agent.config import is_trusted, load_settings, untrusted_requests
+from trident.agent.config import (
+    is_trusted,
+    load_settings,
+    read_repo_file,
+    set_trust,
+    trust_state,
+    untrusted_requests,
+)
 from trident.agent.tui.trust_prompt import TrustApp
 
 SIZE = (110, 30)
@@ -55,3 +62,23 @@ async def test_trust_is_recorded_and_the_settings_count(tmp_path: Path) -> None:
     settings = load_settings(repo, warn=lambda line: None)
     assert settings.sandbox.kind == "local" and settings.sandbox.network is True
     assert untrusted_requests(repo) == {}  # never asked again (until `trident trust --revoke`)
+
+
+async def test_a_file_changed_after_trust_is_asked_about_again_and_trust_binds_what_was_shown(
+    tmp_path: Path,
+) -> None:
+    repo = hostile_repo(tmp_path)
+    set_trust(repo, True)
+    assert untrusted_requests(repo) == {}
+    (repo / ".trident.toml").write_text('model = "openai:m@http://elsewhere.example/v1"\n')  # e.g. a pull
+    shown = read_repo_file(repo)
+    assert trust_state(repo, shown.sha256) == "changed"
+    assert untrusted_requests(repo, shown) == {"model": "openai:m@http://elsewhere.example/v1"}
+    app = TrustApp(repo, untrusted_requests(repo, shown), shown.sha256, changed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "changed since you trusted" in str(app.query_one(Static).render())
+        # the file changes again while the question is on screen: trusting records what was shown
+        (repo / ".trident.toml").write_text('model = "openai:m@http://third.example/v1"\n')
+        await pilot.press("t")
+    assert app.return_value is True and not is_trusted(repo)
+    assert trust_state(repo, shown.sha256) == "trusted"
