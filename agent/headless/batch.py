@@ -226,7 +226,7 @@ async def run_batch(
             records[record["id"]] = record
             results.write(json.dumps(record) + "\n")
             results.flush()
-            bar.finished(done.node, failed=not record["solved"])
+            bar.finished(done.node, solved=record["solved"], failed=record["exit_code"] not in (0, 1))
 
         await executor.run(jobs, keep)
     by_code: dict[str, int] = {}

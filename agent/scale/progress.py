@@ -1,4 +1,4 @@
-"""One progress bar for a whole run, on any executor: done, failed and running jobs, per-node counts;
+"""One progress bar for a whole run, on any executor: done, solved, failed and running jobs, per-node counts;
 and the summary's record of where the work ran (executor, nodes, per-node throughput)."""
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class RunBar:
         self, title: str, total: int, counts: NodeCounts, console: Console | None = None, done: int = 0
     ) -> None:
         self.counts = counts
+        self.solved = 0
         self.failed = 0
         self.running = 0
         self.progress = Progress(
@@ -70,13 +71,20 @@ class RunBar:
         self.running += count
         self._show()
 
-    def finished(self, node: str, *, failed: bool = False, items: int = 1, jobs: int = 1) -> None:
+    def finished(
+        self, node: str, *, solved: bool = False, failed: bool = False, items: int = 1, jobs: int = 1
+    ) -> None:
+        """`items` finished on `node` (`jobs` of them ended); solved, or failed (not a verdict: an
+        error, a budget) when they were."""
         self.counts.add(node, items)
+        self.solved += solved
         self.failed += failed
         self.running = max(0, self.running - jobs)
         self.progress.update(self.task, advance=items)
         self._show()
 
     def _show(self) -> None:
-        note = f"{self.failed} failed · {self.running} in flight · {self.counts.line()}"
+        note = (
+            f"{self.solved} solved · {self.failed} failed · {self.running} in flight · {self.counts.line()}"
+        )
         self.progress.update(self.task, note=note)
