@@ -115,21 +115,23 @@ def grade_forked(
     deadline_s: float | None = None,
 ) -> Run:
     """Upstream's design over a process pool. With a deadline (the hostile set: a sample can wedge
-    the pool by writing into its pipes), what has not finished by then is -5 and the pool's
-    processes are killed."""
+    the pool by writing into its pipes), what has not finished by then is -5, and at the end the
+    pool's workers and everything they started are killed."""
     task = progress.add_task("forked exec (upstream's design)", total=len(samples)) if progress else None
     jobs = [job_for(s.problem, s.code, "all", timeout=timeout) for s in samples]
     started = time.perf_counter()
-    pool = ProcessPoolExecutor(max_workers=workers)
+    hostile = deadline_s is not None
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=os.setpgrp if hostile else None)
     futures = submit_all(pool, jobs)
-    try:
+    workers_seen = _worker_pids(pool)
+    with contextlib.suppress(TimeoutError):
         for _ in as_completed(futures, timeout=deadline_s):
             if progress is not None and task is not None:
                 progress.advance(task)
-    except TimeoutError:
-        _kill_pool(pool)
     outcomes = [_outcome(f) for f in futures]
-    pool.shutdown(wait=False, cancel_futures=True)
+    if hostile:  # whatever the samples left running (a wedged pool, orphans) goes
+        _kill_groups(workers_seen | _worker_pids(pool))
+    pool.shutdown(wait=not hostile, cancel_futures=True)
     seconds = time.perf_counter() - started
     return Run(name="forked exec", seconds=seconds, verdicts=[verdict_of(r, m) for r, m in outcomes])
 
@@ -147,24 +149,17 @@ def grade_forked_alone(samples: list[Sample], timeout: float, progress: Progress
     return Run(name="forked exec, each alone", seconds=seconds, verdicts=verdicts)
 
 
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """SIGKILL a wedged pool's workers and everything they started (their Manager processes)."""
-    workers = [p.pid for p in getattr(pool, "_processes", {}).values() if p.pid]
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if entry.name.isdigit():
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    doomed, frontier = set(workers), list(workers)
-    while frontier:
-        parent_pid = frontier.pop()
-        children = [pid for pid, parent in parents.items() if parent == parent_pid and pid not in doomed]
-        doomed.update(children)
-        frontier += children
-    for pid in doomed:
+def _worker_pids(pool: ProcessPoolExecutor) -> set[int]:
+    return {p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid}
+
+
+def _kill_groups(pids: set[int]) -> None:
+    """SIGKILL the process groups of these workers (each its own group: `os.setpgrp` at start), so
+    the Manager processes and forked children they left behind go too, and with them the pipe ends
+    that would keep the pool's result thread (and the interpreter's exit) waiting."""
+    for pid in pids:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
 
 
 def _outcome(future: Future[tuple[list[Any], dict[str, Any]]]) -> tuple[list[Any], dict[str, Any]]:
@@ -348,4 +343,11 @@ if __name__ == "__main__":
         "--hostile", action="store_true", help="then the hostile set's parity table (tests' attacks)"
     )
     parser.add_argument("--json", type=Path, help="write the results here (and a .png plot beside it)")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments))
+    if arguments.hostile:
+        # a forgery can leave a half message in a baseline pool's result pipe, whose reader thread
+        # then waits forever and would hold the interpreter's exit: everything is written, go
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
