@@ -8,19 +8,24 @@ the same run, on the same machine, with the same workers and timeout, by
   2. an in-process `exec` in a forked child per sample (benchmarks/forked_exec.py: upstream's design),
   3. upstream's own evaluator when `--upstream PATH` names a LiveCodeBench checkout.
 Prints samples/s for each, the ratio, and every sample whose verdict differs, with both reasons.
+With `--hostile`, then the hostile set (benchmarks/hostile_parity.py) once through each grader: its
+parity table, not timed.
 Run: python -m benchmarks.grading [--sandbox docker|local] [--workers N] [--repeat R] [--labels L,..]
-     [--one-phase] [--upstream CHECKOUT] [--json OUT]
+     [--one-phase] [--upstream CHECKOUT] [--hostile] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ CODE_NAMES = {
     -2: "wrong_answer",
     -3: "time_limit",
     -4: "runtime/compile",
+    -5: "runner_error",
 }
 
 
@@ -101,17 +107,69 @@ async def grade_trident(
     return Run(name=f"trident grader ({label})", seconds=seconds, verdicts=list(verdicts))
 
 
-def grade_forked(samples: list[Sample], workers: int, timeout: float, progress: Progress) -> Run:
-    task = progress.add_task("forked exec (upstream's design)", total=len(samples))
+def grade_forked(
+    samples: list[Sample],
+    workers: int,
+    timeout: float,
+    progress: Progress | None,
+    deadline_s: float | None = None,
+) -> Run:
+    """Upstream's design over a process pool. With a deadline (the hostile set: a sample can wedge
+    the pool by writing into its pipes), what has not finished by then is -5, and at the end the
+    pool's workers and everything they started are killed."""
+    task = progress.add_task("forked exec (upstream's design)", total=len(samples)) if progress else None
     jobs = [job_for(s.problem, s.code, "all", timeout=timeout) for s in samples]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = submit_all(pool, jobs)
-        for _ in as_completed(futures):
-            progress.advance(task)
-        outcomes = [f.result() for f in futures]
+    hostile = deadline_s is not None
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=os.setpgrp if hostile else None)
+    futures = submit_all(pool, jobs)
+    workers_seen = _worker_pids(pool)
+    with contextlib.suppress(TimeoutError):
+        for _ in as_completed(futures, timeout=deadline_s):
+            if progress is not None and task is not None:
+                progress.advance(task)
+    outcomes = [_outcome(f) for f in futures]
+    if hostile:  # whatever the samples left running (a wedged pool, orphans) goes
+        _kill_groups(workers_seen | _worker_pids(pool))
+    pool.shutdown(wait=not hostile, cancel_futures=True)
     seconds = time.perf_counter() - started
     return Run(name="forked exec", seconds=seconds, verdicts=[verdict_of(r, m) for r, m in outcomes])
+
+
+def grade_forked_alone(samples: list[Sample], timeout: float, progress: Progress, deadline_s: float) -> Run:
+    """Upstream's design with a fresh one-worker pool per sample: what each sample does to its own
+    verdict, without what it does to its neighbours."""
+    task = progress.add_task("forked exec, each sample alone", total=len(samples))
+    verdicts, seconds = [], 0.0
+    for sample in samples:
+        run = grade_forked([sample], 1, timeout, None, deadline_s)
+        verdicts += run.verdicts
+        seconds += run.seconds
+        progress.advance(task)
+    return Run(name="forked exec, each alone", seconds=seconds, verdicts=verdicts)
+
+
+def _worker_pids(pool: ProcessPoolExecutor) -> set[int]:
+    return {p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid}
+
+
+def _kill_groups(pids: set[int]) -> None:
+    """SIGKILL the process groups of these workers (each its own group: `os.setpgrp` at start), so
+    the Manager processes and forked children they left behind go too, and with them the pipe ends
+    that would keep the pool's result thread (and the interpreter's exit) waiting."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _outcome(future: Future[tuple[list[Any], dict[str, Any]]]) -> tuple[list[Any], dict[str, Any]]:
+    """A sample's outcome; a pool a sample broke (it killed its worker) or wedged fails it as -5."""
+    if not future.done():
+        return [-5], {"error_code": -5, "error_message": "the grading pool stopped answering (wedged)"}
+    try:
+        return future.result()
+    except Exception as exc:
+        return [-5], {"error_code": -5, "error_message": f"the grading pool broke: {exc!r}"[:160]}
 
 
 def grade_upstream(samples: list[Sample], checkout: Path, workers: int, timeout: float) -> Run:
@@ -204,6 +262,36 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
+HOSTILE_DEADLINE_S = 120.0  # the hostile set through a baseline: what is not graded by then is -5
+ALONE_DEADLINE_S = 30.0  # one hostile sample alone through a baseline
+
+
+async def hostile(args: argparse.Namespace, workers: int, console: Console) -> dict[str, Any]:
+    """The hostile set once through each grader; the baselines run only what is safe on this host."""
+    from benchmarks.hostile_parity import NOT_RUN, hostile_cases, parity_table
+
+    cases, problems, codes = hostile_cases()
+    samples = [
+        Sample(problem=p, label=c.name, code=code) for c, p, code in zip(cases, problems, codes, strict=True)
+    ]
+    safe = [i for i, case in enumerate(cases) if case.host_safe]
+    verdicts: dict[str, list[int]] = {}
+    with Progress(console=console) as progress:
+        ours = await grade_trident(samples, args.sandbox, workers, args.timeout, progress)
+        verdicts[ours.name] = [v.code for v in ours.verdicts]
+        baselines: list[Callable[[list[Sample]], Run]] = [
+            lambda chosen: grade_forked(chosen, workers, args.timeout, progress, HOSTILE_DEADLINE_S),
+            lambda chosen: grade_forked_alone(chosen, args.timeout, progress, ALONE_DEADLINE_S),
+        ]
+        if args.upstream:
+            baselines.append(lambda chosen: grade_upstream(chosen, args.upstream, workers, args.timeout))
+        for grade in baselines:
+            run = await asyncio.to_thread(grade, [samples[i] for i in safe])
+            codes_of = dict(zip(safe, (v.code for v in run.verdicts), strict=True))
+            verdicts[run.name] = [codes_of.get(i, NOT_RUN) for i in range(len(samples))]
+    return parity_table(console, cases, verdicts, lambda code: CODE_NAMES.get(code, str(code)))
+
+
 async def main(args: argparse.Namespace) -> None:
     console = Console()
     samples = load_samples(args.repeat)
@@ -228,6 +316,8 @@ async def main(args: argparse.Namespace) -> None:
             rounds.append([await grade() for grade in turn])
     runs = [median_run([r for batch in rounds for r in batch if r.name == name]) for name in names(rounds)]
     summary = report(console, samples, runs)
+    if args.hostile:
+        summary["hostile"] = await hostile(args, workers, console)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
         plot(summary, args.json.with_suffix(".png"))
@@ -249,5 +339,15 @@ if __name__ == "__main__":
         help="also time trident's grader with every test in one phase (the grading before phases)",
     )
     parser.add_argument("--upstream", type=Path, help="a LiveCodeBench checkout: also time its evaluator")
+    parser.add_argument(
+        "--hostile", action="store_true", help="then the hostile set's parity table (tests' attacks)"
+    )
     parser.add_argument("--json", type=Path, help="write the results here (and a .png plot beside it)")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments))
+    if arguments.hostile:
+        # a forgery can leave a half message in a baseline pool's result pipe, whose reader thread
+        # then waits forever and would hold the interpreter's exit: everything is written, go
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

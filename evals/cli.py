@@ -189,6 +189,8 @@ def config_from(args: argparse.Namespace) -> tuple[EvalConfig, Settings]:
         raise ConfigError("--timeout must be positive")
     if args.agentic and args.benchmark == "humaneval":
         raise ConfigError("--agentic needs public tests to run; HumanEval has none (use LiveCodeBench data)")
+    if args.cutoff is not None and args.benchmark == "humaneval":
+        raise ConfigError("--cutoff splits problems by contest date; HumanEval's have none")
     config = EvalConfig(
         run=_run_name(args),
         benchmark=args.benchmark,

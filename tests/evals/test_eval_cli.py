@@ -409,6 +409,7 @@ def test_humaneval_completions_and_whole_functions_both_grade(tmp_path: Path) ->
     [
         (["--release", "v1"], "not HumanEval"),
         (["--agentic", "--model", "scripted:x"], "HumanEval has none"),
+        (["--cutoff", "2024-01-01"], "HumanEval's have none"),
     ],
 )
 def test_humaneval_refuses_what_does_not_apply(tmp_path: Path, flags: list[str], message: str) -> None:
