@@ -623,7 +623,9 @@ async def test_context_length_is_what_the_server_reports_or_none(server: FakeOpe
 
 async def test_llama_cpp_reports_its_context_as_meta_n_ctx(server: FakeOpenAIServer) -> None:
     """llama.cpp's /v1/models (one model, named after its file, whatever the client calls it)."""
-    server.models = [{"id": "model.gguf", "object": "model", "owned_by": "llamacpp", "meta": {"n_ctx": 16384}}]
+    server.models = [
+        {"id": "model.gguf", "object": "model", "owned_by": "llamacpp", "meta": {"n_ctx": 16384}}
+    ]
     assert await backend_for(server).context_length() == 16384
 
 

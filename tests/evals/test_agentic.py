@@ -22,7 +22,9 @@ from trident.evals.lcb.problems import Problem
 from trident.evals.store import Store
 
 # recorded sessions that end early: no premature-finish nudges (tests/agent/test_nudge.py has them)
-SETTINGS = Settings.model_validate({"sandbox": {"kind": "local"}, "limits": {"max_steps": 10, "max_nudges": 0}})
+SETTINGS = Settings.model_validate(
+    {"sandbox": {"kind": "local"}, "limits": {"max_steps": 10, "max_nudges": 0}}
+)
 
 
 def public_tests(
