@@ -7,9 +7,11 @@ mark as a call as plain content. Small models often write the call there instead
 it read, an example in a task); ending the run on it would end it as "answered". So it is found
 here and answered as a format error (`trident.agent.policies.text_calls`).
 
-Only a JSON object that names one of the run's tools (`name`, or `function.name`) with arguments
-(`arguments` or `parameters`) counts, or a Hermes/Mistral marker whatever follows it: prose that
-mentions a tool, or a JSON example of something else, is an answer.
+Only a JSON object (fenced or bare, anywhere in the text) that names one of the run's tools (`name`,
+or `function.name`) with arguments (`arguments` or `parameters`) counts, or a Hermes/Mistral marker
+whatever follows it: prose that mentions a tool, or a JSON example of something else, is an answer.
+(Qwen2.5-Coder-1.5B on llama.cpp wrote all three shapes seen: a ```json block, a bare object, and
+objects one a line under a `<tools>` line copied from its prompt.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from trident.agent.intake.raw_calls import TOOL_CALLS
 TextCallForm = Literal["fenced_json", "json", "hermes", "tool_calls_marker"]
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _HERMES = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
+_OBJECT = re.compile(r'[\[{]\s*(?:\{\s*)?"(?:name|function)"\s*:')  # where a call's JSON may start
 FORM_NAMES: dict[TextCallForm, str] = {
     "fenced_json": "a fenced JSON block",
     "json": "a JSON object",
@@ -96,4 +99,8 @@ def find_text_call(content: str, tools: Collection[str]) -> TextCall | None:
         found = _json_call(block.group(1), tools)
         if found is not None:
             return TextCall("fenced_json", found.name, found.arguments)
-    return _json_call(content, tools)
+    for start in _OBJECT.finditer(content):  # bare, anywhere: after prose, under a `<tools>` line
+        found = _json_call(content[start.start() :], tools)
+        if found is not None:
+            return found
+    return None

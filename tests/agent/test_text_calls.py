@@ -35,6 +35,16 @@ DONE: dict[str, Any] = {"content": "Done."}
         ),
         (json.dumps({"name": "read", "arguments": READ_ARGS}), "json", "read"),
         (json.dumps([{"function": {"name": "read", "arguments": json.dumps(READ_ARGS)}}]), "json", "read"),
+        (
+            "I will look.\n" + json.dumps({"name": "read", "arguments": READ_ARGS}) + "\nThen fix it.",
+            "json",
+            "read",
+        ),
+        (
+            "<tools>\n" + json.dumps({"name": "read", "arguments": READ_ARGS}) + '\n{"name": "grep"',
+            "json",
+            "read",
+        ),
         (HERMES, "hermes", "read"),
         ("<tool_call>\nnot even json", "hermes", None),
         (MARKER, "tool_calls_marker", "read"),
