@@ -106,7 +106,8 @@ async def test_a_resumed_run_counts_the_nudges_already_given(tmp_path: Path) -> 
 
 def test_failing_tests_are_read_from_the_run_tests_output() -> None:
     output = (
-        "FAILED: 1 failed, 2 passed (exit code 1)\nfailing (2):\n  FAILED tests/t.py::test_a - assert 1 == 2\n"
+        "FAILED: 1 failed, 2 passed (exit code 1)\nfailing (2):\n"
+        "  FAILED tests/t.py::test_a - assert 1 == 2\n"
         "  ERROR tests/t.py::test_b\n--- output ---\nFAILED tests/t.py::test_a - assert 1 == 2\n"
     )
     assert failing_tests(output) == ["tests/t.py::test_a", "tests/t.py::test_b"]

@@ -54,7 +54,7 @@ DONE: dict[str, Any] = {"content": "Done."}
 def test_calls_written_as_text_are_recognised(content: str, form: str, name: str | None) -> None:
     found = find_text_call(content, TOOLS)
     assert found is not None and found.form == form and found.name == name
-    if name == "read" and form != "hermes" or content == HERMES:
+    if (name == "read" and form != "hermes") or content == HERMES:
         assert found.arguments is not None and json.loads(found.arguments) == READ_ARGS
 
 
