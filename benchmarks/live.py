@@ -103,8 +103,9 @@ def run_trident(task: Task, url: str, max_steps: int, image: str, scratch: Path)
     accepted = {e["call_id"] for e in events if e["type"] == "tool_call"}
     turns = [e for e in events if e["type"] == "assistant_turn"]
     valid = sum(any(c["id"] in accepted for c in t["tool_calls"]) for t in turns)
-    end = next((e for e in events if e["type"] == "run_end"), {"status": "none", "steps": 0})
-    return Result(done.returncode == 0, len(turns), valid, end["steps"], seconds, end["status"])
+    end = next((e for e in events if e["type"] == "run_end"), None)
+    steps, status = (int(end["steps"]), str(end["status"])) if end else (0, "none")
+    return Result(done.returncode == 0, len(turns), valid, steps, seconds, status)
 
 
 def run_mini(task: Task, url: str, max_steps: int, image: str, mini: str, scratch: Path) -> Result:
