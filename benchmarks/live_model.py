@@ -161,13 +161,19 @@ def stop() -> None:
     if not pid_file.exists():
         return
     pid = int(pid_file.read_text())
+    pid_file.unlink()
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return  # gone already
+    if b"xllamacpp" not in command:
+        return  # a stale pid now another process's: never ours to end
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
         for _ in range(50):
             os.kill(pid, 0)
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
-    pid_file.unlink(missing_ok=True)
 
 
 def main() -> None:
