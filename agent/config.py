@@ -52,6 +52,9 @@ class LimitsConfig(_Section):
     max_tokens: int | None = Field(None, ge=1)
     max_format_errors: int = Field(3, ge=1)
     stuck_repeats: int = Field(4, ge=2)
+    max_nudges: int = Field(
+        2, ge=0, description="headless: times a model that stops with the task unchecked is told what is open"
+    )
 
 
 class EffortConfig(_Section):

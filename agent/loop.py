@@ -16,6 +16,7 @@ from trident.agent.core.events import (
     Approval,
     AssistantTurn,
     BackendRetry,
+    Correction,
     Error,
     Event,
     RawToolCall,
@@ -31,6 +32,7 @@ from trident.agent.core.events import (
 from trident.agent.core.messages import (
     Backend,
     BackendError,
+    CallSyntax,
     Completion,
     Message,
     ModelRequest,
@@ -42,8 +44,10 @@ from trident.agent.core.trajectory import TrajectoryWriter
 from trident.agent.intake.calls import Accepted, Intake
 from trident.agent.policies.effort import EffortPolicy
 from trident.agent.policies.limits import LimitsPolicy, Stop
-from trident.agent.policies.masking import ObservationMasker
+from trident.agent.policies.masking import ObservationMasker, answer_room, schema_tokens
+from trident.agent.policies.nudge import NudgePolicy
 from trident.agent.policies.stuck import StuckDetector
+from trident.agent.policies.text_calls import text_call_correction
 from trident.agent.state import RunState
 from trident.sandbox.base import SandboxError
 from trident.tools.base import ToolContext, Toolset
@@ -55,11 +59,18 @@ class Policies:
     limits: LimitsPolicy = field(default_factory=LimitsPolicy)
     stuck: StuckDetector = field(default_factory=StuckDetector)
     masking: ObservationMasker = field(default_factory=ObservationMasker)
+    nudge: NudgePolicy = field(default_factory=NudgePolicy)
 
     def observe(self, event: Event) -> None:
         self.effort.observe(event)
         self.limits.observe(event)
         self.stuck.observe(event)
+        self.nudge.observe(event)
+
+    def correct(self, turn: AssistantTurn, intake: Intake, syntax: CallSyntax) -> Correction | None:
+        """The answer to a turn that ended without a tool call, or None: the run ends as finished."""
+        tools = list(intake.tools)
+        return text_call_correction(turn.content, intake, tools, syntax) or self.nudge.check()
 
     def stop(self) -> Stop | None:
         if self.stuck.stuck():
@@ -93,6 +104,7 @@ class Agent:
     def __post_init__(self) -> None:
         self._specs = self.tools.specs()
         self._intake = Intake(self._specs)
+        self._schema_tokens = schema_tokens(self._specs.values())
 
     def replay(self, events: list[Event]) -> None:
         """Fold recorded events into state and policies without emitting them (resume)."""
@@ -131,9 +143,15 @@ class Agent:
                     if call.id not in self.state.done_calls:
                         async for event in self._run_call(call):
                             yield event
+                answered = not turn.tool_calls and not turn.truncated  # a cut turn is a failing step
+                if answered and not self.state.step_corrected:
+                    correction = self.policies.correct(turn, self._intake, self.backend.call_syntax)
+                    if correction is not None:
+                        yield self.emit(correction)
+                corrected = self.state.step_corrected
                 for event in self._close_step():
                     yield event
-                if not turn.tool_calls and not turn.truncated:  # a cut turn is a failing step, not an answer
+                if answered and not corrected:
                     yield self._end("finished", "the model answered without calling a tool")
                     return
         except _Halt as halt:
@@ -147,8 +165,13 @@ class Agent:
         """The conversation as the model is shown it: old outputs masked against the context the
         backend serves (BackendError: that context could not be learnt)."""
         context = await self.backend.context_length()
-        budget = self.policies.masking.budget(context, self.backend.max_tokens)
+        answer = answer_room(context, self.backend.max_tokens)
+        budget = self.policies.masking.budget(context, answer, self._schema_tokens)
         return self.policies.masking.mask(self.state.messages, budget)
+
+    async def answer_tokens(self) -> int | None:
+        """The output tokens a request asks for: the backend's, capped on a small served window."""
+        return answer_room(await self.backend.context_length(), self.backend.max_tokens)
 
     async def _model_turn(self) -> AsyncIterator[Event]:
         try:
@@ -160,6 +183,7 @@ class Agent:
             tools=list(self._specs.values()),
             reasoning_effort=self.policies.effort.current,
             temperature=self.temperature,
+            max_tokens=await self.answer_tokens(),
         )
         started = time.monotonic()
         completion: Completion | None = None

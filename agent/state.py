@@ -13,6 +13,7 @@ from trident.agent.core.events import (
     TRUNCATED_NOTE,
     AssistantTurn,
     Compaction,
+    Correction,
     Event,
     RawToolCall,
     RunStart,
@@ -38,6 +39,7 @@ class RunState:
     call_ids: set[str] = field(default_factory=set)
     step_format_errors: int = 0
     step_failures: list[str] = field(default_factory=list)
+    step_corrected: bool = False  # the current step's answer was met with a `Correction`
     input_tokens: int = 0
     output_tokens: int = 0
 
@@ -53,6 +55,7 @@ class RunState:
             self.done_calls = set()
             self.step_format_errors = 0
             self.step_failures = []
+            self.step_corrected = False
         elif isinstance(event, AssistantTurn):
             self.pending_turn = event
             self.input_tokens += event.usage.input_tokens
@@ -78,6 +81,12 @@ class RunState:
             self.messages.append(
                 Message(role="tool", content=event.output, tool_call_id=event.call_id, name=event.name)
             )
+        elif isinstance(event, Correction):
+            self.step_corrected = True
+            self.step_failures.append(event.failure)
+            if event.kind == "text_call":
+                self.step_format_errors += 1
+            self.messages.append(Message(role="user", content=event.text))
         elif isinstance(event, StepEnd):
             if self.pending_turn is not None and self.pending_turn.truncated:  # after its calls' results
                 self.messages.append(Message(role="user", content=TRUNCATED_NOTE))

@@ -21,6 +21,7 @@ from trident.agent.loop import Agent, Policies
 from trident.agent.policies.effort import EffortPolicy
 from trident.agent.policies.limits import LimitsPolicy
 from trident.agent.policies.masking import ObservationMasker
+from trident.agent.policies.nudge import NudgePolicy
 from trident.agent.policies.stuck import StuckDetector
 from trident.sandbox.base import Sandbox
 from trident.sandbox.client import RunnerSession
@@ -132,23 +133,40 @@ def make_agent(
     tools: Toolset | None = None,
     protected_paths: tuple[str, ...] | None = None,
     policies: Policies | None = None,
+    headless: bool = False,
 ) -> Agent:
     """The agent as the settings configure it (timeouts, policies, temperature, and the config's
     protected paths unless others are given); used by `run`, chat sessions, agentic evals and the
-    tests (which may give their own policies)."""
+    tests (which may give their own policies). `headless`: no user decides when the model stops, so
+    a premature finish is nudged (`limits.max_nudges`)."""
     protected = tuple(settings.protected_paths) if protected_paths is None else protected_paths
+    tools = tools or default_tools()
+    if policies is None:
+        policies = make_policies(settings)
+        if headless:
+            policies.nudge = make_nudge(settings, tools, test_command)
     return Agent(
         backend=backend,
-        tools=tools or default_tools(),
+        tools=tools,
         context=ToolContext(
             sandbox=sandbox,
             test_command=test_command,
             command_timeout_s=settings.sandbox.command_timeout_s,
             protected_paths=protected,
         ),
-        policies=policies or make_policies(settings),
+        policies=policies,
         writer=writer,
         temperature=settings.temperature,
+    )
+
+
+def make_nudge(settings: Settings, tools: Toolset, test_command: str | None) -> NudgePolicy:
+    """Premature-finish nudges for a headless run (interactive sessions have none: the user decides)."""
+    return NudgePolicy(
+        max_nudges=settings.limits.max_nudges,
+        test_command=test_command,
+        edit_tools=frozenset(n for n in tools.names() if tools[n].edits_files),
+        read_tools=frozenset(n for n in tools.names() if tools[n].read_only),
     )
 
 

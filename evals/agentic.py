@@ -209,7 +209,13 @@ async def _run_agent(
     backend = source.backend(scenario, problem.question_id, index)
     writer = TrajectoryWriter(base / "trajectory.jsonl", kept=recorded or None)
     agent = make_agent(
-        settings, backend, sandbox, writer, test_command=TEST_COMMAND, protected_paths=PROTECTED
+        settings,
+        backend,
+        sandbox,
+        writer,
+        test_command=TEST_COMMAND,
+        protected_paths=PROTECTED,
+        headless=True,
     )
     opening: list[Event]
     if recorded:

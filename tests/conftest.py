@@ -29,6 +29,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "docker": uses_docker,
             "vllm": "engine" in path.parts,
             "tmux": path.name == "test_smoke_tmux.py",
+            "live": "live" in path.parts,  # a real model's server: TRIDENT_LIVE_MODEL_URL (tests/live/)
         }
         for marker, needed in needs.items():
             if needed:

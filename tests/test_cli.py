@@ -32,6 +32,9 @@ def trident(
 
 
 def example_args(tmp_path: Path, session: Path | None = None, repo: Path | None = None) -> list[str]:
+    """`trident run` on the example with a recorded session. A recording that ends early was made
+    without premature-finish nudges (a nudge would ask it for a turn it does not have), so they are
+    off here; `test_finished_but_tests_still_failing_is_nudged_then_exits_1` runs with them."""
     return [
         "run",
         "--repo",
@@ -46,6 +49,8 @@ def example_args(tmp_path: Path, session: Path | None = None, repo: Path | None 
         str(tmp_path / "trajectory.jsonl"),
         "--patch-out",
         str(tmp_path / "fix.patch"),
+        "--max-nudges",
+        "0",
     ]
 
 
@@ -81,11 +86,22 @@ def test_example_is_solved_and_its_patch_applies(tmp_path: Path) -> None:
     assert subprocess.run([sys.executable, "-m", "unittest"], cwd=copy, capture_output=True).returncode == 0
 
 
-def test_finished_but_tests_still_failing_exits_1(tmp_path: Path, sandbox_flags: list[str]) -> None:
-    session = write_session(tmp_path / "s.jsonl", [{"content": "Looks fine to me."}])
-    result = trident(*example_args(tmp_path, session), *sandbox_flags)
+def test_finished_but_tests_still_failing_is_nudged_then_exits_1(
+    tmp_path: Path, sandbox_flags: list[str]
+) -> None:
+    stops = [{"content": "Looks fine to me."}, {"content": "It is fine."}, {"content": "Nothing to do."}]
+    session = write_session(tmp_path / "s.jsonl", stops)
+    args = example_args(tmp_path, session)[:-2]  # the default: 2 nudges
+    result = trident(*args, *sandbox_flags, "--json")
     assert result.returncode == 1, result.stderr
     assert "tests still fail" in result.stderr.splitlines()[-1]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    nudges = [e for e in events if e["type"] == "correction"]
+    assert [e["kind"] for e in nudges] == ["nudge", "nudge"]  # told twice (limits.max_nudges), then ended
+    assert "nothing has been changed yet" in nudges[0]["text"] and "never run" in nudges[0]["text"]
+    assert result.stderr.count("nudge: ended with the task unchecked") == 2
+    end = next(e for e in events if e["type"] == "run_end")
+    assert end["status"] == "finished" and end["steps"] == 3
 
 
 GUT = {"name": "write", "arguments": {"path": "test_timefmt.py", "content": "import unittest\n"}}
@@ -372,7 +388,9 @@ def test_batch_runs_instances_in_parallel_and_writes_one_record_each(tmp_path: P
     ]  # fmt: skip
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps(i) + "\n" for i in instances))
-    result = trident("run", "--tasks", str(tasks), "--workers", "2", "--out", str(tmp_path / "out"))
+    result = trident(
+        "run", "--tasks", str(tasks), "--workers", "2", "--out", str(tmp_path / "out"), "--max-nudges", "0"
+    )
     assert result.returncode == 1, result.stderr  # one instance was not solved
     records = {
         r["id"]: r for r in map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())

@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-steps", type=int, help="step budget")
     run.add_argument("--timeout", type=float, help="wall-time budget in seconds")
     run.add_argument("--max-tokens", type=int, help="token budget (input + output)")
+    run.add_argument(
+        "--max-nudges",
+        type=int,
+        help="times a model that stops with the task unchecked is told what is open (default 2; 0: never)",
+    )
     run.add_argument("--json", action="store_true", help="write one JSON event per line to stdout")
     run.add_argument("--patch-out", type=Path, help="write the change as a git diff here")
     run.add_argument("--trajectory-out", type=Path, help="write the trajectory (JSONL) here")
@@ -232,6 +237,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             ("max_steps", args.max_steps),
             ("timeout_s", args.timeout),
             ("max_tokens", args.max_tokens),
+            ("max_nudges", args.max_nudges),
         )
         if value is not None
     }

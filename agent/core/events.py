@@ -164,6 +164,21 @@ class CallPreview(_Event):
     command: str | None = None
 
 
+CorrectionKind = Literal["text_call", "nudge"]
+
+
+class Correction(_Event):
+    """trident's answer to a turn that ended without a tool call, instead of ending the run: a call
+    written as text (`text_call`, a format error: text is never run) or, headless, a finish with the
+    task still unchecked (`nudge`). `text` is what the model is told (a user turn); `failure` is why
+    the step counts as failing (effort is raised as for any failing step)."""
+
+    type: Literal["correction"] = "correction"
+    kind: CorrectionKind
+    text: str
+    failure: str
+
+
 class EffortChange(_Event):
     type: Literal["effort_change"] = "effort_change"
     previous: Effort
@@ -269,6 +284,7 @@ Event = Annotated[
     | ToolResult
     | Approval
     | CallPreview
+    | Correction
     | EffortChange
     | ModelChange
     | Compaction

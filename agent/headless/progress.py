@@ -10,6 +10,7 @@ from rich.markup import escape
 from trident.agent.core.events import (
     AssistantTurn,
     BackendRetry,
+    Correction,
     EffortChange,
     Event,
     RunEnd,
@@ -74,6 +75,9 @@ class Progress:
                 f"  [yellow]{escape(event.reason)}: retrying ({event.attempt}/{event.retries}) "
                 f"in {event.delay_s:.1f}s[/]"
             )
+        elif isinstance(event, Correction):
+            label = "format error" if event.kind == "text_call" else "nudge"
+            c.print(f"  [yellow]{label}[/]: {escape(event.failure)}")
         elif isinstance(event, EffortChange):
             c.print(f"  [bold magenta]effort {event.previous} → {event.effort}[/]: {escape(event.reason)}")
         elif isinstance(event, RunEnd):

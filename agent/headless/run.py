@@ -153,7 +153,9 @@ async def execute(
             await sandbox.start()
             await checkpoint.start(sandbox)
         writer = TrajectoryWriter(trajectory, kept=kept if resume is not None else None)
-        agent = make_agent(settings, backend, sandbox, writer, test_command=request.test_command)
+        agent = make_agent(
+            settings, backend, sandbox, writer, test_command=request.test_command, headless=True
+        )
         opening: list[Event]
         if resume is not None:
             agent.replay(kept)

@@ -56,6 +56,10 @@ class Intake:
         self._tools = dict(tools)
         self._validators: dict[str, Draft202012Validator] = {}
 
+    @property
+    def tools(self) -> Mapping[str, ToolSpec]:
+        return self._tools
+
     @cached_property
     def _by_normal_name(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}

@@ -211,8 +211,9 @@ class OpenAIBackend:
         yield accumulator.completion()
 
     async def context_length(self) -> int | None:
-        """The configured context, else what the server reports once (vLLM's /v1/models gives
-        `max_model_len`); None where it says nothing."""
+        """The configured context, else what the server reports once in /v1/models (vLLM's
+        `max_model_len`, llama.cpp's `meta.n_ctx`, for this model or the one model served); None
+        where it says nothing."""
         if not self._asked_context:
             self._asked_context = True
             try:
@@ -220,8 +221,11 @@ class OpenAIBackend:
             except openai.APIError:
                 return None
             for entry in models.data:
-                reported = (entry.model_extra or {}).get("max_model_len")
-                if entry.id == self.model and isinstance(reported, int) and reported > 0:
+                extra = entry.model_extra or {}
+                meta = extra.get("meta")
+                reported = extra.get("max_model_len", meta.get("n_ctx") if isinstance(meta, dict) else None)
+                ours = entry.id == self.model or len(models.data) == 1
+                if ours and isinstance(reported, int) and reported > 0:
                     self._context_length = reported
         return self._context_length
 

@@ -311,6 +311,24 @@ def test_masking_budget_follows_the_served_context() -> None:
     assert masker.budget(262_144, 8192) == 96_000
 
 
+def test_the_first_prompt_fits_a_16k_server_with_room_to_work() -> None:
+    """System prompt + tool schemas + a task measured 4,834 tokens with the Qwen2.5 template on
+    llama.cpp (/apply-template, /tokenize); the estimate here must be of that size, and a 16K window
+    must leave the conversation room once the answer's share and the schemas are set aside."""
+    from trident.agent.core.messages import Message
+    from trident.agent.policies.masking import ObservationMasker, answer_room, estimate_tokens, schema_tokens
+    from trident.agent.prompt import system_prompt
+
+    schemas = schema_tokens(default_tools().specs().values())
+    first = estimate_tokens([Message(role="system", content=system_prompt())]) + schemas
+    assert 3_500 < first < 6_000
+    answer = answer_room(16_384, 8192)
+    assert answer == 4096  # a quarter of the window, not the default 8192
+    room = ObservationMasker().budget(16_384, answer, schemas)
+    assert room == 16_384 - 4096 - schemas - 1638 and room > 5_000
+    assert answer_room(262_144, 8192) == 8192 and answer_room(None, 8192) == 8192
+
+
 async def test_a_backend_notice_is_an_error_event_and_the_run_goes_on(tmp_path: Path) -> None:
     """An engine restarted under a turn (the backend's notice) is on the record, before the turn."""
     restarted = "vllm:/m: the engine died and was restarted (restart 1 of at most 1 in this process)"

@@ -621,6 +621,14 @@ async def test_context_length_is_what_the_server_reports_or_none(server: FakeOpe
     assert await configured.context_length() == 4096
 
 
+async def test_llama_cpp_reports_its_context_as_meta_n_ctx(server: FakeOpenAIServer) -> None:
+    """llama.cpp's /v1/models (one model, named after its file, whatever the client calls it)."""
+    server.models = [
+        {"id": "model.gguf", "object": "model", "owned_by": "llamacpp", "meta": {"n_ctx": 16384}}
+    ]
+    assert await backend_for(server).context_length() == 16384
+
+
 async def test_agent_turns_send_the_configured_max_tokens(server: FakeOpenAIServer) -> None:
     from trident.agent.config import Settings
     from trident.agent.llm.resolve import make_backend

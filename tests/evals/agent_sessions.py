@@ -33,3 +33,13 @@ def write_and_stop(path: Path, code: str) -> Path:
         {"content": "Done."},
     ]
     return write_session(path, turns)
+
+
+def write_check_and_stop(path: Path, code: str) -> Path:
+    """Write a solution, run the public tests, stop (a headless run is not nudged: the task is checked)."""
+    turns: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": "write", "arguments": {"path": "solution.py", "content": code + "\n"}}]},
+        {"tool_calls": [{"name": "run_tests", "arguments": {}}]},
+        {"content": "Done."},
+    ]
+    return write_session(path, turns)

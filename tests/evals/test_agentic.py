@@ -21,7 +21,10 @@ from trident.evals.backends import ModelSource
 from trident.evals.lcb.problems import Problem
 from trident.evals.store import Store
 
-SETTINGS = Settings.model_validate({"sandbox": {"kind": "local"}, "limits": {"max_steps": 10}})
+# recorded sessions that end early: no premature-finish nudges (tests/agent/test_nudge.py has them)
+SETTINGS = Settings.model_validate(
+    {"sandbox": {"kind": "local"}, "limits": {"max_steps": 10, "max_nudges": 0}}
+)
 
 
 def public_tests(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.evals.agent_sessions import write_and_stop, wrong_then_right
+from tests.evals.agent_sessions import write_check_and_stop, wrong_then_right
 from tests.evals.toy_problems import ADD, MAXIMUM, PROBLEMS, RIGHT, TWICE, WRONG, fenced, write_dataset
 from tests.helpers import write_session
 from trident.agent.config import ConfigError
@@ -346,12 +346,13 @@ def test_a_missing_image_is_a_sandbox_error(tmp_path: Path, docker_client: Any) 
 def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -> None:
     data = write_dataset(tmp_path / "toy.jsonl", [ADD, TWICE])
     model = tmp_path / "model"
-    write_and_stop(model / "agentic" / f"{ADD.question_id}.jsonl", RIGHT[ADD.question_id])
+    write_check_and_stop(model / "agentic" / f"{ADD.question_id}.jsonl", RIGHT[ADD.question_id])
     block_once = "if [ ! -e .blocked ]; then touch .blocked; sleep 60; fi"
     write_right = {"path": "solution.py", "content": RIGHT[TWICE.question_id] + "\n"}
     slow: list[dict[str, Any]] = [
         {"tool_calls": [{"name": "bash", "arguments": {"command": block_once}}]},
         {"tool_calls": [{"name": "write", "arguments": write_right}]},
+        {"tool_calls": [{"name": "run_tests", "arguments": {}}]},
         {"content": "done"},
     ]
     write_session(model / "agentic" / f"{TWICE.question_id}.jsonl", slow)
@@ -383,7 +384,7 @@ def test_an_interrupted_agentic_run_continues_where_it_stopped(tmp_path: Path) -
     assert summary_of(out)["scenarios"]["agentic"]["pass@1"] == 100.0
     kinds = [json.loads(line)["type"] for line in trajectory.read_text().splitlines()]
     assert kinds.count("run_start") == 1 and kinds.count("run_resumed") == 1  # continued, not redone
-    assert kinds.count("step_start") == 3  # the interrupted step ran again, then the rest
+    assert kinds.count("step_start") == 4  # the interrupted step ran again, then the rest
 
 
 def test_humaneval_completions_and_whole_functions_both_grade(tmp_path: Path) -> None:

@@ -189,7 +189,7 @@ def test_batch_instances_are_verified_the_same_way(tmp_path: Path, sandbox_flags
     tasks.write_text("".join(json.dumps(i) + "\n" for i in instances))
     out = tmp_path / "out"
     for _ in range(2):  # a second batch into the same OUT replaces its trajectories
-        result = trident("run", "--tasks", str(tasks), "--out", str(out), *sandbox_flags)
+        result = trident("run", "--tasks", str(tasks), "--out", str(out), "--max-nudges", "0", *sandbox_flags)
         assert result.returncode == 1, result.stderr
         records = {r["id"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
         assert {k: r["exit_code"] for k, r in records.items()} == {"shadow": 1, "legit": 0}
