@@ -457,8 +457,11 @@ class Runner:
         line = sign(self.key, b"answer", body) + b" " + body + b"\n"
         assert self.stdout is not None
         with self.out_lock:
-            self.stdout.write(line)
-            self.stdout.flush()
+            try:
+                self.stdout.write(line)
+                self.stdout.flush()
+            except BrokenPipeError:
+                os._exit(141)  # the host side is gone: nobody reads answers any more
 
     def progress(self, request_id: Any, data: bytes) -> None:
         """Live output of a running command: sent before its answer, never instead of it."""
@@ -1293,7 +1296,8 @@ def main(argv: list[str]) -> None:
     runner = Runner(
         args["--root"], state, int(args["--output-limit"]), memory, creds, int(args["--disk-cap"])
     )
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # SIGPIPE stays ignored (Python's default): a write to a shell that an interrupt has just killed
+    # must fail as BrokenPipeError, not kill the runner; a closed stdout ends it in `send`.
     runner.serve(sys.stdin.buffer, sys.stdout.buffer)
 
 

@@ -258,10 +258,22 @@ def blocking_repo(tmp_path: Path) -> Path:
     return repo
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches trident as it does from a terminal: a test suite started in the background by a
+    non-interactive shell has SIGINT ignored, and an ignored signal is inherited (POSIX)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_and_wait(args: list[str], trajectory: Path) -> subprocess.Popen[str]:
     """Start `trident run` and wait until its blocking step runs (its call is in the trajectory, and
     a moment has passed for the command to start)."""
-    proc = subprocess.Popen([*TRIDENT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*TRIDENT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_terminal,
+    )
     deadline = time.monotonic() + 120
     while not any(
         isinstance(e, ToolCall) and "blocked" in json.dumps(e.arguments)
