@@ -97,6 +97,10 @@ def is_ray_worker(pid: int) -> bool:
     return "default_worker.py" in command or command.startswith("ray::")
 
 
+# the recorded sessions end where they end: no nudge asks them for a turn they do not hold
+RECORDED = ["--sandbox", "docker", "--max-nudges", "0"]
+
+
 def instances(tmp_path: Path, first_turns: list[dict[str, Any]] | None = None) -> Path:
     """Three example instances: two fixed by the recorded session, one whose model gives up."""
     session = [json.loads(line) for line in (EXAMPLE / "session.jsonl").read_text().splitlines()]
@@ -123,9 +127,9 @@ def test_a_batch_on_two_nodes_matches_the_local_executor_in_docker(
     cluster: Any, docker_client: Any, tmp_path: Path
 ) -> None:
     tasks = instances(tmp_path)
-    local = trident("run", "--tasks", str(tasks), "--out", str(tmp_path / "local"), "--sandbox", "docker")
+    local = trident("run", "--tasks", str(tasks), "--out", str(tmp_path / "local"), *RECORDED)
     assert local.returncode == 1, local.stderr  # one instance is not solved
-    ray_args = ["--executor", "ray", "--ray-address", cluster.address, "--sandbox", "docker"]
+    ray_args = ["--executor", "ray", "--ray-address", cluster.address, *RECORDED]
     code, stderr, nodes, by_driver = run_watching_sandboxes(
         cluster, docker_client, "run", "--tasks", str(tasks), "--out", str(tmp_path / "ray"), *ray_args
     )
@@ -214,7 +218,17 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_pat
     marker = tmp_path / "blocked.pid"  # the first run to get here records its shell and waits
     block_once = f"if [ ! -e {marker} ]; then echo $$ > {marker}.tmp; mv {marker}.tmp {marker}; sleep 600; fi"
     tasks = instances(tmp_path, [{"tool_calls": [{"name": "bash", "arguments": {"command": block_once}}]}])
-    args = ["run", "--tasks", str(tasks), "--out", str(tmp_path / "out"), "--sandbox", "local"]
+    args = [
+        "run",
+        "--tasks",
+        str(tasks),
+        "--out",
+        str(tmp_path / "out"),
+        "--sandbox",
+        "local",
+        "--max-nudges",
+        "0",
+    ]
     args += ["--executor", "ray", "--ray-address", cluster.address]
     process = subprocess.Popen(
         [sys.executable, "-m", "trident", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
