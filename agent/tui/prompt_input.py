@@ -149,6 +149,7 @@ class PromptInput(TextArea):
         self._files: list[str] | None = None
         self.pastes: dict[int, str] = {}
         self.candidates: Candidates | None = None
+        self._candidates_for = ""  # the text the candidates were found for
         self.candidate_list = CandidateList()
         self._dismissed: tuple[int, int, str] | None = None  # the word Esc closed the list on
         self._set_by_program: str | None = None  # text put here by history/queue: no list for it
@@ -201,6 +202,7 @@ class PromptInput(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
+            self._catch_up()
             if self.candidates is not None:
                 self.action_accept_candidate()
                 return
@@ -254,7 +256,14 @@ class PromptInput(TextArea):
         self._dismissed = (row, self.candidates.start, self.document[row][self.candidates.start : column])
         self._hide_candidates()
 
+    def _catch_up(self) -> None:
+        """The list for the text as it is now: keys typed fast come before the change messages of
+        the keys before them (Enter after `/quit` found the list of `/qui` and made `/quitt`)."""
+        if self.candidates is not None and self.text != self._candidates_for:
+            self.refresh_candidates()
+
     def action_accept_candidate(self) -> None:
+        self._catch_up()
         found = self.candidates
         if found is None:
             self.screen.focus_next()  # Tab with nothing to take: the conversation (typing comes back)
@@ -309,7 +318,7 @@ class PromptInput(TextArea):
             self._hide_candidates()
             return
         self._dismissed = None
-        self.candidates = found
+        self.candidates, self._candidates_for = found, self.text
         self.candidate_list.set_options(Option(label) for _, label in found.items)
         self.candidate_list.highlighted = 0
         self.candidate_list.add_class("shown")

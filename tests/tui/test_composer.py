@@ -249,3 +249,19 @@ async def test_a_draft_and_queued_messages_survive_a_crash(make_app: AppFactory)
         prompt.clear_message()
         await type_line(pilot, "sent now")
         assert not (resumed.writer.path.parent / "draft.txt").exists()  # sent: no draft left to restore
+
+
+async def test_enter_right_after_the_last_letter_of_a_command_sends_it(make_app: AppFactory) -> None:
+    """Keys typed fast reach the composer before the change messages of the keys before them: Enter
+    then took the list made for `/qui` and completed `/quit` into `/quitt` (seen in a real terminal)."""
+    app = make_app([answer()])
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await pilot.press(*"/sandbo")
+        await pilot.pause()
+        assert listed(prompt) == ["/sandbox"]
+        prompt.post_message(events.Key("x", "x"))  # both queued before the composer sees the first
+        prompt.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
+        assert prompt.text == ""  # sent as typed, not completed again
+        await until(pilot, lambda: "sandbox: local" in visible_text(app), "the command to answer")
