@@ -123,6 +123,16 @@ def batch_results(out: Path) -> dict[str, tuple[int, str]]:
     return {r["id"]: (r["exit_code"], Path(r["patch"]).read_text()) for r in records}
 
 
+def local_then_ray(cluster: Any, docker_client: Any, args: list[str]) -> tuple[int, str, set[int], int]:
+    """The eval `args` as run "local" by the local executor, then as run "ray" on the cluster,
+    watching which nodes start its sandboxes (`run_watching_sandboxes`)."""
+    local = trident(*args, "--run", "local")
+    assert local.returncode == 0, local.stderr
+    return run_watching_sandboxes(
+        cluster, docker_client, *args, "--run", "ray", "--executor", "ray", "--ray-address", cluster.address
+    )
+
+
 def test_a_batch_on_two_nodes_matches_the_local_executor_in_docker(
     cluster: Any, docker_client: Any, tmp_path: Path
 ) -> None:
@@ -154,11 +164,7 @@ def test_an_eval_on_two_nodes_matches_the_local_executor_in_docker(
     data = write_dataset(tmp_path / "data" / "toy.jsonl")
     args = ["eval", "--data", str(data), "--generations", str(given), "--sandbox", "docker"]
     args += ["--out", str(tmp_path)]
-    local = trident(*args, "--run", "local")
-    assert local.returncode == 0, local.stderr
-    code, stderr, nodes, by_driver = run_watching_sandboxes(
-        cluster, docker_client, *args, "--run", "ray", "--executor", "ray", "--ray-address", cluster.address
-    )
+    code, stderr, nodes, by_driver = local_then_ray(cluster, docker_client, args)
     assert code == 0, stderr
 
     def grades(run: str) -> dict[tuple[str, int], tuple[str, list[Any]]]:
@@ -191,11 +197,7 @@ def test_an_agentic_eval_on_two_nodes_matches_the_local_executor(
     data = write_dataset(tmp_path / "data" / "toy.jsonl")
     args = ["eval", "--data", str(data), "--model", f"scripted:{model}", "--agentic", "--sandbox", "docker"]
     args += ["--out", str(tmp_path)]
-    local = trident(*args, "--run", "local")
-    assert local.returncode == 0, local.stderr
-    code, stderr, nodes, by_driver = run_watching_sandboxes(
-        cluster, docker_client, *args, "--run", "ray", "--executor", "ray", "--ray-address", cluster.address
-    )
+    code, stderr, nodes, by_driver = local_then_ray(cluster, docker_client, args)
     assert code == 0, stderr
     assert nodes == {0, 1} and by_driver == 0  # the agents and the grading chunks: all on the nodes
 
