@@ -620,7 +620,6 @@ class Shell:
         self.cmd_file = os.path.join(state_dir, "command.sh")
         self.proc: subprocess.Popen[bytes] | None = None
         self.out_fd = self.status_fd = -1
-        self.interrupted = False
         self.current = 0  # the exec request whose command runs (ids only increase)
         self.cancelled_upto = 0  # every exec request up to this id was cancelled by the client
         self.stopped_by: str | None = None
@@ -693,7 +692,6 @@ class Shell:
         proc = self.proc
         if proc is None or proc.poll() is not None or self.current != target:
             return False
-        self.interrupted = True
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         return True
@@ -728,7 +726,7 @@ class Shell:
         return "\n".join(lines) + "\n"
 
     def _cancelled(self) -> bool:
-        return self.interrupted or self.current <= self.cancelled_upto
+        return self.current <= self.cancelled_upto
 
     def run(
         self,
@@ -746,7 +744,6 @@ class Shell:
             self._reset()
             self.proc = self._start()
         proc = self.proc
-        self.interrupted = False
         self.current = request
         # anew each time, never through what a command may have left in their place (a symlink, a fifo)
         _put(self.cmd_file, command + "\n")
