@@ -399,14 +399,14 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
             print(f"trident: removed {len(removed)} sandbox container(s) {' '.join(removed)}".rstrip())
         else:
             images = {tag for image in client.images.list() for tag in image.tags}
-            running = client.containers.list(all=True, filters={"label": LABEL})
+            running = client.api.containers(all=True, filters={"label": LABEL})  # no inspect: no race
             print(f"docker: reachable ({client.version().get('Version', '?')})")
             state = "present" if default_image() in images else "absent (trident sandbox build)"
             print(f"image: {default_image()} {state}")
             print(f"rootfs cache: {rootfs_path()} {'present' if rootfs_path().exists() else 'absent'}")
-            for container in running:
-                owner = container.labels.get("trident.owner")
-                print(f"sandbox {container.short_id} {container.status} owner {owner}")
+            for summary in running:
+                owner = (summary.get("Labels") or {}).get("trident.owner")
+                print(f"sandbox {summary['Id'][:12]} {summary.get('State', '?')} owner {owner}")
     except SandboxError as exc:
         print(f"trident: {exc}", file=sys.stderr)
         return 4

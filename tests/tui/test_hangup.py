@@ -3,6 +3,7 @@ removed at once, not left to a later session's gc. The real `trident chat --sand
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from tests.chat_helpers import answer, git_repo
@@ -21,13 +23,15 @@ from trident.sandbox.docker import LABEL
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
 
 
-def containers_on(client: Any, repo: Path) -> list[Any]:
-    """trident's sandbox containers with `repo` bind-mounted."""
+def containers_on(client: Any, repo: Path) -> list[str]:
+    """The ids of trident's sandbox containers with `repo` bind-mounted. From the listing alone:
+    `containers.list` inspects each one after listing it, which fails on a container removed in
+    between (the very removal this test waits for)."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        mounts = container.attrs.get("Mounts") or []
+    for summary in client.api.containers(all=True, filters={"label": LABEL}):
+        mounts = summary.get("Mounts") or []
         if any(m.get("Source") == str(repo) for m in mounts):
-            found.append(container)
+            found.append(summary["Id"])
     return found
 
 
@@ -80,7 +84,7 @@ def test_closing_the_terminal_removes_the_container_at_once(
         tmux.run("send-keys", "-t", "smoke", "Enter")
         tmux.wait_for("started-42", timeout_s=60)  # its output (not the card's arguments): it runs
         [container] = containers_on(docker_client, repo)
-        assert "sleep" in str(container.top())
+        assert "sleep" in str(docker_client.api.top(container))
         pane = int(tmux.run("display-message", "-p", "-t", "smoke", "#{pane_pid}").strip())
         processes = [pane, *descendants(pane)]  # trident itself (or the shell tmux started it with)
         tmux.run("kill-server")  # the terminal goes: its processes get SIGHUP
@@ -95,4 +99,5 @@ def test_closing_the_terminal_removes_the_container_at_once(
     finally:
         subprocess.run([*tmux.base, "kill-server"], capture_output=True, check=False)
         for container in containers_on(docker_client, repo):
-            container.remove(force=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                docker_client.api.remove_container(container, force=True)
