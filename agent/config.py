@@ -75,6 +75,11 @@ class OpenAIConfig(_Section):
     endpoint_concurrency: int = Field(
         64, ge=1, description="openai:MODEL@URL1,URL2: requests at once per replica (base URL)"
     )
+    tool_choice_required: bool = Field(
+        True,
+        description='after a call written as text, ask for a real one (tool_choice "required"); '
+        "off for a server that refuses the field",
+    )
 
 
 SandboxKind = Literal["auto", "local", "docker"]

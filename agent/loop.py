@@ -42,6 +42,7 @@ from trident.agent.core.messages import (
 )
 from trident.agent.core.trajectory import TrajectoryWriter
 from trident.agent.intake.calls import Accepted, Intake
+from trident.agent.policies.call_choice import CallChoicePolicy
 from trident.agent.policies.effort import EffortPolicy
 from trident.agent.policies.limits import LimitsPolicy, Stop
 from trident.agent.policies.masking import ObservationMasker, answer_room, schema_tokens
@@ -60,12 +61,14 @@ class Policies:
     stuck: StuckDetector = field(default_factory=StuckDetector)
     masking: ObservationMasker = field(default_factory=ObservationMasker)
     nudge: NudgePolicy = field(default_factory=NudgePolicy)
+    call_choice: CallChoicePolicy = field(default_factory=CallChoicePolicy)
 
     def observe(self, event: Event) -> None:
         self.effort.observe(event)
         self.limits.observe(event)
         self.stuck.observe(event)
         self.nudge.observe(event)
+        self.call_choice.observe(event)
 
     def correct(self, turn: AssistantTurn, intake: Intake, syntax: CallSyntax) -> Correction | None:
         """The answer to a turn that ended without a tool call, or None: the run ends as finished."""
@@ -134,8 +137,16 @@ class Agent:
                     if stop is not None:
                         yield self._end(stop.status, stop.reason)
                         return
-                    yield self.emit(StepStart(step=self.state.step + 1, effort=self.policies.effort.current))
-                    async for event in self._model_turn():
+                    start = self.emit(
+                        StepStart(
+                            step=self.state.step + 1,
+                            effort=self.policies.effort.current,
+                            tool_choice=self.policies.call_choice.next_choice(),
+                        )
+                    )
+                    assert isinstance(start, StepStart)
+                    yield start
+                    async for event in self._model_turn(start):
                         yield event
                 turn = self.state.pending_turn
                 assert turn is not None
@@ -173,7 +184,7 @@ class Agent:
         """The output tokens a request asks for: the backend's, capped on a small served window."""
         return answer_room(await self.backend.context_length(), self.backend.max_tokens)
 
-    async def _model_turn(self) -> AsyncIterator[Event]:
+    async def _model_turn(self, step: StepStart) -> AsyncIterator[Event]:
         try:
             shown = await self.shown_messages()
         except BackendError as exc:
@@ -181,9 +192,10 @@ class Agent:
         request = ModelRequest(
             messages=shown,
             tools=list(self._specs.values()),
-            reasoning_effort=self.policies.effort.current,
+            reasoning_effort=step.effort,
             temperature=self.temperature,
             max_tokens=await self.answer_tokens(),
+            tool_choice=step.tool_choice,
         )
         started = time.monotonic()
         completion: Completion | None = None

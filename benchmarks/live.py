@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.live_model import MODEL_NAME
+
 TEST_CMD = "python3 -m unittest"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -94,7 +96,14 @@ def _copy(task: Task, root: Path) -> Path:
 def run_trident(task: Task, url: str, max_steps: int, image: str, scratch: Path) -> Result:
     repo = _copy(task, scratch / "repo")
     command = [sys.executable, "-m", "trident", "run", "--repo", str(repo), "--task", task.text]
-    command += ["--test-cmd", TEST_CMD, "--model", f"openai:qwen@{url}", "--max-steps", str(max_steps)]
+    command += [
+        "--test-cmd",
+        TEST_CMD,
+        "--model",
+        f"openai:{MODEL_NAME}@{url}",
+        "--max-steps",
+        str(max_steps),
+    ]
     command += ["--sandbox", "docker", "--image", image, "--json"]
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
@@ -121,7 +130,7 @@ def run_mini(task: Task, url: str, max_steps: int, image: str, mini: str, scratc
         "environment.cwd=/repo",
         f'environment.run_args=["--rm","--network","none","-v","{repo}:/repo"]',
     ]
-    command = [mini, "-m", "openai/qwen", "-t", task.text, "-y", "--exit-immediately"]
+    command = [mini, "-m", f"openai/{MODEL_NAME}", "-t", task.text, "-y", "--exit-immediately"]
     command += ["--environment-class", "docker", "-o", str(trajectory)]
     for override in overrides:
         command += ["-c", override]

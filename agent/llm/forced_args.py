@@ -27,6 +27,7 @@ from trident.tools.base import ToolSpec
 
 if TYPE_CHECKING:
     from mistral_common.guidance.grammar_factory import GrammarFactory
+    from mistral_common.protocol.instruct.tool_calls import ToolChoiceEnum
 
 _PLACEHOLDER_ID = "a" * 9
 # llguidance's JSON options: exactly `json.dumps` spacing, as mistral_common renders past calls.
@@ -58,6 +59,12 @@ class ForcingStats(BaseModel):
         )
 
 
+def _mode(request: ModelRequest) -> ToolChoiceEnum:
+    from mistral_common.protocol.instruct.tool_calls import ToolChoiceEnum
+
+    return ToolChoiceEnum.required if request.tool_choice == "required" else ToolChoiceEnum.auto
+
+
 class ToolGrammars:
     """Lark grammars for one tokenizer; mistral_common caches the rendering per tool set."""
 
@@ -71,7 +78,8 @@ class ToolGrammars:
         return GrammarFactory(self._fmt.tokenizer)
 
     def turn(self, request: ModelRequest) -> str:
-        """Mistral's grammar for an answer: optional `[THINK]…[/THINK]`, then text or tool calls."""
+        """Mistral's grammar for an answer: optional `[THINK]…[/THINK]`, then text or tool calls
+        (tool calls only, when the request requires one)."""
         from mistral_common.protocol.instruct.tool_calls import Tool, ToolChoiceEnum
 
         tools = [Tool.from_openai(t) for t in openai_tools(request, strict=True)]
@@ -79,7 +87,7 @@ class ToolGrammars:
             tool.function.parameters = guided_schema(tool.function.parameters)
         grammar: str = self._factory.get_lark_from_jinja(
             template=self._factory.select_jinja_template(),
-            mode=ToolChoiceEnum.auto if tools else ToolChoiceEnum.none,
+            mode=_mode(request) if tools else ToolChoiceEnum.none,
             tools=tools or None,
             json_schema=None,
             parallel_tool_calls=True,

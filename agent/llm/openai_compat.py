@@ -155,8 +155,10 @@ class OpenAIBackend:
         extra_body: dict[str, Any] | None = None,
         max_tokens: int | None = None,
         context_length: int | None = None,
+        tool_choice_required: bool = True,
     ) -> None:
         self.model, self.base_url = model, base_url
+        self._tool_choice_required = tool_choice_required
         self.max_retries = max_retries  # ours (so each is seen): the client itself never retries
         self.max_tokens = max_tokens  # sent when the request sets none: a server's default may be unlimited
         self._context_length = context_length
@@ -179,6 +181,8 @@ class OpenAIBackend:
             body["max_tokens"] = max_tokens
         if request.tools:
             body["tools"] = openai_tools(request)
+            if request.tool_choice == "required" and self._tool_choice_required:
+                body["tool_choice"] = "required"
         messages = cast("list[ChatCompletionMessageParam]", to_openai_messages(request.messages))
         for attempt in range(self.max_retries + 1):
             accumulator, streaming, answered = _Accumulator(), False, 0

@@ -41,6 +41,7 @@ def make_backend(spec: str, settings: Settings) -> Backend:
                 stream_usage=settings.openai.stream_usage,
                 max_tokens=settings.openai.max_tokens,
                 context_length=settings.openai.context_length,
+                tool_choice_required=settings.openai.tool_choice_required,
             )
 
         if len(urls) == 1:

@@ -38,7 +38,10 @@ def correction_text(found: TextCall, intake: Intake, tools: Collection[str], syn
     if found.name is None:
         listed = ", ".join(sorted(tools))
         return f"{head} Call one of the tools as a function call, not as text. Available tools: {listed}."
-    verdict = intake.check(RawToolCall(id="text", name=found.name, arguments=found.arguments or "{}"), syntax)
+    if found.arguments is None:
+        how = _how(found.name, "{...}", syntax)
+        return f"{head} Its arguments are not valid JSON (a string left open, or a bracket).\n{how}."
+    verdict = intake.check(RawToolCall(id="text", name=found.name, arguments=found.arguments), syntax)
     if isinstance(verdict, Accepted):
         arguments = json.dumps(verdict.arguments, ensure_ascii=False)
         return f"{head} {_how(verdict.name, arguments, syntax)}."

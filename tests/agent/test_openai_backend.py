@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import collect, end_of, make_agent, results
-from trident.agent.core.events import Effort, RawToolCall, Usage
+from trident.agent.core.events import Effort, RawToolCall, ToolChoice, Usage
 from trident.agent.core.messages import (
     BackendError,
     Chunk,
@@ -446,6 +446,21 @@ async def test_request_without_tools_sends_no_tools_field(server: FakeOpenAIServ
     (body,) = server.requests
     assert "tools" not in body
     assert "temperature" not in body and "max_tokens" not in body
+
+
+@pytest.mark.parametrize(
+    ("choice", "enabled", "sent"),
+    [("required", True, "required"), ("auto", True, None), ("required", False, None)],
+)
+async def test_tool_choice_is_sent_only_when_a_call_is_required(
+    server: FakeOpenAIServer, choice: ToolChoice, enabled: bool, sent: str | None
+) -> None:
+    server.script(text_stream("ok"))
+    req = request().model_copy(update={"tools": [READ_SPEC], "tool_choice": choice})
+    backend = OpenAIBackend(MODEL, server.base_url, "k", max_retries=0, tool_choice_required=enabled)
+    await stream_all(backend, req)
+    (body,) = server.requests
+    assert body.get("tool_choice") == sent and body["tools"]
 
 
 async def test_extra_body_fields_are_sent_as_given(server: FakeOpenAIServer) -> None:

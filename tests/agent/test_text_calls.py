@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import collect, end_of, make_agent, run_script, write_session
-from trident.agent.core.events import Correction, EffortChange, RunResumed, StepEnd, ToolCall
+from trident.agent.core.events import Correction, EffortChange, RunResumed, StepEnd, StepStart, ToolCall
 from trident.agent.core.trajectory import load
 from trident.agent.intake.text_calls import find_text_call
 from trident.agent.llm.scripted import ScriptedBackend
@@ -45,6 +45,12 @@ DONE: dict[str, Any] = {"content": "Done."}
             "json",
             "read",
         ),
+        ('```json\n{"name": "run_tests"}\n```', "fenced_json", "run_tests"),  # a call without arguments
+        (
+            '```json\n{\n  "name": "write",\n  "arguments": {"path": "a.py", "content": "x = 1\n}\n}\n```',
+            "fenced_json",
+            "write",
+        ),
         (HERMES, "hermes", "read"),
         ("<tool_call>\nnot even json", "hermes", None),
         (MARKER, "tool_calls_marker", "read"),
@@ -63,7 +69,7 @@ def test_calls_written_as_text_are_recognised(content: str, form: str, name: str
     [
         "Done: I changed `read` to handle empty files.",
         '```json\n{"name": "timefmt", "version": "1.0"}\n```',  # JSON, but naming no tool
-        '```json\n{"name": "read"}\n```',  # a tool's name without arguments: not a call
+        '```json\n{"name": "read", "version": "1.0"}\n```',  # a tool's name among other keys: a manifest
         '```python\nprint({"name": "unknown_tool", "arguments": {}})\n```',
         "",
     ],
@@ -89,6 +95,27 @@ async def test_a_text_call_is_never_run_and_is_answered_as_a_format_error(
     assert end_of(events).status == "finished" and end_of(events).steps == 3
 
 
+async def test_the_turn_after_a_text_call_is_asked_for_a_tool_call(tmp_path: Path) -> None:
+    events = await run_script(tmp_path, [{"content": FENCED}, {"tool_calls": [READ]}, DONE])
+    assert [e.tool_choice for e in events if isinstance(e, StepStart)] == ["auto", "required", "auto"]
+
+
+def test_a_call_without_arguments_has_empty_ones_and_a_broken_one_has_none() -> None:
+    bare = find_text_call('```json\n{"name": "run_tests"}\n```', TOOLS)
+    assert bare is not None and bare.arguments == "{}"
+    broken = find_text_call(
+        '```json\n{"name": "write", "arguments": {"path": "a.py", "content": "x\n}}\n```', TOOLS
+    )
+    assert broken is not None and broken.name == "write" and broken.arguments is None
+
+
+async def test_a_text_call_whose_json_is_broken_is_told_so(tmp_path: Path) -> None:
+    broken = '```json\n{"name": "write", "arguments": {"path": "a.py", "content": "x = 1\n}}\n```'
+    events = await run_script(tmp_path, [{"content": broken}, DONE])
+    (correction,) = [e for e in events if isinstance(e, Correction)]
+    assert "not valid JSON" in correction.text and "the tool `write`" in correction.text
+
+
 async def test_invalid_arguments_in_a_text_call_are_named(tmp_path: Path) -> None:
     wrong = '```json\n{"name": "read", "arguments": {"file": "hello.py"}}\n```'
     events = await run_script(tmp_path, [{"content": wrong}, DONE])
@@ -112,4 +139,5 @@ async def test_a_resumed_run_does_not_answer_the_same_turn_twice(tmp_path: Path)
     resumed.replay(kept)
     after = [e async for e in resumed.run([RunResumed(run_id="test", after_seq=correction.seq)])]
     assert not [e for e in after if isinstance(e, Correction)]
+    assert [e.tool_choice for e in after if isinstance(e, StepStart)] == ["required"]  # as if never killed
     assert end_of(after).status == "finished" and end_of(after).steps == 2

@@ -148,6 +148,19 @@ async def test_a_free_turn_under_the_turn_grammar(engine: Engine) -> None:
     assert completion.finish_reason in ("stop", "length") and completion.usage.output_tokens <= 48 + 1024
 
 
+async def test_a_turn_required_to_call_is_only_calls_under_the_turn_grammar(engine: Engine) -> None:
+    """tool_choice "required" (what the loop asks after a call written as text): the turn grammar
+    admits tool calls only, so even random weights make one, and it passes intake."""
+    backend = VllmBackend(engine)
+    request = ask("none", max_tokens=64).model_copy(update={"tool_choice": "required"})
+    _, completion = await collect(backend, request)
+    assert completion.tool_calls and completion.content.strip() == ""
+    checker = ArgumentChecker().for_tools(request.tools)
+    for call in completion.tool_calls:
+        arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
+        assert isinstance(checker.check(call.name, arguments), Accepted)
+
+
 @pytest.mark.parametrize("caching", [True, False], ids=["prefix-caching", "no-prefix-caching"])
 async def test_prefix_caching_on_and_off_where_the_cpu_allows(
     engine: Engine, tiny_checkpoint: Path, caching: bool
