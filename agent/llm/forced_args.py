@@ -27,7 +27,6 @@ from trident.tools.base import ToolSpec
 
 if TYPE_CHECKING:
     from mistral_common.guidance.grammar_factory import GrammarFactory
-    from mistral_common.protocol.instruct.tool_calls import ToolChoiceEnum
 
 _PLACEHOLDER_ID = "a" * 9
 # llguidance's JSON options: exactly `json.dumps` spacing, as mistral_common renders past calls.
@@ -59,12 +58,6 @@ class ForcingStats(BaseModel):
         )
 
 
-def _mode(request: ModelRequest) -> ToolChoiceEnum:
-    from mistral_common.protocol.instruct.tool_calls import ToolChoiceEnum
-
-    return ToolChoiceEnum.required if request.tool_choice == "required" else ToolChoiceEnum.auto
-
-
 class ToolGrammars:
     """Lark grammars for one tokenizer; mistral_common caches the rendering per tool set."""
 
@@ -78,8 +71,7 @@ class ToolGrammars:
         return GrammarFactory(self._fmt.tokenizer)
 
     def turn(self, request: ModelRequest) -> str:
-        """Mistral's grammar for an answer: optional `[THINK]…[/THINK]`, then text or tool calls
-        (tool calls only, when the request requires one)."""
+        """Mistral's grammar for an answer: optional `[THINK]…[/THINK]`, then text or tool calls."""
         from mistral_common.protocol.instruct.tool_calls import Tool, ToolChoiceEnum
 
         tools = [Tool.from_openai(t) for t in openai_tools(request, strict=True)]
@@ -87,12 +79,30 @@ class ToolGrammars:
             tool.function.parameters = guided_schema(tool.function.parameters)
         grammar: str = self._factory.get_lark_from_jinja(
             template=self._factory.select_jinja_template(),
-            mode=_mode(request) if tools else ToolChoiceEnum.none,
+            mode=ToolChoiceEnum.auto if tools else ToolChoiceEnum.none,
             tools=tools or None,
             json_schema=None,
             parallel_tool_calls=True,
         )
         return grammar
+
+    def calls_only(self, request: ModelRequest) -> str:
+        """A turn that must call (`tool_choice: "required"`): one or more calls of the request's tools,
+        each with schema-valid arguments, nothing else; at effort high a `[THINK]…[/THINK]` first.
+        (mistral_common's `any`/`required` grammars still admit text before each call: a turn cut
+        by `max_tokens` may never reach one.)"""
+        fmt = self._fmt
+        calls = " | ".join(
+            f"{json.dumps(tool.name)} <[{fmt.args_id}]> %json "
+            + json.dumps(guided_schema(tool.parameters), ensure_ascii=False)
+            for tool in request.tools
+        )
+        think = (
+            f"(<[{fmt.think_id}]> /(.|\\n)+/ <[{fmt.end_think_id}]>)? "
+            if request.reasoning_effort == "high"
+            else ""
+        )
+        return f"start: {think}call+\ncall: <[{fmt.tool_calls_id}]> ({calls})\n"
 
     def forced_call(self, tool: ToolSpec) -> str:
         """Exactly one call of `tool`, nothing before it: `[TOOL_CALLS]name[ARGS]{schema-valid json}`."""

@@ -413,6 +413,8 @@ class VllmBackend:
                 raise BackendError(f"force_tool={self.force_tool!r} is not among the request's tools")
             return self._grammars.forced_call(tool)
         if self.engine.config.tool_grammar == "lark":
+            if request.tool_choice == "required" and request.tools:
+                return self._grammars.calls_only(request)
             return self._grammars.turn(request)
         return None
 

@@ -150,7 +150,7 @@ async def test_a_free_turn_under_the_turn_grammar(engine: Engine) -> None:
 
 async def test_a_turn_required_to_call_is_only_calls_under_the_turn_grammar(engine: Engine) -> None:
     """tool_choice "required" (what the loop asks after a call written as text): the turn grammar
-    admits tool calls only, so even random weights make one, and it passes intake."""
+    (`calls_only`) admits tool calls only, so even random weights make one, and it passes intake."""
     backend = VllmBackend(engine)
     request = ask("none", max_tokens=64).model_copy(update={"tool_choice": "required"})
     _, completion = await collect(backend, request)
