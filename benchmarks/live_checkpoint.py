@@ -92,6 +92,7 @@ def convert(gguf_file: Path, out: Path) -> None:
     from transformers import AutoTokenizer
 
     reader = gguf.GGUFReader(str(gguf_file))
+    # Scalars only: the tokenizer's arrays (151,936 tokens, merges) are left to transformers below.
     metadata = {
         key: field.contents() for key, field in reader.fields.items() if not key.startswith("tokenizer.ggml.")
     }

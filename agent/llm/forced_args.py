@@ -86,17 +86,18 @@ class ToolGrammars:
         )
         return grammar
 
+    def _call(self, tool: ToolSpec) -> str:
+        """One call of `tool` after its `[TOOL_CALLS]`: `name[ARGS]{schema-valid json}`."""
+        schema = json.dumps(guided_schema(tool.parameters), ensure_ascii=False)
+        return f"{json.dumps(tool.name)} <[{self._fmt.args_id}]> %json {schema}"
+
     def calls_only(self, request: ModelRequest) -> str:
         """A turn that must call (`tool_choice: "required"`): one or more calls of the request's tools,
         each with schema-valid arguments, nothing else; at effort high a `[THINK]…[/THINK]` first.
         (mistral_common's `any`/`required` grammars still admit text before each call: a turn cut
         by `max_tokens` may never reach one.)"""
         fmt = self._fmt
-        calls = " | ".join(
-            f"{json.dumps(tool.name)} <[{fmt.args_id}]> %json "
-            + json.dumps(guided_schema(tool.parameters), ensure_ascii=False)
-            for tool in request.tools
-        )
+        calls = " | ".join(self._call(tool) for tool in request.tools)
         think = (
             f"(<[{fmt.think_id}]> /(.|\\n)+/ <[{fmt.end_think_id}]>)? "
             if request.reasoning_effort == "high"
@@ -106,9 +107,7 @@ class ToolGrammars:
 
     def forced_call(self, tool: ToolSpec) -> str:
         """Exactly one call of `tool`, nothing before it: `[TOOL_CALLS]name[ARGS]{schema-valid json}`."""
-        fmt = self._fmt
-        schema = json.dumps(guided_schema(tool.parameters), ensure_ascii=False)
-        return f"start: <[{fmt.tool_calls_id}]> {json.dumps(tool.name)} <[{fmt.args_id}]> %json {schema}\n"
+        return f"start: <[{self._fmt.tool_calls_id}]> {self._call(tool)}\n"
 
 
 class ArgumentChecker:
